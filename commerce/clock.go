@@ -1,0 +1,11 @@
+package commerce
+
+import "time"
+
+// Clock tells the time. Use cases take one so tests can control time.
+type Clock interface{ Now() time.Time }
+
+// SystemClock is the real wall clock, in UTC.
+type SystemClock struct{}
+
+func (SystemClock) Now() time.Time { return time.Now().UTC() }
