@@ -1,0 +1,75 @@
+package store
+
+import (
+	"encoding/binary"
+	"strings"
+)
+
+// Key schema. Every key starts with a keyspace prefix ending in '/'; parts after it are either
+// fixed-width big-endian integers or time-ordered IDs (commerce.NewID), so bytewise order is
+// the order scans want. Every scan is bounded by Prefix/PrefixEnd.
+//
+//	prefix               key parts                 value (codec v1 JSON)   written by
+//	sys/schema_version   —                         uint64 big-endian       migrations at Open
+//	sys/outbox_seq       —                         uint64 big-endian       the writer, with every group that emits events
+//	sys/meta/<name>      name                      raw bytes               app (instance ID, generated secrets)
+//	outbox/              seq (uint64 BE)           commerce.Event          Tx.Emit in the use case's batch; deleted by AckOutbox
+//	catalog/product/     product ID                catalog.Product         catalog repository
+//	auth/user/           user ID                   auth user record        auth repository
+//	auth/email/          lower-cased email         user ID (raw)           auth repository, same batch as the user
+const (
+	prefixSys        = "sys/"
+	keySchemaVersion = "sys/schema_version"
+	keyOutboxSeq     = "sys/outbox_seq"
+	prefixMeta       = "sys/meta/"
+	prefixOutbox     = "outbox/"
+	prefixProduct    = "catalog/product/"
+	prefixUser       = "auth/user/"
+	prefixUserEmail  = "auth/email/"
+)
+
+// Key joins a keyspace prefix and string parts with '/'.
+func Key(prefix string, parts ...string) []byte {
+	n := len(prefix)
+	for _, p := range parts {
+		n += len(p) + 1
+	}
+	b := make([]byte, 0, n)
+	b = append(b, prefix...)
+	for i, p := range parts {
+		if i > 0 {
+			b = append(b, '/')
+		}
+		b = append(b, p...)
+	}
+	return b
+}
+
+// PrefixEnd returns the smallest key greater than every key starting with prefix: the upper
+// bound of a prefix scan.
+func PrefixEnd(prefix []byte) []byte {
+	end := append([]byte(nil), prefix...)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i] < 0xff {
+			end[i]++
+			return end[:i+1]
+		}
+	}
+	return nil // every byte is 0xff: no upper bound
+}
+
+// Uint64Key returns prefix followed by v as 8 big-endian bytes.
+func Uint64Key(prefix string, v uint64) []byte {
+	b := make([]byte, len(prefix)+8)
+	copy(b, prefix)
+	binary.BigEndian.PutUint64(b[len(prefix):], v)
+	return b
+}
+
+func outboxKey(seq uint64) []byte { return Uint64Key(prefixOutbox, seq) }
+
+func outboxSeqOf(key []byte) uint64 {
+	return binary.BigEndian.Uint64(key[len(prefixOutbox):])
+}
+
+func emailKey(email string) []byte { return Key(prefixUserEmail, strings.ToLower(email)) }

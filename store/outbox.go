@@ -1,0 +1,49 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/ultramarket/ultramarket/commerce"
+)
+
+// Outbox returns up to limit pending events with Seq > after, in Seq order.
+func (db *DB) Outbox(ctx context.Context, after uint64, limit int) ([]commerce.Event, error) {
+	var out []commerce.Event
+	err := db.View(ctx, func(r *Reader) error {
+		return r.Scan(outboxKey(after+1), PrefixEnd([]byte(prefixOutbox)), func(k, v []byte) error {
+			var ev commerce.Event
+			if err := decode(v, &ev); err != nil {
+				return fmt.Errorf("store: outbox row %d: %w", outboxSeqOf(k), err)
+			}
+			out = append(out, ev)
+			if len(out) >= limit {
+				return ErrStop
+			}
+			return nil
+		})
+	})
+	return out, err
+}
+
+// AckOutbox deletes the outbox rows with Seq <= upTo: the bus holds them now.
+func (db *DB) AckOutbox(ctx context.Context, upTo uint64) error {
+	return db.Update(ctx, func(tx *Tx) error {
+		return tx.Scan([]byte(prefixOutbox), outboxKey(upTo+1), func(k, _ []byte) error {
+			tx.Delete(k)
+			return nil
+		})
+	})
+}
+
+// OutboxLen counts pending outbox rows (for metrics; it scans).
+func (db *DB) OutboxLen(ctx context.Context) (int, error) {
+	n := 0
+	err := db.View(ctx, func(r *Reader) error {
+		return r.Scan([]byte(prefixOutbox), PrefixEnd([]byte(prefixOutbox)), func(_, _ []byte) error {
+			n++
+			return nil
+		})
+	})
+	return n, err
+}
