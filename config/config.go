@@ -1,0 +1,163 @@
+// Package config owns UltraMarket's configuration: the Config struct and its TOML file format,
+// the defaults, strict decoding (an unknown key is an error, not a silent typo), the
+// ULTRAMARKET_<SECTION>_<KEY> environment overrides and validation that reports every problem
+// at once. It also owns the data directory layout. app hands each component the part it needs;
+// config imports none of them.
+package config
+
+import (
+	"path/filepath"
+	"time"
+)
+
+// Config is the whole configuration of one UltraMarket process. Every field has a TOML key
+// and a comment tag; the comment tags document the file rendered by TOML() and a test keeps
+// config.example.toml listing every key.
+type Config struct {
+	Data      Data      `toml:"data" comment:"Where UltraMarket keeps its state."`
+	Server    Server    `toml:"server" comment:"HTTP server: storefront and admin API, web pages, /metrics."`
+	Log       Log       `toml:"log" comment:"Logging."`
+	Store     Store     `toml:"store" comment:"Pebble, the system of record."`
+	Bus       Bus       `toml:"bus" comment:"Embedded NATS JetStream event bus."`
+	Index     Index     `toml:"index" comment:"Bleve full-text search index."`
+	Media     Media     `toml:"media" comment:"Uploaded images."`
+	Snapshots Snapshots `toml:"snapshots" comment:"Periodic snapshots (Pebble checkpoint + media + index)."`
+	Auth      Auth      `toml:"auth" comment:"Passwords and tokens."`
+	Demo      Demo      `toml:"demo" comment:"Demo mode."`
+}
+
+// Data locates the data directory.
+type Data struct {
+	Dir string `toml:"dir" comment:"Data directory; holds kv/, index/, bus/, media/ and snapshots/. Only one process may use it at a time."`
+}
+
+// Server configures the HTTP server.
+type Server struct {
+	Listen         string   `toml:"listen" comment:"Address the HTTP server listens on (host:port; port 0 picks a free one)."`
+	ShutdownGrace  Duration `toml:"shutdown_grace" comment:"How long shutdown waits for in-flight requests to finish."`
+	ReadTimeout    Duration `toml:"read_timeout" comment:"Longest time to read a whole request, body included."`
+	WriteTimeout   Duration `toml:"write_timeout" comment:"Longest time to write a response."`
+	IdleTimeout    Duration `toml:"idle_timeout" comment:"How long an idle keep-alive connection stays open."`
+	BodyLimit      ByteSize `toml:"body_limit" comment:"Largest request body accepted by the API (media uploads use media.max_upload)."`
+	CORSOrigins    []string `toml:"cors_origins" comment:"Origins allowed to call the API from a browser, e.g. [\"https://shop.example\"] or [\"*\"]; empty turns CORS off."`
+	TrustedProxies []string `toml:"trusted_proxies" comment:"Proxy IPs or CIDR ranges whose X-Forwarded-For is believed; empty uses the direct peer IP."`
+	PublicURL      string   `toml:"public_url" comment:"Public base URL used in links and emails, e.g. \"https://shop.example\"; empty derives it from each request."`
+}
+
+// Log configures logging.
+type Log struct {
+	Level  string `toml:"level" comment:"Least severe level written: debug, info, warn or error."`
+	Format string `toml:"format" comment:"Log line format: text or json."`
+}
+
+// Store configures Pebble.
+type Store struct {
+	CacheSize    ByteSize `toml:"cache_size" comment:"Pebble block cache size."`
+	MinFreeSpace ByteSize `toml:"min_free_space" comment:"Writes are refused (503) below this much free disk space, because Pebble panics on a full disk; 0 turns the guard off."`
+	MaxGroup     int      `toml:"max_group" comment:"Most updates committed together in one group (one fsync)."`
+}
+
+// Bus configures the embedded NATS JetStream server.
+type Bus struct {
+	Listen   string   `toml:"listen" comment:"TCP address for NATS clients and monitoring tools (host:port); empty runs NATS in-process only."`
+	MaxAge   Duration `toml:"max_age" comment:"How long events stay in the EVENTS stream."`
+	MaxBytes ByteSize `toml:"max_bytes" comment:"Most disk space the EVENTS stream may use; the oldest events go first."`
+}
+
+// Index configures the Bleve search index.
+type Index struct {
+	BatchSize int `toml:"batch_size" comment:"Documents written to the search index per batch."`
+}
+
+// Media configures uploaded images.
+type Media struct {
+	MaxUpload   ByteSize       `toml:"max_upload" comment:"Largest image upload accepted."`
+	MaxPixels   int64          `toml:"max_pixels" comment:"Most pixels (width x height) an uploaded image may have; checked before decoding."`
+	JPEGQuality int            `toml:"jpeg_quality" comment:"JPEG quality of stored images and variants, 1-100."`
+	Variants    map[string]int `toml:"variants" comment:"Resized variants made for every image: name = longest side in pixels. A variants table in the file replaces this whole list."`
+}
+
+// Snapshots configures periodic snapshots.
+type Snapshots struct {
+	Interval Duration `toml:"interval" comment:"Time between automatic snapshots; \"0s\" turns them off."`
+	Keep     int      `toml:"keep" comment:"Snapshots kept; older ones are deleted."`
+}
+
+// Auth configures password hashing and tokens.
+type Auth struct {
+	Argon2Time          int      `toml:"argon2_time" comment:"Argon2id passes over memory (at least 2)."`
+	Argon2Memory        ByteSize `toml:"argon2_memory" comment:"Argon2id memory per hash (at least 19MiB)."`
+	Argon2Threads       int      `toml:"argon2_threads" comment:"Argon2id parallelism, 1-255."`
+	MaxConcurrentHashes int      `toml:"max_concurrent_hashes" comment:"Most password hashes computed at once, so a login storm cannot exhaust memory."`
+	AccessTokenTTL      Duration `toml:"access_token_ttl" comment:"Lifetime of an access token (JWT)."`
+	RefreshTokenTTL     Duration `toml:"refresh_token_ttl" comment:"Lifetime of a refresh token; must be longer than access_token_ttl."`
+	JWTSecret           string   `toml:"jwt_secret" comment:"Secret signing access tokens, at least 32 bytes (better set as ULTRAMARKET_AUTH_JWT_SECRET); empty generates one and keeps it in the data directory."`
+}
+
+// Demo configures demo mode.
+type Demo struct {
+	Enabled bool `toml:"enabled" comment:"Demo mode, for trying UltraMarket out: an empty store is filled with sample data."`
+}
+
+// Default returns the configuration used when neither a file nor the environment says
+// otherwise. It returns fresh slices and maps on every call.
+func Default() Config {
+	return Config{
+		Data: Data{Dir: "./data"},
+		Server: Server{
+			Listen:         "127.0.0.1:8080",
+			ShutdownGrace:  Dur(15 * time.Second),
+			ReadTimeout:    Dur(15 * time.Second),
+			WriteTimeout:   Dur(30 * time.Second),
+			IdleTimeout:    Dur(60 * time.Second),
+			BodyLimit:      1 * MiB,
+			CORSOrigins:    []string{},
+			TrustedProxies: []string{},
+			PublicURL:      "",
+		},
+		Log: Log{Level: "info", Format: "text"},
+		Store: Store{
+			CacheSize:    64 * MiB,
+			MinFreeSpace: 256 * MiB,
+			MaxGroup:     256,
+		},
+		Bus: Bus{
+			Listen:   "",
+			MaxAge:   Dur(168 * time.Hour),
+			MaxBytes: 1 * GiB,
+		},
+		Index: Index{BatchSize: 1000},
+		Media: Media{
+			MaxUpload:   20 * MiB,
+			MaxPixels:   40_000_000,
+			JPEGQuality: 85,
+			Variants:    map[string]int{"thumb": 160, "small": 480, "medium": 960, "large": 1600},
+		},
+		Snapshots: Snapshots{Interval: Dur(6 * time.Hour), Keep: 8},
+		Auth: Auth{
+			Argon2Time:          2,
+			Argon2Memory:        19 * MiB,
+			Argon2Threads:       1,
+			MaxConcurrentHashes: 4,
+			AccessTokenTTL:      Dur(15 * time.Minute),
+			RefreshTokenTTL:     Dur(168 * time.Hour),
+			JWTSecret:           "",
+		},
+		Demo: Demo{Enabled: false},
+	}
+}
+
+// KVDir is where Pebble keeps the system of record.
+func (c Config) KVDir() string { return filepath.Join(c.Data.Dir, "kv") }
+
+// IndexDir is where Bleve keeps the search index.
+func (c Config) IndexDir() string { return filepath.Join(c.Data.Dir, "index") }
+
+// BusDir is where JetStream keeps its streams.
+func (c Config) BusDir() string { return filepath.Join(c.Data.Dir, "bus") }
+
+// MediaDir is where uploaded images and their metadata live.
+func (c Config) MediaDir() string { return filepath.Join(c.Data.Dir, "media") }
+
+// SnapshotsDir is where periodic and on-demand snapshots are written.
+func (c Config) SnapshotsDir() string { return filepath.Join(c.Data.Dir, "snapshots") }
