@@ -1,0 +1,227 @@
+// Package app is UltraMarket's composition root: it opens every component in dependency
+// order (data-dir lock, store and migrations, media, bus, index, domain services and
+// consumers, snapshots, HTTP last), reports readiness, and closes them in exact reverse
+// order. Admin operations shared by the admin socket and the offline CLI live here too.
+package app
+
+import (
+	"context"
+	"errors"
+	"io"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/ultramarket/ultramarket/bus"
+	"github.com/ultramarket/ultramarket/commerce/catalog"
+	"github.com/ultramarket/ultramarket/config"
+	uhttp "github.com/ultramarket/ultramarket/http"
+	"github.com/ultramarket/ultramarket/index"
+	"github.com/ultramarket/ultramarket/media"
+	"github.com/ultramarket/ultramarket/store"
+)
+
+// Options tune how the app opens.
+type Options struct {
+	Version string
+	Logger  *slog.Logger // nil means slog.Default()
+	// Offline opens only what admin commands need (lock, store, media) and serves nothing:
+	// the CLI uses it when no server holds the data dir. Events wait in the outbox.
+	Offline bool
+	// Stdout receives what the operator must see once, such as generated demo credentials.
+	// nil means os.Stdout.
+	Stdout io.Writer
+}
+
+// App is an open UltraMarket instance.
+type App struct {
+	Config config.Config
+	opts   Options
+	log    *slog.Logger
+
+	lock     *dirLock
+	DB       *store.DB
+	Catalog  *store.Catalog
+	Media    *media.Store
+	Bus      *bus.Bus
+	Index    *index.Index
+	HTTP     *uhttp.Server
+	Registry *prometheus.Registry
+
+	addr    net.Addr
+	closers []closer // in opening order; Close runs them backwards
+	ready   atomic.Bool
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+type closer struct {
+	name string
+	fn   func(ctx context.Context) error
+}
+
+func (a *App) onClose(name string, fn func(ctx context.Context) error) {
+	a.closers = append(a.closers, closer{name, fn})
+}
+
+// Open opens the instance described by cfg. A failure part-way closes what was opened.
+func Open(ctx context.Context, cfg config.Config, opts Options) (_ *App, err error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	a := &App{Config: cfg, opts: opts, log: opts.Logger, Registry: prometheus.NewRegistry()}
+	defer func() {
+		if err != nil {
+			if cerr := a.Close(context.Background()); cerr != nil {
+				a.log.Warn("closing after a failed start", "err", cerr)
+			}
+		}
+	}()
+	start := time.Now()
+
+	if err := PrepareDataDir(cfg.Data.Dir); err != nil {
+		return nil, err
+	}
+	if a.lock, err = lockDataDir(cfg.Data.Dir); err != nil {
+		return nil, err
+	}
+	a.onClose("data dir lock", func(context.Context) error { return a.lock.release() })
+
+	commitLatency := prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "ultramarket_store_commit_duration_seconds", Help: "Time from building a write group to its fsync.",
+		Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16),
+	})
+	groupSize := prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "ultramarket_store_commit_group_size", Help: "Updates committed per fsync.",
+		Buckets: prometheus.ExponentialBuckets(1, 2, 10),
+	})
+	a.Registry.MustRegister(commitLatency, groupSize,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	minFree := uint64(cfg.Store.MinFreeSpace)
+	if minFree == 0 {
+		minFree = 1 // the guard is off
+	}
+	if a.DB, err = store.Open(ctx, store.Config{
+		Dir: cfg.KVDir(), CacheBytes: int64(cfg.Store.CacheSize), MinFreeBytes: minFree,
+		MaxGroup: cfg.Store.MaxGroup, Logger: a.log.With("component", "store"),
+		OnCommit: func(n int, d time.Duration) {
+			commitLatency.Observe(d.Seconds())
+			groupSize.Observe(float64(n))
+		},
+	}); err != nil {
+		return nil, err
+	}
+	a.onClose("store", func(context.Context) error { return a.DB.Close() })
+	a.Catalog = store.NewCatalog(a.DB)
+
+	if a.Media, err = media.Open(ctx, media.Config{
+		Dir: cfg.MediaDir(), MaxUploadBytes: int64(cfg.Media.MaxUpload), MaxPixels: cfg.Media.MaxPixels,
+		Variants: cfg.Media.Variants, JPEGQuality: cfg.Media.JPEGQuality, Logger: a.log.With("component", "media"),
+	}); err != nil {
+		return nil, err
+	}
+	a.onClose("media", func(context.Context) error { return a.Media.Close() })
+
+	if opts.Offline {
+		a.ready.Store(true)
+		return a, nil
+	}
+
+	if a.Bus, err = bus.Open(ctx, bus.Config{
+		Dir: cfg.BusDir(), Listen: cfg.Bus.Listen, MaxAge: cfg.Bus.MaxAge.Duration,
+		MaxBytes: int64(cfg.Bus.MaxBytes), Logger: a.log,
+	}); err != nil {
+		return nil, err
+	}
+	a.onClose("bus", func(context.Context) error { return a.Bus.Close() })
+
+	if a.Index, err = index.Open(ctx, index.Config{
+		Dir: cfg.IndexDir(), BatchSize: cfg.Index.BatchSize, Logger: a.log.With("component", "index"),
+		SourceSeq: func(context.Context) (uint64, error) { return a.DB.LastSeq(), nil },
+	}, a.Catalog); err != nil {
+		return nil, err
+	}
+	a.onClose("index", func(context.Context) error { return a.Index.Close() })
+
+	// Consumers and the relay: derived state follows the outbox.
+	indexConsumer, err := a.Bus.Subscribe(ctx, "index", []string{"um.catalog.>"}, a.Index.Handle)
+	if err != nil {
+		return nil, fmt.Errorf("subscribe search index: %w", err)
+	}
+	a.onClose("index consumer", func(context.Context) error { indexConsumer.Close(); return nil })
+	a.Bus.StartRelay(a.DB)
+	a.Registry.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "ultramarket_outbox_backlog", Help: "Events in the outbox not yet published."},
+			func() float64 { return float64(a.Bus.RelayBacklog()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "ultramarket_index_documents", Help: "Documents in the search index."},
+			func() float64 { n, _ := a.Index.DocCount(); return float64(n) }),
+	)
+
+	if err := a.startServing(ctx); err != nil {
+		return nil, err
+	}
+	a.ready.Store(true)
+	a.log.Info("ultramarket ready", "listen", a.addr, "data", cfg.Data.Dir, "version", opts.Version, "took", time.Since(start).Round(time.Millisecond))
+	return a, nil
+}
+
+func (a *App) startServing(ctx context.Context) error {
+	cfg := a.Config
+	srv, err := uhttp.New(uhttp.Config{
+		Listen: cfg.Server.Listen, ReadTimeout: cfg.Server.ReadTimeout.Duration, WriteTimeout: cfg.Server.WriteTimeout.Duration,
+		IdleTimeout: cfg.Server.IdleTimeout.Duration, BodyLimit: int64(cfg.Server.BodyLimit), CORSOrigins: cfg.Server.CORSOrigins,
+		TrustedProxies: cfg.Server.TrustedProxies, Version: a.opts.Version, Logger: a.log.With("component", "http"),
+	}, uhttp.Deps{Ready: a.Ready, Registry: a.Registry, Media: a.Media})
+	if err != nil {
+		return err
+	}
+	if a.addr, err = srv.Listen(); err != nil {
+		return err
+	}
+	a.HTTP = srv
+	srv.Serve()
+	a.onClose("http", func(ctx context.Context) error {
+		grace, cancel := context.WithTimeout(ctx, cfg.Server.ShutdownGrace.Duration)
+		defer cancel()
+		return srv.Shutdown(grace)
+	})
+	return nil
+}
+
+// Addr is the bound HTTP address (nil when offline).
+func (a *App) Addr() net.Addr { return a.addr }
+
+// Ready reports nil once every engine is open and the app is not closing.
+func (a *App) Ready() error {
+	if !a.ready.Load() {
+		return errors.New("starting or stopping")
+	}
+	return nil
+}
+
+// Close stops serving (draining in-flight requests within the configured grace), drains
+// consumers and closes every engine in the reverse order of opening, collecting errors.
+func (a *App) Close(ctx context.Context) error {
+	a.closeOnce.Do(func() {
+		a.ready.Store(false)
+		var errs []error
+		for i := len(a.closers) - 1; i >= 0; i-- {
+			c := a.closers[i]
+			if err := c.fn(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("close %s: %w", c.name, err))
+			}
+		}
+		a.closeErr = errors.Join(errs...)
+	})
+	return a.closeErr
+}
+
+var _ catalog.Repository = (*store.Catalog)(nil)
