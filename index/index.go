@@ -46,6 +46,8 @@ var (
 	ErrUnavailable = &commerce.Error{Kind: commerce.EUnavailable, Code: "index_unavailable", Message: "index: unavailable"}
 )
 
+var errDirMissing = errors.New("index directory missing")
+
 // Config configures an Index. Zero values mean the documented default.
 type Config struct {
 	// Dir is the directory of the Bleve index (the app passes <data>/index). Required. Rebuilds
@@ -132,7 +134,11 @@ func Open(ctx context.Context, cfg Config, src catalog.Repository) (*Index, erro
 
 	bi, hw, reason := openExisting(cfg.Dir)
 	if reason != nil {
-		cfg.Logger.Warn("index: rebuilding from the store", "dir", cfg.Dir, "reason", reason.Error())
+		level := slog.LevelWarn
+		if errors.Is(reason, errDirMissing) {
+			level = slog.LevelInfo // a first start, not a fault
+		}
+		cfg.Logger.Log(ctx, level, "index: rebuilding from the store", "dir", cfg.Dir, "reason", reason.Error())
 		var seq uint64
 		if cfg.SourceSeq != nil {
 			s, err := cfg.SourceSeq(ctx)
@@ -163,7 +169,7 @@ func openExisting(dir string) (bi bleve.Index, hw uint64, err error) {
 	fi, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		return nil, 0, errors.New("index directory missing")
+		return nil, 0, errDirMissing
 	case err != nil:
 		return nil, 0, fmt.Errorf("stat index directory: %w", err)
 	case !fi.IsDir():

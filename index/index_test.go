@@ -87,7 +87,8 @@ type fakeRepo struct {
 	products map[string]catalog.Product
 	scans    int
 	// onScan, when set, runs before each product is handed over (to observe rebuilds in flight).
-	onScan func(i int)
+	// A non-nil error ends the scan with it.
+	onScan func(ctx context.Context, i int) error
 }
 
 func newFakeRepo(ps ...catalog.Product) *fakeRepo {
@@ -131,13 +132,27 @@ func (r *fakeRepo) ScanProducts(ctx context.Context, fn func(catalog.Product) er
 			return err
 		}
 		if onScan != nil {
-			onScan(i)
+			if err := onScan(ctx, i); err != nil {
+				return err
+			}
 		}
 		if err := fn(p); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+func (r *fakeRepo) put(p catalog.Product) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.products[p.ID] = p
+}
+
+func (r *fakeRepo) setOnScan(f func(ctx context.Context, i int) error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.onScan = f
 }
 
 func (r *fakeRepo) Scans() int {
@@ -213,6 +228,18 @@ func dummyIndex(t testing.TB) (*Index, map[string]catalog.Product) {
 		byID[p.ID] = p
 	}
 	return ix, byID
+}
+
+// waitFor polls cond until it holds, failing the test after a generous deadline.
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
 }
 
 func hitIDs(r Result) []string {

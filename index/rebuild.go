@@ -136,7 +136,7 @@ func (ix *Index) reopenLocked() error {
 
 // build writes every product of src into a new index in a fresh sibling of cfg.Dir, stores the
 // mapping version and highWater with the last batch, closes it and returns its path.
-func build(ctx context.Context, cfg Config, src catalog.Repository, highWater uint64, progress func(done, total int)) (dir string, n int, err error) {
+func build(ctx context.Context, cfg Config, src catalog.Repository, highWater uint64, progress func(done, total int)) (_ string, n int, err error) {
 	im, err := newMapping()
 	if err != nil {
 		return "", 0, fmt.Errorf("index: mapping: %w", err)
@@ -147,7 +147,7 @@ func build(ctx context.Context, cfg Config, src catalog.Repository, highWater ui
 			total = t
 		}
 	}
-	dir = cfg.Dir + ".rebuild-" + commerce.NewID()
+	dir := cfg.Dir + ".rebuild-" + commerce.NewID()
 	bi, err := bleve.NewUsing(dir, im, scorch.Name, bleve.Config.DefaultKVStore, nil)
 	if err != nil {
 		return "", 0, fmt.Errorf("index: create %s: %w", dir, err)
