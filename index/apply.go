@@ -16,7 +16,8 @@ import (
 // {"id"} (or the event's Aggregate). Other event types only advance the mark.
 //
 // Events are taken in Seq order; an event whose Seq is at or below the mark was applied before
-// (a redelivery) and is skipped, which makes Apply idempotent. An event whose Data cannot be
+// (a redelivery) and is skipped, which makes Apply idempotent; an event with Seq 0 (never
+// committed) is logged and skipped. An event whose Data cannot be
 // decoded is logged and skipped rather than returned: a poison event must not stall the
 // consumer, and a Rebuild repairs the document.
 func (ix *Index) Apply(ctx context.Context, events []commerce.Event) error {
@@ -44,6 +45,12 @@ func (ix *Index) Apply(ctx context.Context, events []commerce.Event) error {
 	next := mark
 	b := ix.bi.NewBatch()
 	for _, ev := range evs {
+		if ev.Seq == 0 {
+			// Seq is assigned when the store commits; an event without one is a bug upstream
+			// and can never be ordered against the mark.
+			ix.skip(ev, "event without seq", nil)
+			continue
+		}
 		if ev.Seq <= next {
 			continue
 		}

@@ -108,6 +108,11 @@ func TestApply(t *testing.T) {
 			find: map[string][]string{"zanzibar": {renamed.ID}},
 		},
 		{
+			name:    "event without seq is skipped",
+			batches: [][]commerce.Event{productEvents(t, 0, catalog.EventProductCreated, base[0])},
+			docs:    0, mark: 0,
+		},
+		{
 			name: "create then delete in one batch leaves nothing",
 			batches: [][]commerce.Event{{
 				created[0],

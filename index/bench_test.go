@@ -1,0 +1,64 @@
+package index
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"testing"
+)
+
+// grownCatalog repeats the dummy catalog until it holds at least n products, giving each copy
+// new IDs and a numbered title so documents differ (synthetic growth for scale measurements).
+func grownCatalog(tb testing.TB, n int) *fakeRepo {
+	base := loadDummy(tb)
+	repo := newFakeRepo()
+	for i := 0; len(repo.products) < n; i++ {
+		for _, p := range base {
+			p.ID = fmt.Sprintf("%s-%04d", p.ID, i)
+			p.Title = fmt.Sprintf("%s %d", p.Title, i)
+			repo.products[p.ID] = p
+		}
+	}
+	return repo
+}
+
+// BenchmarkRebuild measures a full rebuild at the default batch size, reported in docs/s.
+func BenchmarkRebuild(b *testing.B) {
+	repo := grownCatalog(b, 5000)
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ctx := context.Background()
+	root := b.TempDir()
+	docs := 0
+	for i := 0; b.Loop(); i++ {
+		cfg := Config{Dir: filepath.Join(root, fmt.Sprint(i), "index"), Logger: quiet}
+		if err := RebuildDir(ctx, cfg, repo, 1, nil); err != nil {
+			b.Fatal(err)
+		}
+		docs += len(repo.products)
+	}
+	b.ReportMetric(float64(docs)/b.Elapsed().Seconds(), "docs/s")
+}
+
+// BenchmarkSearch runs typical storefront queries over the dummy catalog.
+func BenchmarkSearch(b *testing.B) {
+	ix, _ := dummyIndex(b)
+	ctx := context.Background()
+	queries := []Query{
+		{Text: "iphone"},
+		{Text: "iphnoe"},
+		{Text: "leather watches", Facets: true},
+		{Text: "sam", Category: "smartphones"},
+		{MinPrice: ptr[int64](1000), MaxPrice: ptr[int64](10000), Sort: SortPrice, Facets: true},
+	}
+	for _, q := range queries {
+		b.Run(fmt.Sprintf("%q/facets=%v", q.Text, q.Facets), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := ix.Search(ctx, q); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
