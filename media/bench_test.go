@@ -80,6 +80,11 @@ func BenchmarkVariant(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		if _, rc, err := s.Variant(ctx, m.ID, "small"); err != nil {
+			b.Fatal(err)
+		} else {
+			rc.Close()
+		}
 		b.ReportAllocs()
 		for b.Loop() {
 			_, rc, err := s.Variant(ctx, m.ID, "small")

@@ -123,6 +123,29 @@ func pngHeader(w, h uint32) []byte {
 	return b.Bytes()
 }
 
+// jpegClaiming returns a real JPEG whose SOF0 header is patched to claim w×h pixels.
+func jpegClaiming(t testing.TB, w, h uint16) []byte {
+	t.Helper()
+	b := jpegBytes(t, 16, 16, 0)
+	i := bytes.Index(b, []byte{0xff, 0xc0})
+	if i < 0 {
+		t.Fatal("no SOF0 marker")
+	}
+	// marker(2) length(2) precision(1) height(2) width(2)
+	binary.BigEndian.PutUint16(b[i+5:], h)
+	binary.BigEndian.PutUint16(b[i+7:], w)
+	return b
+}
+
+// gifClaiming returns a real GIF whose logical screen claims w×h pixels.
+func gifClaiming(t testing.TB, w, h uint16) []byte {
+	t.Helper()
+	b := gifBytes(t, 4, 4)
+	binary.LittleEndian.PutUint16(b[6:], w)
+	binary.LittleEndian.PutUint16(b[8:], h)
+	return b
+}
+
 // withEXIF inserts an APP1 EXIF segment right after the JPEG's SOI marker. It carries the
 // given orientation (0 = none) and secret as the image description, as cameras store GPS
 // positions and owner names.

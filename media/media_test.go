@@ -9,6 +9,7 @@ import (
 	"image"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -46,6 +47,8 @@ func TestPut(t *testing.T) {
 		{name: "truncated png", body: pngBytes(t, 64, 48, 1, false)[:60], wantCode: "invalid_image", wantKind: commerce.EInvalid},
 		{name: "png signature then garbage", body: append([]byte("\x89PNG\r\n\x1a\n"), bytes.Repeat([]byte{7}, 100)...), wantCode: "invalid_image", wantKind: commerce.EInvalid},
 		{name: "header claims 20000x20000", body: pngHeader(20000, 20000), wantCode: "image_too_large", wantKind: commerce.ETooLarge, wantInText: []string{"20000x20000"}},
+		{name: "jpeg header claims 30000x30000", body: jpegClaiming(t, 30000, 30000), wantCode: "image_too_large", wantKind: commerce.ETooLarge, wantInText: []string{"30000x30000"}},
+		{name: "gif header claims 20000x20000", body: gifClaiming(t, 20000, 20000), wantCode: "image_too_large", wantKind: commerce.ETooLarge, wantInText: []string{"20000x20000"}},
 		{name: "header claims 70000x1", body: pngHeader(70000, 1), wantCode: "image_too_large", wantKind: commerce.ETooLarge, wantInText: []string{"70000x1"}},
 		{name: "header claims zero width", body: pngHeader(0, 10), wantCode: "invalid_image", wantKind: commerce.EInvalid},
 		{name: "over the upload limit", body: append(pngBytes(t, 8, 8, 0, false), make([]byte, 1<<20)...), wantCode: "media_too_large", wantKind: commerce.ETooLarge},
@@ -97,6 +100,97 @@ func TestPut(t *testing.T) {
 				t.Errorf("stored image decodes as %s %dx%d (%v), meta %+v", format, cfg.Width, cfg.Height, err, m)
 			}
 		})
+	}
+}
+
+// TestPutRefusesPixelBombsUndecoded checks that an image claiming a huge size is refused
+// from its header: decoding 20000x20000 pixels would allocate over a gigabyte.
+func TestPutRefusesPixelBombsUndecoded(t *testing.T) {
+	s := openTest(t, Config{})
+	ctx := context.Background()
+	scenarios := []struct {
+		name string
+		body []byte
+	}{
+		{"png", pngHeader(20000, 20000)},
+		{"jpeg", jpegClaiming(t, 20000, 20000)},
+		{"gif", gifClaiming(t, 20000, 20000)},
+	}
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			_, err := s.Put(ctx, bytes.NewReader(sc.body), "")
+			runtime.ReadMemStats(&after)
+			if !errors.Is(err, ErrImageTooLarge) {
+				t.Fatalf("Put = %v, want image_too_large", err)
+			}
+			if n := after.TotalAlloc - before.TotalAlloc; n > 8<<20 {
+				t.Errorf("refusing a %d-byte upload allocated %d bytes", len(sc.body), n)
+			}
+		})
+	}
+}
+
+func TestPutContext(t *testing.T) {
+	s := openTest(t, Config{})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := s.Put(ctx, bytes.NewReader(pngBytes(t, 8, 8, 0, false)), ""); !errors.Is(err, context.Canceled) {
+		t.Errorf("Put with a cancelled context = %v", err)
+	}
+	if got := files(t, filepath.Join(s.dir, dirBlobs)); len(got) != 0 {
+		t.Errorf("blobs = %v", got)
+	}
+}
+
+// blockingReader hands out body after release is closed, signalling started on first Read.
+type blockingReader struct {
+	started chan struct{}
+	release chan struct{}
+	body    *bytes.Reader
+	once    sync.Once
+}
+
+func (r *blockingReader) Read(p []byte) (int, error) {
+	r.once.Do(func() { close(r.started) })
+	<-r.release
+	return r.body.Read(p)
+}
+
+// TestCloseWaitsForPut closes the store while a Put is reading its upload: the Put must
+// still complete and be durable, because Close waits for it before closing the metadata.
+func TestCloseWaitsForPut(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	s, err := Open(ctx, Config{Dir: dir, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &blockingReader{started: make(chan struct{}), release: make(chan struct{}), body: bytes.NewReader(pngBytes(t, 8, 8, 0, false))}
+	type result struct {
+		m   Meta
+		err error
+	}
+	put := make(chan result)
+	go func() {
+		m, err := s.Put(ctx, r, "")
+		put <- result{m, err}
+	}()
+	<-r.started // the Put is in progress
+	closed := make(chan error)
+	go func() { closed <- s.Close() }()
+	close(r.release)
+	res := <-put
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+	if res.err != nil {
+		t.Fatalf("Put in progress during Close: %v", res.err)
+	}
+	s = openTest(t, Config{Dir: dir})
+	if _, err := s.Get(ctx, res.m.ID); err != nil {
+		t.Errorf("Get after reopening: %v", err)
 	}
 }
 
