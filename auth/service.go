@@ -1,0 +1,170 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/ultramarket/ultramarket/commerce"
+)
+
+// MaxNameChars is the longest display name accepted.
+const MaxNameChars = 200
+
+// Service runs the identity use cases. Who may call which use case (for example that only a
+// super admin creates admins) is decided by the caller's permission check, not here.
+//
+// Users returned by the Service never carry PasswordHash: only sign-in reads it, from Users.
+type Service struct {
+	users  Users
+	hasher *Hasher
+	clock  commerce.Clock
+}
+
+// NewService returns a Service on users and hasher, which are required. A nil clock means
+// commerce.SystemClock.
+func NewService(users Users, hasher *Hasher, clock commerce.Clock) *Service {
+	if users == nil || hasher == nil {
+		panic("auth: NewService needs users and a hasher")
+	}
+	if clock == nil {
+		clock = commerce.SystemClock{}
+	}
+	return &Service{users: users, hasher: hasher, clock: clock}
+}
+
+// CreateUserInput is what CreateUser needs. An empty Role means RoleCustomer.
+type CreateUserInput struct {
+	Email    string
+	Password string
+	Name     string
+	Role     Role
+}
+
+// CreateUser validates every field at once (e-mail, password policy, name, role), hashes the
+// password and stores the user. It returns ErrEmailTaken if the e-mail is registered in any
+// case. The store emits EventUserCreated with the user.
+func (s *Service) CreateUser(ctx context.Context, in CreateUserInput) (User, error) {
+	var v commerce.Validator
+	email, msg := normalizeEmail(in.Email)
+	v.Check(msg == "", "email", msg)
+	pwEmail := email
+	if pwEmail == "" {
+		pwEmail = in.Email
+	}
+	msg = passwordProblem(in.Password, pwEmail)
+	v.Check(msg == "", "password", msg)
+	name := strings.TrimSpace(in.Name)
+	msg = nameProblem(name)
+	v.Check(msg == "", "name", msg)
+	role := RoleCustomer
+	if in.Role != "" {
+		r, err := ParseRole(string(in.Role))
+		v.Check(err == nil, "role", "must be one of "+roleList())
+		role = r
+	}
+	if err := v.Err(); err != nil {
+		return User{}, err
+	}
+
+	// Hashing is the expensive part: skip it when the e-mail is visibly taken. The store
+	// still decides atomically.
+	if _, err := s.users.UserByEmail(ctx, email); err == nil {
+		return User{}, ErrEmailTaken
+	} else if !errors.Is(err, ErrUserNotFound) {
+		return User{}, err
+	}
+	hash, err := s.hasher.Hash(ctx, in.Password)
+	if err != nil {
+		return User{}, err
+	}
+	now := s.clock.Now().UTC()
+	u := User{
+		ID:           commerce.NewID(),
+		Email:        email,
+		Name:         name,
+		Role:         role,
+		PasswordHash: hash,
+		CreatedAt:    now,
+		UpdatedAt:    now,
+		Version:      1,
+	}
+	if err := s.users.CreateUser(ctx, u); err != nil {
+		return User{}, err
+	}
+	return redact(u), nil
+}
+
+func nameProblem(name string) string {
+	switch {
+	case !utf8.ValidString(name):
+		return "must be valid UTF-8"
+	case utf8.RuneCountInString(name) > MaxNameChars:
+		return fmt.Sprintf("must be at most %d characters", MaxNameChars)
+	case strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+		return "must not contain control characters"
+	}
+	return ""
+}
+
+// User returns the user with the given ID, or ErrUserNotFound.
+func (s *Service) User(ctx context.Context, id string) (User, error) {
+	if !commerce.ValidID(id) {
+		return User{}, ErrUserNotFound
+	}
+	u, err := s.users.User(ctx, id)
+	return redact(u), err
+}
+
+// ListUsers returns one page of users in creation order.
+func (s *Service) ListUsers(ctx context.Context, page commerce.Page) (commerce.List[User], error) {
+	l, err := s.users.ListUsers(ctx, page.Normalize())
+	if err != nil {
+		return commerce.List[User]{}, err
+	}
+	for i := range l.Items {
+		l.Items[i] = redact(l.Items[i])
+	}
+	return l, nil
+}
+
+// SetRole gives the user the role (parsed like ParseRole).
+func (s *Service) SetRole(ctx context.Context, id string, role Role) (User, error) {
+	r, err := ParseRole(string(role))
+	if err != nil {
+		return User{}, commerce.Invalid(commerce.FieldError{Field: "role", Message: "must be one of " + roleList()})
+	}
+	return s.update(ctx, id, func(u *User) { u.Role = r })
+}
+
+// Disable stops the user from signing in; their data stays.
+func (s *Service) Disable(ctx context.Context, id string) (User, error) {
+	return s.update(ctx, id, func(u *User) { u.Disabled = true })
+}
+
+// Enable lets a disabled user sign in again.
+func (s *Service) Enable(ctx context.Context, id string) (User, error) {
+	return s.update(ctx, id, func(u *User) { u.Disabled = false })
+}
+
+func (s *Service) update(ctx context.Context, id string, change func(*User)) (User, error) {
+	if !commerce.ValidID(id) {
+		return User{}, ErrUserNotFound
+	}
+	u, err := s.users.UpdateUser(ctx, id, func(u *User) error {
+		change(u)
+		u.UpdatedAt = s.clock.Now().UTC()
+		return nil
+	})
+	if err != nil {
+		return User{}, err
+	}
+	return redact(u), nil
+}
+
+func redact(u User) User {
+	u.PasswordHash = ""
+	return u
+}

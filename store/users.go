@@ -1,0 +1,186 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/ultramarket/ultramarket/auth"
+	"github.com/ultramarket/ultramarket/commerce"
+)
+
+// Users is the Pebble implementation of auth.Users. A user lives at auth/user/<id>; the
+// unique e-mail index auth/email/<lower-cased e-mail> holds the user's ID and is written in
+// the same update as the user, so the two never disagree.
+type Users struct{ db *DB }
+
+// NewUsers returns the user repository on db.
+func NewUsers(db *DB) *Users { return &Users{db: db} }
+
+var _ auth.Users = (*Users)(nil)
+
+func userKey(id string) []byte { return Key(prefixUser, id) }
+
+// CreateUser stores u with its e-mail index row and an auth.user_created event.
+func (s *Users) CreateUser(ctx context.Context, u auth.User) error {
+	if u.ID == "" || u.Email == "" {
+		return commerce.Errorf(commerce.EInvalid, "user_incomplete", "store: user needs an ID and an e-mail")
+	}
+	ev, err := auth.UserCreatedEvent(u)
+	if err != nil {
+		return err
+	}
+	return s.db.Update(ctx, func(tx *Tx) error {
+		if _, err := tx.Get(emailKey(u.Email)); err == nil {
+			return auth.ErrEmailTaken
+		} else if !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		if _, err := tx.Get(userKey(u.ID)); err == nil {
+			return commerce.Errorf(commerce.EConflict, "user_exists", "store: user %s already exists", u.ID)
+		} else if !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		if err := putJSON(tx, userKey(u.ID), u); err != nil {
+			return err
+		}
+		tx.Set(emailKey(u.Email), []byte(u.ID))
+		tx.Emit(ev)
+		return nil
+	})
+}
+
+// User returns the user with the given ID.
+func (s *Users) User(ctx context.Context, id string) (auth.User, error) {
+	var u auth.User
+	err := s.db.View(ctx, func(r *Reader) error { return readUser(r, id, &u) })
+	return u, err
+}
+
+// UserByEmail returns the user with the given e-mail, ignoring case.
+func (s *Users) UserByEmail(ctx context.Context, email string) (auth.User, error) {
+	var u auth.User
+	err := s.db.View(ctx, func(r *Reader) error {
+		id, err := r.Get(emailKey(email))
+		if errors.Is(err, ErrNotFound) {
+			return auth.ErrUserNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if err := readUser(r, string(id), &u); err != nil {
+			if errors.Is(err, auth.ErrUserNotFound) {
+				return fmt.Errorf("store: e-mail index points to missing user %s", id)
+			}
+			return err
+		}
+		return nil
+	})
+	return u, err
+}
+
+func readUser(r interface{ Get([]byte) ([]byte, error) }, id string, u *auth.User) error {
+	err := getJSON(r, userKey(id), u)
+	if errors.Is(err, ErrNotFound) {
+		return auth.ErrUserNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("store: user %s: %w", id, err)
+	}
+	return nil
+}
+
+// errUserCursor is returned for a user list cursor this store did not make.
+var errUserCursor = &commerce.Error{Kind: commerce.EInvalid, Code: "invalid_cursor", Message: "store: invalid cursor"}
+
+// ListUsers returns one page of users in ID (creation) order. The cursor is the last ID of
+// the previous page, base64url-encoded so clients treat it as opaque.
+func (s *Users) ListUsers(ctx context.Context, page commerce.Page) (commerce.List[auth.User], error) {
+	page = page.Normalize()
+	lower := []byte(prefixUser)
+	if page.Cursor != "" {
+		last, err := base64.RawURLEncoding.DecodeString(page.Cursor)
+		if err != nil || len(last) == 0 || strings.Contains(string(last), "/") {
+			return commerce.List[auth.User]{}, errUserCursor
+		}
+		lower = append(userKey(string(last)), 0) // just after the last ID
+	}
+	list := commerce.List[auth.User]{Items: []auth.User{}}
+	more := false
+	err := s.db.View(ctx, func(r *Reader) error {
+		return r.Scan(lower, PrefixEnd([]byte(prefixUser)), func(k, v []byte) error {
+			if len(list.Items) == page.Limit {
+				more = true
+				return ErrStop
+			}
+			var u auth.User
+			if err := decode(v, &u); err != nil {
+				return fmt.Errorf("store: user %s: %w", k[len(prefixUser):], err)
+			}
+			list.Items = append(list.Items, u)
+			return nil
+		})
+	})
+	if err != nil {
+		return commerce.List[auth.User]{}, err
+	}
+	if more {
+		list.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(list.Items[len(list.Items)-1].ID))
+	}
+	return list, nil
+}
+
+// UpdateUser re-reads the user inside one update, applies fn, increments Version, stamps
+// UpdatedAt when fn left it unchanged, moves the e-mail index row when the e-mail changed
+// (other than in case) and emits auth.user_updated.
+func (s *Users) UpdateUser(ctx context.Context, id string, fn func(*auth.User) error) (auth.User, error) {
+	var out auth.User
+	err := s.db.Update(ctx, func(tx *Tx) error {
+		var old auth.User
+		if err := readUser(tx, id, &old); err != nil {
+			return err
+		}
+		u := old
+		if err := fn(&u); err != nil {
+			return err
+		}
+		if u.ID != old.ID {
+			return commerce.Errorf(commerce.EInvalid, "user_id_immutable", "store: a user's ID cannot change")
+		}
+		if u.Email == "" {
+			return commerce.Errorf(commerce.EInvalid, "user_incomplete", "store: user needs an e-mail")
+		}
+		u.Version = old.Version + 1
+		if u.UpdatedAt.Equal(old.UpdatedAt) {
+			u.UpdatedAt = commerce.SystemClock{}.Now()
+		}
+		// Compare index keys, not strings.EqualFold: the index lower-cases, and the two
+		// disagree on a few runes.
+		if !bytes.Equal(emailKey(u.Email), emailKey(old.Email)) {
+			if _, err := tx.Get(emailKey(u.Email)); err == nil {
+				return auth.ErrEmailTaken
+			} else if !errors.Is(err, ErrNotFound) {
+				return err
+			}
+			tx.Delete(emailKey(old.Email))
+			tx.Set(emailKey(u.Email), []byte(u.ID))
+		}
+		if err := putJSON(tx, userKey(u.ID), u); err != nil {
+			return err
+		}
+		ev, err := auth.UserUpdatedEvent(u)
+		if err != nil {
+			return err
+		}
+		tx.Emit(ev)
+		out = u
+		return nil
+	})
+	if err != nil {
+		return auth.User{}, err
+	}
+	return out, nil
+}
