@@ -60,13 +60,14 @@ func (c *HasherConfig) ensureDefaults() {
 	}
 }
 
-// Validate reports every setting below the OWASP minimum or above the limits.
+// Validate reports every setting below the OWASP minimum or above the limits, after applying
+// the defaults (so the zero config is valid).
 func (c HasherConfig) Validate() error {
+	c.ensureDefaults()
 	var v commerce.Validator
 	v.Check(c.Time >= MinTime && c.Time <= maxTime, "time", fmt.Sprintf("must be between %d and %d", MinTime, maxTime))
 	v.Check(c.MemoryKiB >= MinMemoryKiB && c.MemoryKiB <= maxMemoryKiB, "memory_kib",
 		fmt.Sprintf("must be between %d (19 MiB) and %d (1 GiB)", MinMemoryKiB, maxMemoryKiB))
-	v.Check(c.Threads >= 1, "threads", "must be at least 1")
 	v.Check(c.MaxConcurrent >= 1, "max_concurrent", "must be at least 1")
 	return v.Err()
 }
@@ -89,10 +90,10 @@ type params struct {
 
 // NewHasher validates cfg (after applying defaults) and returns a Hasher.
 func NewHasher(cfg HasherConfig) (*Hasher, error) {
-	cfg.ensureDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("auth: hasher config: %w", err)
 	}
+	cfg.ensureDefaults()
 	return &Hasher{
 		p:   params{time: cfg.Time, memory: cfg.MemoryKiB, threads: cfg.Threads, keyLen: keyLen},
 		sem: make(chan struct{}, cfg.MaxConcurrent),
