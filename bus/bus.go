@@ -146,6 +146,7 @@ type Bus struct {
 	closed    bool
 	relay     *relay
 	consumers map[string]*Consumer // by durable name
+	starting  map[string]bool      // durable names whose Subscribe is in progress
 
 	closeOnce sync.Once
 	closeErr  error
@@ -161,7 +162,7 @@ func Open(ctx context.Context, cfg Config) (_ *Bus, err error) {
 	if err := prepareDir(cfg.Dir); err != nil {
 		return nil, err
 	}
-	b := &Bus{cfg: cfg, log: cfg.Logger.With("component", "bus"), consumers: map[string]*Consumer{}}
+	b := &Bus{cfg: cfg, log: cfg.Logger.With("component", "bus"), consumers: map[string]*Consumer{}, starting: map[string]bool{}}
 	defer func() {
 		if err != nil {
 			b.shutdown()
@@ -410,11 +411,18 @@ type serverLogger struct {
 	lastFatal string
 }
 
-func (l *serverLogger) Noticef(format string, v ...any) { l.log.Debug(fmt.Sprintf(format, v...)) }
-func (l *serverLogger) Warnf(format string, v ...any)   { l.log.Warn(fmt.Sprintf(format, v...)) }
-func (l *serverLogger) Errorf(format string, v ...any)  { l.log.Error(fmt.Sprintf(format, v...)) }
-func (l *serverLogger) Debugf(format string, v ...any)  { l.log.Debug(fmt.Sprintf(format, v...)) }
+func (l *serverLogger) Noticef(format string, v ...any) { l.logf(slog.LevelDebug, format, v...) }
+func (l *serverLogger) Warnf(format string, v ...any)   { l.logf(slog.LevelWarn, format, v...) }
+func (l *serverLogger) Errorf(format string, v ...any)  { l.logf(slog.LevelError, format, v...) }
+func (l *serverLogger) Debugf(format string, v ...any)  { l.logf(slog.LevelDebug, format, v...) }
 func (l *serverLogger) Tracef(string, ...any)           {}
+
+func (l *serverLogger) logf(level slog.Level, format string, v ...any) {
+	ctx := context.Background()
+	if l.log.Enabled(ctx, level) {
+		l.log.Log(ctx, level, fmt.Sprintf(format, v...))
+	}
+}
 
 func (l *serverLogger) Fatalf(format string, v ...any) {
 	msg := fmt.Sprintf(format, v...)

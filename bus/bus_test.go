@@ -39,7 +39,7 @@ func openBus(t *testing.T, dir string) *Bus {
 
 // waitFor polls cond until it holds. The deadline only bounds a broken test; it asserts
 // nothing about speed.
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for !cond() {
@@ -50,7 +50,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func newEvent(t *testing.T, typ string, seq uint64) commerce.Event {
+func newEvent(t testing.TB, typ string, seq uint64) commerce.Event {
 	t.Helper()
 	ev, err := commerce.NewEvent(typ, commerce.NewID(), time.Now(), map[string]any{"n": seq})
 	if err != nil {

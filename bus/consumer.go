@@ -146,20 +146,30 @@ func (b *Bus) Subscribe(ctx context.Context, durable string, subjects []string, 
 		b.mu.Unlock()
 		return nil, ErrClosed
 	}
-	if _, ok := b.consumers[durable]; ok {
+	if _, ok := b.consumers[durable]; ok || b.starting[durable] {
 		b.mu.Unlock()
 		return nil, ErrConsumerInUse.WithDetails(map[string]any{"durable": durable})
 	}
-	c := &Consumer{b: b, durable: durable, opts: o, handler: handler, done: make(chan struct{}),
-		log: b.log.With("consumer", durable)}
-	b.consumers[durable] = c // reserve the name while creating
+	b.starting[durable] = true // reserve the name while creating
 	b.mu.Unlock()
 
-	if err := c.start(ctx, subjects); err != nil {
-		b.mu.Lock()
-		delete(b.consumers, durable)
-		b.mu.Unlock()
+	c := &Consumer{b: b, durable: durable, opts: o, handler: handler, done: make(chan struct{}),
+		log: b.log.With("consumer", durable)}
+	err := c.start(ctx, subjects)
+
+	b.mu.Lock()
+	delete(b.starting, durable)
+	closed := b.closed
+	if err == nil && !closed {
+		b.consumers[durable] = c
+	}
+	b.mu.Unlock()
+	if err != nil {
 		return nil, err
+	}
+	if closed { // the bus closed while this consumer was starting
+		c.Close()
+		return nil, ErrClosed
 	}
 	return c, nil
 }
@@ -209,6 +219,10 @@ func (c *Consumer) run() {
 		msg, err := c.it.Next()
 		if err != nil {
 			if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+				if !c.closing.Load() {
+					// The server ended the subscription (consumer or stream deleted).
+					c.log.Error("consumer stopped; subscribe again to resume", "err", err)
+				}
 				return
 			}
 			c.log.Warn("consumer fetch failed", "err", err)
@@ -277,7 +291,7 @@ func (c *Consumer) call(msg jetstream.Msg, ev commerce.Event) (err error) {
 	keep.Add(1)
 	go func() {
 		defer keep.Done()
-		t := time.NewTicker(c.opts.ackWait / 2)
+		t := time.NewTicker(max(c.opts.ackWait/2, time.Millisecond))
 		defer t.Stop()
 		for {
 			select {
@@ -348,6 +362,7 @@ func (b *Bus) DeleteConsumer(ctx context.Context, durable string) error {
 	b.mu.Lock()
 	closed := b.closed
 	_, inUse := b.consumers[durable]
+	inUse = inUse || b.starting[durable]
 	b.mu.Unlock()
 	if closed {
 		return ErrClosed

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/ultramarket/ultramarket/commerce"
 )
@@ -287,6 +288,27 @@ func TestConsumerCloseWaitsForInFlightHandler(t *testing.T) {
 	waitIdle(t, c2)
 	if err := sameIDs(rest.ids(), eventIDs(evs[1:])); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestConsumerCloseCancelsStuckHandler(t *testing.T) {
+	b := openBus(t, t.TempDir())
+	publishAll(t, b, "webhooks.due", 1, 1)
+	started := make(chan struct{})
+	var sawCancel atomic.Bool
+	c, err := b.Subscribe(t.Context(), "webhooks", nil, func(ctx context.Context, ev commerce.Event) error {
+		close(started)
+		<-ctx.Done() // a handler stuck on a remote call that honours ctx
+		sawCancel.Store(true)
+		return ctx.Err()
+	}, WithAckWait(100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-started
+	c.Close() // returns only once the handler has given up
+	if !sawCancel.Load() {
+		t.Fatal("Close returned before the stuck handler was cancelled")
 	}
 }
 

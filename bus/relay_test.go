@@ -36,7 +36,7 @@ type fakeOutbox struct {
 func newFakeOutbox() *fakeOutbox { return &fakeOutbox{notify: make(chan struct{}, 1)} }
 
 // append commits events of type typ and signals the relay, like a store commit.
-func (f *fakeOutbox) append(t *testing.T, typ string, n int) []commerce.Event {
+func (f *fakeOutbox) append(t testing.TB, typ string, n int) []commerce.Event {
 	t.Helper()
 	f.mu.Lock()
 	var out []commerce.Event
@@ -114,6 +114,12 @@ func (f *fakeOutbox) setAckErr(err error) {
 	f.mu.Lock()
 	f.ackErr = err
 	f.mu.Unlock()
+}
+
+func (f *fakeOutbox) readCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.reads
 }
 
 func (f *fakeOutbox) ackCount() int {
@@ -293,4 +299,22 @@ func TestStartRelayTwicePanics(t *testing.T) {
 		}
 	}()
 	b.StartRelay(newFakeOutbox())
+}
+
+func TestCloseStopsAFailingRelay(t *testing.T) {
+	b, err := Open(t.Context(), Config{Dir: t.TempDir(), Logger: testLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := newFakeOutbox()
+	src.readErrs = 1 << 30 // the source never recovers
+	src.append(t, "orders.placed", 1)
+	b.StartRelay(src)
+	waitFor(t, "relay backing off", func() bool { return src.readCount() >= 2 })
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if src.pendingLen() != 1 {
+		t.Fatal("the unpublished event left the outbox")
+	}
 }
