@@ -19,7 +19,6 @@ func cheapHasher(maxConcurrent int) *Hasher {
 }
 
 func newHasher(t testing.TB, cfg HasherConfig) *Hasher {
-	t.Helper()
 	h, err := NewHasher(cfg)
 	if err != nil {
 		t.Fatal(err)
