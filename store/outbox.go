@@ -7,11 +7,17 @@ import (
 	"github.com/ultramarket/ultramarket/commerce"
 )
 
-// Outbox returns up to limit pending events with Seq > after, in Seq order.
+// Outbox returns up to limit pending events with Seq > after, in Seq order. Only durable
+// events (Seq <= LastSeq) are returned: Pebble makes a group readable before its fsync, and an
+// event relayed then lost in a crash would have its seq reused by a different event.
 func (db *DB) Outbox(ctx context.Context, after uint64, limit int) ([]commerce.Event, error) {
+	last := db.LastSeq()
+	if after >= last {
+		return nil, ctx.Err()
+	}
 	var out []commerce.Event
 	err := db.View(ctx, func(r *Reader) error {
-		return r.Scan(outboxKey(after+1), PrefixEnd([]byte(prefixOutbox)), func(k, v []byte) error {
+		return r.Scan(outboxKey(after+1), outboxKey(last+1), func(k, v []byte) error {
 			var ev commerce.Event
 			if err := decode(v, &ev); err != nil {
 				return fmt.Errorf("store: outbox row %d: %w", outboxSeqOf(k), err)
@@ -36,11 +42,11 @@ func (db *DB) AckOutbox(ctx context.Context, upTo uint64) error {
 	})
 }
 
-// OutboxLen counts pending outbox rows (for metrics; it scans).
+// OutboxLen counts pending durable outbox rows (for metrics; it scans).
 func (db *DB) OutboxLen(ctx context.Context) (int, error) {
 	n := 0
 	err := db.View(ctx, func(r *Reader) error {
-		return r.Scan([]byte(prefixOutbox), PrefixEnd([]byte(prefixOutbox)), func(_, _ []byte) error {
+		return r.Scan([]byte(prefixOutbox), outboxKey(db.LastSeq()+1), func(_, _ []byte) error {
 			n++
 			return nil
 		})

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 
@@ -14,7 +16,7 @@ import (
 
 func openMem(t testing.TB, fs vfs.FS) *DB {
 	t.Helper()
-	db, err := Open(context.Background(), Config{Dir: "db", FS: fs, MinFreeBytes: 1})
+	db, err := Open(context.Background(), Config{Dir: "db", FS: fs, MinFreeBytes: 1, Logger: quietLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,3 +121,48 @@ func must(t testing.TB, err error) {
 		t.Fatal(err)
 	}
 }
+
+// quietLogger drops store and engine log lines so test output stays readable.
+func quietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// waitFor polls cond until it holds. The deadline only turns a hang into a failure; it is
+// not an assertion about speed.
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// holdWriter occupies the writer goroutine with an update that blocks until release is
+// called, so that updates queued meanwhile are committed together as the next group. The
+// returned wait reports the held update's outcome.
+func holdWriter(t testing.TB, db *DB) (release func(), wait func() error) {
+	t.Helper()
+	running := make(chan struct{})
+	gate := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- db.Update(context.Background(), func(tx *Tx) error {
+			close(running)
+			<-gate
+			return nil
+		})
+	}()
+	select {
+	case <-running:
+	case err := <-done:
+		t.Fatalf("holding update did not run: %v", err)
+	}
+	var once sync.Once
+	release = func() { once.Do(func() { close(gate) }) }
+	t.Cleanup(release)
+	return release, func() error { return <-done }
+}
+
+// queued reports how many updates wait for the writer.
+func queued(db *DB) int { return len(db.reqs) }
