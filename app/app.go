@@ -7,8 +7,8 @@ package app
 import (
 	"context"
 	"errors"
-	"io"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"sync"
@@ -18,12 +18,15 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/ultramarket/ultramarket/auth"
 	"github.com/ultramarket/ultramarket/bus"
+	"github.com/ultramarket/ultramarket/commerce"
 	"github.com/ultramarket/ultramarket/commerce/catalog"
 	"github.com/ultramarket/ultramarket/config"
 	uhttp "github.com/ultramarket/ultramarket/http"
 	"github.com/ultramarket/ultramarket/index"
 	"github.com/ultramarket/ultramarket/media"
+	"github.com/ultramarket/ultramarket/snapshot"
 	"github.com/ultramarket/ultramarket/store"
 )
 
@@ -51,8 +54,10 @@ type App struct {
 	Media    *media.Store
 	Bus      *bus.Bus
 	Index    *index.Index
-	HTTP     *uhttp.Server
-	Registry *prometheus.Registry
+	HTTP      *uhttp.Server
+	Registry  *prometheus.Registry
+	Auth      *auth.Service
+	Snapshots *snapshot.Manager
 
 	addr    net.Addr
 	closers []closer // in opening order; Close runs them backwards
@@ -130,6 +135,23 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (_ *App, err err
 	}
 	a.onClose("media", func(context.Context) error { return a.Media.Close() })
 
+	hasher, err := auth.NewHasher(auth.HasherConfig{
+		Time: uint32(cfg.Auth.Argon2Time), MemoryKiB: uint32(cfg.Auth.Argon2Memory / 1024),
+		Threads: uint8(cfg.Auth.Argon2Threads), MaxConcurrent: cfg.Auth.MaxConcurrentHashes,
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.Auth = auth.NewService(store.NewUsers(a.DB), hasher, commerce.SystemClock{})
+
+	if a.Snapshots, err = snapshot.New(snapshot.Config{
+		Dir: cfg.SnapshotsDir(), Keep: cfg.Snapshots.Keep, Interval: cfg.Snapshots.Interval.Duration,
+		Logger: a.log.With("component", "snapshots"),
+	}, snapshot.StorePart(a.DB), snapshot.MediaPart(a.Media)); err != nil {
+		return nil, err
+	}
+	a.onClose("snapshots", func(context.Context) error { return a.Snapshots.Close() })
+
 	if opts.Offline {
 		a.ready.Store(true)
 		return a, nil
@@ -165,6 +187,15 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (_ *App, err err
 			func() float64 { n, _ := a.Index.DocCount(); return float64(n) }),
 	)
 
+	if cfg.Demo.Enabled {
+		if err := a.seedDemo(ctx); err != nil {
+			return nil, err
+		}
+	}
+	a.Snapshots.Start()
+	if err := a.serveAdmin(); err != nil {
+		return nil, err
+	}
 	if err := a.startServing(ctx); err != nil {
 		return nil, err
 	}

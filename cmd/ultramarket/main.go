@@ -100,6 +100,13 @@ cluster or broker to install. Run "ultramarket serve" to start a shop on ./data.
 		newServeCmd(g),
 		newVersionCmd(g),
 		newConfigCmd(g),
+		newAdminCmd(g),
+		newSnapshotCmd(g),
+		newBackupCmd(g),
+		newRestoreCmd(g),
+		newVerifyCmd(g),
+		newIndexCmd(g),
+		newMediaCmd(g),
 	)
 	return root
 }
@@ -115,6 +122,13 @@ func (g *globals) loadConfig() (config.Config, error) {
 		cfg.Data.Dir = g.dataDir
 	}
 	return cfg, nil
+}
+
+// quietLogger is the logger of admin commands: warnings and errors only, so their output
+// stays readable.
+func (g *globals) quietLogger(cfg config.Config) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: slog.LevelWarn}
+	return slog.New(slog.NewTextHandler(g.stderr, opts))
 }
 
 // logger builds the process logger from the configuration.
