@@ -48,12 +48,12 @@ type App struct {
 	opts   Options
 	log    *slog.Logger
 
-	lock     *dirLock
-	DB       *store.DB
-	Catalog  *store.Catalog
-	Media    *media.Store
-	Bus      *bus.Bus
-	Index    *index.Index
+	lock      *dirLock
+	DB        *store.DB
+	Catalog   *store.Catalog
+	Media     *media.Store
+	Bus       *bus.Bus
+	Index     *index.Index
 	HTTP      *uhttp.Server
 	Registry  *prometheus.Registry
 	Auth      *auth.Service
