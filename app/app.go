@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -144,19 +145,18 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (_ *App, err err
 	}
 	a.Auth = auth.NewService(store.NewUsers(a.DB), hasher, commerce.SystemClock{})
 
-	if a.Snapshots, err = snapshot.New(snapshot.Config{
-		Dir: cfg.SnapshotsDir(), Keep: cfg.Snapshots.Keep, Interval: cfg.Snapshots.Interval.Duration,
-		Logger: a.log.With("component", "snapshots"),
-	}, snapshot.StorePart(a.DB), snapshot.MediaPart(a.Media)); err != nil {
-		return nil, err
-	}
-	a.onClose("snapshots", func(context.Context) error { return a.Snapshots.Close() })
-
 	if opts.Offline {
+		if err := a.openSnapshots(snapshot.StorePart(a.DB), snapshot.MediaPart(a.Media)); err != nil {
+			return nil, err
+		}
 		a.ready.Store(true)
 		return a, nil
 	}
 
+	// A missing bus dir (first start, or a restored backup, which never carries the stream)
+	// means events already acknowledged from the outbox cannot be delivered again.
+	_, statErr := os.Stat(cfg.BusDir())
+	busFresh := errors.Is(statErr, os.ErrNotExist)
 	if a.Bus, err = bus.Open(ctx, bus.Config{
 		Dir: cfg.BusDir(), Listen: cfg.Bus.Listen, MaxAge: cfg.Bus.MaxAge.Duration,
 		MaxBytes: int64(cfg.Bus.MaxBytes), Logger: a.log,
@@ -172,6 +172,17 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (_ *App, err err
 		return nil, err
 	}
 	a.onClose("index", func(context.Context) error { return a.Index.Close() })
+	if hw, seq := a.Index.HighWater(), a.DB.LastSeq(); hw != seq && (busFresh || hw > seq) {
+		// The index is ahead of the store, or behind it with no stream to catch up from.
+		a.log.Info("search index does not match the store; rebuilding", "index_high_water", hw, "store_seq", seq)
+		if err := a.Index.Rebuild(ctx, nil); err != nil {
+			return nil, err
+		}
+	}
+	// The index is copied first, so a snapshot's index is never ahead of its store.
+	if err := a.openSnapshots(indexPart{a.Index}, snapshot.StorePart(a.DB), snapshot.MediaPart(a.Media)); err != nil {
+		return nil, err
+	}
 
 	// Consumers and the relay: derived state follows the outbox.
 	indexConsumer, err := a.Bus.Subscribe(ctx, "index", []string{"um.catalog.>"}, a.Index.Handle)
@@ -202,6 +213,27 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (_ *App, err err
 	a.ready.Store(true)
 	a.log.Info("ultramarket ready", "listen", a.addr, "data", cfg.Data.Dir, "version", opts.Version, "took", time.Since(start).Round(time.Millisecond))
 	return a, nil
+}
+
+func (a *App) openSnapshots(parts ...snapshot.Part) (err error) {
+	cfg := a.Config
+	if a.Snapshots, err = snapshot.New(snapshot.Config{
+		Dir: cfg.SnapshotsDir(), Keep: cfg.Snapshots.Keep, Interval: cfg.Snapshots.Interval.Duration,
+		Logger: a.log.With("component", "snapshots"),
+	}, parts...); err != nil {
+		return err
+	}
+	a.onClose("snapshots", func(context.Context) error { return a.Snapshots.Close() })
+	return nil
+}
+
+// indexPart puts the search index into snapshots and backups.
+type indexPart struct{ ix *index.Index }
+
+func (indexPart) Name() string { return "index" }
+
+func (p indexPart) SnapshotTo(ctx context.Context, dir string) error {
+	return p.ix.SnapshotTo(ctx, dir)
 }
 
 func (a *App) startServing(ctx context.Context) error {
