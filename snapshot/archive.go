@@ -57,7 +57,8 @@ func WriteArchive(ctx context.Context, w io.Writer, snapshotDir string) error {
 	if err != nil {
 		return fmt.Errorf("snapshot: %w", err)
 	}
-	zw, err := zstd.NewWriter(w, zstd.WithEncoderLevel(zstd.SpeedDefault))
+	// One encoder goroutine: a backup runs beside a serving store on a small machine.
+	zw, err := zstd.NewWriter(w, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1))
 	if err != nil {
 		return fmt.Errorf("snapshot: archive: %w", err)
 	}

@@ -210,7 +210,15 @@ type tarEntry struct {
 }
 
 // writeTar writes entries as a zstd-compressed tar at p.
-func writeTar(t *testing.T, p string, entries []tarEntry) {
+func writeTar(t testing.TB, p string, entries []tarEntry) {
+	t.Helper()
+	if err := os.WriteFile(p, tarBytes(t, entries), 0o640); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// tarBytes returns entries as a zstd-compressed tar.
+func tarBytes(t testing.TB, entries []tarEntry) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	zw, err := zstd.NewWriter(&buf)
@@ -244,9 +252,7 @@ func writeTar(t *testing.T, p string, entries []tarEntry) {
 	if err := zw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(p, buf.Bytes(), 0o640); err != nil {
-		t.Fatal(err)
-	}
+	return buf.Bytes()
 }
 
 // snapshotEntries returns a snapshot directory as archive entries, manifest first.

@@ -1,6 +1,7 @@
 package snapshot
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -272,10 +273,10 @@ func hashFile(p string, sync bool) (int64, string, error) {
 
 // checkFiles re-reads every file of m under dir and compares size and SHA-256, naming each
 // file that differs.
-func checkFiles(ctxErr func() error, dir string, m *Manifest) error {
+func checkFiles(ctx context.Context, dir string, m *Manifest) error {
 	var problems []string
 	for _, f := range m.Files {
-		if err := ctxErr(); err != nil {
+		if err := ctx.Err(); err != nil {
 			return err
 		}
 		n, sum, err := hashFile(filepath.Join(dir, filepath.FromSlash(f.Path)), false)

@@ -37,7 +37,8 @@ var replacedEntries = []string{partKV, partMedia, partIndex, "bus"}
 // when present) renamed into dataDir, which is created when missing. With force, the old
 // kv, media, index and bus are first moved aside into the staging directory, and removed
 // after success or moved back on failure. A damaged or truncated source leaves dataDir
-// unchanged (not even created).
+// unchanged (not even created). Only a crash during the final renames can leave a
+// <dataDir>.restore-<id> directory behind; its old/ holds what force moved aside.
 func Restore(ctx context.Context, from, dataDir string, force bool) (err error) {
 	if dataDir == "" {
 		return errors.New("snapshot: restore: no data dir given")

@@ -188,7 +188,9 @@ type Manager struct {
 }
 
 // New validates cfg, creates cfg.Dir when missing and removes what an interrupted earlier
-// run left in it (unfinished snapshots, backups and removals).
+// run left in it (unfinished snapshots, backups and removals). Parts are written in the
+// order given: pass the store before the media store, so the media copy, taken later,
+// holds every blob the store copy references.
 func New(cfg Config, parts ...Part) (*Manager, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.validate(); err != nil {

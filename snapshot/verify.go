@@ -50,7 +50,7 @@ func Verify(ctx context.Context, path string) (Report, error) {
 		if err := compareTree(path, &man); err != nil {
 			return rep, err
 		}
-		if err := checkFiles(ctx.Err, path, &man); err != nil {
+		if err := checkFiles(ctx, path, &man); err != nil {
 			return rep, err
 		}
 	} else {
