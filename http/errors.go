@@ -81,6 +81,10 @@ func kindOfStatus(code int) commerce.Kind {
 	switch code {
 	case stdhttp.StatusNotFound, stdhttp.StatusMethodNotAllowed:
 		return commerce.ENotFound
+	case stdhttp.StatusConflict:
+		return commerce.EConflict
+	case stdhttp.StatusPreconditionFailed:
+		return commerce.EPrecondition
 	case stdhttp.StatusUnauthorized:
 		return commerce.EUnauthorized
 	case stdhttp.StatusForbidden:

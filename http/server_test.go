@@ -332,3 +332,15 @@ func TestMediaServing(t *testing.T) {
 }
 
 var refRE = regexp.MustCompile(`"\$ref":"#/components/schemas/([^"]+)"`)
+
+func TestStatusAndKindAreInverse(t *testing.T) {
+	for _, k := range []commerce.Kind{commerce.ENotFound, commerce.EConflict, commerce.EPrecondition, commerce.EUnauthorized,
+		commerce.EForbidden, commerce.ETooLarge, commerce.ERateLimited, commerce.EUnavailable, commerce.EInternal} {
+		if got := kindOfStatus(statusOf(&commerce.Error{Kind: k})); got != k {
+			t.Errorf("%s -> %d -> %s", k, statusOf(&commerce.Error{Kind: k}), got)
+		}
+	}
+	if kindOfStatus(422) != commerce.EInvalid || kindOfStatus(400) != commerce.EInvalid {
+		t.Error("400/422 must map back to invalid")
+	}
+}
