@@ -44,8 +44,8 @@ const (
 // strongPassword passes the password policy for every e-mail the tests use.
 const strongPassword = "Quiet-Harbor-Lantern-42"
 
-// binary is the ultramarket binary TestMain built.
-var binary string
+// binPath is the ultramarket binary TestMain built.
+var binPath string
 
 func TestMain(m *testing.M) { os.Exit(runTests(m)) }
 
@@ -56,7 +56,7 @@ func runTests(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	if binary, err = build(dir); err != nil {
+	if binPath, err = build(dir); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: build ultramarket:", err)
 		return 1
 	}
@@ -124,7 +124,7 @@ func ultramarketWithin(t testing.TB, timeout time.Duration, args ...string) resu
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd := exec.CommandContext(ctx, binPath, args...)
 	cmd.Env = environ()
 	cmd.WaitDelay = 5 * time.Second
 	var stdout, stderr bytes.Buffer
@@ -220,7 +220,7 @@ func serve(t testing.TB, dir string, args ...string) *server {
 // spawn starts serve on dir without waiting for it.
 func spawn(t testing.TB, dir string, args ...string) *server {
 	t.Helper()
-	cmd := exec.Command(binary, append([]string{"serve", "--data", dir, "--listen", "127.0.0.1:0"}, args...)...)
+	cmd := exec.Command(binPath, append([]string{"serve", "--data", dir, "--listen", "127.0.0.1:0"}, args...)...)
 	cmd.Env = environ()
 	s := &server{
 		t: t, dir: dir, cmd: cmd, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{}),
@@ -228,7 +228,7 @@ func spawn(t testing.TB, dir string, args ...string) *server {
 	}
 	cmd.Stdout, cmd.Stderr = s.stdout, s.stderr
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", binary, err)
+		t.Fatalf("start %s: %v", binPath, err)
 	}
 	go func() {
 		_ = cmd.Wait()
