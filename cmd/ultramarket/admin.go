@@ -22,6 +22,12 @@ import (
 // withAdmin runs fn with admin operations: through the running server's admin socket when a
 // server holds the data dir, otherwise by opening the data dir directly.
 func (g *globals) withAdmin(fn func(ctx context.Context, ops uhttp.AdminOps) error) error {
+	return g.withAdminDir(false, fn)
+}
+
+// withAdminDir is withAdmin; create allows a missing data dir to be created (a fresh install
+// gets its first administrator before its first start).
+func (g *globals) withAdminDir(create bool, fn func(ctx context.Context, ops uhttp.AdminOps) error) error {
 	cfg, err := g.loadConfig()
 	if err != nil {
 		return err
@@ -31,7 +37,7 @@ func (g *globals) withAdmin(fn func(ctx context.Context, ops uhttp.AdminOps) err
 	if client, err := uhttp.DialAdmin(ctx, app.AdminSocketPath(cfg.Data.Dir)); err == nil {
 		return adminResult(fn(ctx, client))
 	}
-	if fi, err := os.Stat(cfg.Data.Dir); err != nil || !fi.IsDir() {
+	if fi, err := os.Stat(cfg.Data.Dir); (err != nil && !(create && errors.Is(err, os.ErrNotExist))) || (err == nil && !fi.IsDir()) {
 		return fmt.Errorf("data dir %s does not exist or is not a directory", cfg.Data.Dir)
 	}
 	a, err := app.Open(ctx, cfg, app.Options{Version: version, Logger: g.quietLogger(cfg), Offline: true, Stdout: g.stdout})
@@ -91,7 +97,7 @@ e-mail's local part. Use --password-stdin to keep it out of the shell history.`,
 				}
 				r = parsed
 			}
-			return g.withAdmin(func(ctx context.Context, ops uhttp.AdminOps) error {
+			return g.withAdminDir(true, func(ctx context.Context, ops uhttp.AdminOps) error {
 				u, err := ops.CreateUser(ctx, auth.CreateUserInput{Email: email, Password: password, Name: name, Role: r})
 				if err != nil {
 					return err

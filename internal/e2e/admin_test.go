@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -78,4 +79,27 @@ func TestAdminUsersWithAndWithoutServer(t *testing.T) {
 
 	s.stop()
 	checkList(ultramarket(t, "admin", "user", "list", "--data", dir)) // offline again
+}
+
+// TestFirstAdminOnFreshInstall creates the first administrator before the first start: the
+// data dir does not exist yet and is created, and the server then starts on it.
+func TestFirstAdminOnFreshInstall(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "fresh", "data")
+	r := ultramarket(t, "admin", "user", "create", "--data", dir, "--email", "owner@shop.example", "--password", strongPassword, "--role", "SUPER_ADMIN")
+	if r.code != 0 {
+		t.Fatalf("first admin on a fresh install: want exit 0\n%s", r)
+	}
+	// Other admin commands do not invent a data dir from a typo.
+	missing := filepath.Join(t.TempDir(), "typo")
+	if r := ultramarket(t, "snapshot", "list", "--data", missing); r.code != 1 || !strings.Contains(r.stderr, missing) {
+		t.Errorf("snapshot list on a missing dir: want exit 1 naming it\n%s", r)
+	}
+	if _, err := os.Stat(missing); !os.IsNotExist(err) {
+		t.Errorf("%s was created", missing)
+	}
+	s := serve(t, dir)
+	if u, ok := s.userEmails()["owner@shop.example"]; !ok || u.Role != "SUPER_ADMIN" {
+		t.Errorf("first admin missing after start: %+v", s.userEmails())
+	}
 }

@@ -463,8 +463,8 @@ func newDataDir(t testing.TB) string {
 	return filepath.Join(t.TempDir(), "data")
 }
 
-// emptyDataDir returns an existing, empty data dir: the offline admin path opens only
-// directories that exist.
+// emptyDataDir returns an existing, empty data dir (most offline admin commands open only
+// directories that exist).
 func emptyDataDir(t testing.TB) string {
 	t.Helper()
 	dir := newDataDir(t)
