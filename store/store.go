@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -69,7 +70,8 @@ type DB struct {
 	cache *pebble.Cache
 
 	reqs    chan *request
-	syncs   chan *group
+	syncs   chan *group   // applied groups, in order, for the syncer
+	synced  chan struct{} // one token per group the syncer is done with
 	stop    chan struct{}
 	wg      sync.WaitGroup
 	closeMu sync.RWMutex // held for reading by Update while enqueuing, for writing by Close
@@ -92,11 +94,16 @@ type group struct {
 	batch   *pebble.Batch
 	reqs    []*request
 	errs    []error
-	events  bool
+	writes  int    // updates that succeeded
+	events  bool   // the group appended outbox events
 	applied bool   // handed to Pebble; the syncer must wait for its fsync
 	seq     uint64 // last outbox seq after this group
 	start   time.Time
 }
+
+// maxInflight bounds the groups applied to Pebble and not yet acknowledged. Normally one
+// group syncs while the next one fills; more are applied only when a group reaches MaxGroup.
+const maxInflight = 4
 
 // Open opens (creating if needed) the store in cfg.Dir and runs pending migrations.
 func Open(ctx context.Context, cfg Config) (*DB, error) {
@@ -126,7 +133,8 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		cfg:    cfg,
 		pdb:    pdb,
 		reqs:   make(chan *request, cfg.MaxGroup),
-		syncs:  make(chan *group, 4),
+		syncs:  make(chan *group, maxInflight),
+		synced: make(chan struct{}, maxInflight),
 		stop:   make(chan struct{}),
 		notify: make(chan struct{}, 1),
 	}
@@ -202,80 +210,107 @@ func (db *DB) Update(ctx context.Context, fn func(tx *Tx) error) error {
 	return <-req.done
 }
 
-// writer builds groups from queued requests and applies each group to Pebble without
-// waiting for its fsync; the syncer waits for the fsync and acknowledges. Pebble makes an
-// applied batch visible before its WAL sync, so the next group reads the previous group's
-// writes while that group is still syncing.
+// writer runs queued updates into the open group and applies the group to Pebble when no
+// earlier group is waiting for its fsync (or when it is full); the syncer waits for the fsync
+// and acknowledges. While a group syncs, arriving updates run at once and join the next group,
+// so the next fsync covers all of them. Pebble makes an applied batch visible before its WAL
+// sync, so updates of the next group read the syncing group's writes.
 func (db *DB) writer() {
 	defer db.wg.Done()
 	defer close(db.syncs)
+	var open *group // updates that ran but are not applied yet
+	inflight := 0   // groups handed to the syncer and not reported back
+	stop := db.stop
 	for {
-		var first *request
+		if open != nil {
+			full := len(open.reqs) >= db.cfg.MaxGroup
+			if inflight == 0 || (full && inflight < cap(db.syncs)) {
+				db.fill(open)
+				db.commitGroup(open)
+				db.syncs <- open
+				open = nil
+				inflight++
+				continue
+			}
+		}
+		if stop == nil && open == nil && inflight == 0 && len(db.reqs) == 0 {
+			return // closed, and everything queued before Close is acknowledged
+		}
+		in := db.reqs
+		if open != nil && len(open.reqs) >= db.cfg.MaxGroup {
+			in = nil // full: wait for a sync before taking more
+		}
 		select {
-		case first = <-db.reqs:
-		case <-db.stop:
-			// Drain what was queued before Close.
-			select {
-			case first = <-db.reqs:
-			default:
-				return
+		case r := <-in:
+			if open == nil {
+				open = db.newGroup()
 			}
+			db.runRequest(open, r)
+		case <-db.synced:
+			inflight--
+		case <-stop:
+			stop = nil // Update no longer enqueues: drain what is queued, then return
 		}
-		reqs := []*request{first}
-	collect:
-		for len(reqs) < db.cfg.MaxGroup {
-			select {
-			case r := <-db.reqs:
-				reqs = append(reqs, r)
-			default:
-				break collect
-			}
-		}
-		g := db.runGroup(reqs)
-		db.syncs <- g
 	}
 }
 
-func (db *DB) runGroup(reqs []*request) *group {
-	g := &group{batch: db.pdb.NewIndexedBatch(), reqs: reqs, errs: make([]error, len(reqs)), start: time.Now()}
-	seq := db.seq
-	applied := 0
-	for i, r := range reqs {
-		if err := r.ctx.Err(); err != nil {
-			g.errs[i] = err
-			continue
+// fill runs the updates already queued into g, up to MaxGroup.
+func (db *DB) fill(g *group) {
+	for len(g.reqs) < db.cfg.MaxGroup {
+		select {
+		case r := <-db.reqs:
+			db.runRequest(g, r)
+		default:
+			return
 		}
-		tx := &Tx{db: db, batch: g.batch}
-		err := runFn(r.fn, tx)
-		tx.done = true
-		if err != nil {
-			g.errs[i] = err
-			continue
-		}
-		if err := tx.applyTo(g.batch, &seq); err != nil {
-			g.errs[i] = err
-			continue
-		}
-		applied++
 	}
-	if seq != db.seq {
+}
+
+func (db *DB) newGroup() *group {
+	return &group{batch: db.pdb.NewIndexedBatch(), seq: db.seq, start: time.Now()}
+}
+
+// runRequest runs r's update on top of the group's batch and, if it succeeds, adds its
+// writes and events to the batch.
+func (db *DB) runRequest(g *group, r *request) {
+	g.reqs = append(g.reqs, r)
+	g.errs = append(g.errs, nil)
+	i := len(g.errs) - 1
+	if err := r.ctx.Err(); err != nil {
+		g.errs[i] = err
+		return
+	}
+	tx := &Tx{db: db, batch: g.batch}
+	err := runFn(r.fn, tx)
+	tx.done = true
+	if err == nil {
+		err = tx.applyTo(g.batch, &g.seq)
+	}
+	if err != nil {
+		g.errs[i] = err
+		return
+	}
+	g.writes++
+}
+
+// commitGroup hands the group's batch to Pebble without waiting for the fsync.
+func (db *DB) commitGroup(g *group) {
+	if g.seq != db.seq {
 		g.events = true
-		if err := g.batch.Set([]byte(keyOutboxSeq), encodeUint64(seq), nil); err != nil {
+		if err := g.batch.Set([]byte(keyOutboxSeq), encodeUint64(g.seq), nil); err != nil {
 			g.fail(err)
-			return g
+			return
 		}
 	}
-	if applied == 0 && !g.events {
-		return g // nothing to write: errors only
+	if g.writes == 0 && !g.events {
+		return // nothing to write: errors only
 	}
 	if err := db.pdb.ApplyNoSyncWait(g.batch, pebble.Sync); err != nil {
 		g.fail(fmt.Errorf("store: commit: %w", err))
-		return g
+		return
 	}
-	db.seq = seq
+	db.seq = g.seq
 	g.applied = true
-	g.seq = seq
-	return g
 }
 
 func runFn(fn func(*Tx) error, tx *Tx) (err error) {
@@ -307,17 +342,23 @@ func (db *DB) syncer() {
 			if err != nil {
 				broken = fmt.Errorf("store: sync: %w", err)
 				g.fail(broken)
-			} else {
-				if g.events {
-					db.lastSeq.Store(g.seq)
-					select {
-					case db.notify <- struct{}{}:
-					default:
-					}
+			}
+		}
+		// Let the writer apply the next group before this group's callers are woken, so the
+		// next fsync starts at once: the send makes the writer this P's next goroutine, and
+		// yielding runs it now instead of after the callers.
+		db.synced <- struct{}{}
+		runtime.Gosched()
+		if g.applied && broken == nil {
+			if g.events {
+				db.lastSeq.Store(g.seq)
+				select {
+				case db.notify <- struct{}{}:
+				default:
 				}
-				if db.cfg.OnCommit != nil {
-					db.cfg.OnCommit(len(g.reqs), time.Since(g.start))
-				}
+			}
+			if db.cfg.OnCommit != nil {
+				db.cfg.OnCommit(len(g.reqs), time.Since(g.start))
 			}
 		}
 		g.batch.Close()

@@ -213,8 +213,8 @@ func TestFailuresInsideOneGroup(t *testing.T) {
 	release()
 	must(t, wait())
 	wg.Wait()
-	if maxGroup.Load() != n {
-		t.Fatalf("largest group = %d, want %d (all queued updates in one group)", maxGroup.Load(), n)
+	if maxGroup.Load() < n {
+		t.Fatalf("largest group = %d, want at least %d (all queued updates in one group)", maxGroup.Load(), n)
 	}
 	for i := range n {
 		_, gerr := getKey(t, db, string(Key("g/", fmt.Sprintf("%02d", i))))
@@ -319,8 +319,8 @@ func TestConcurrentIncrementsAreSerializable(t *testing.T) {
 			if got != want || db.LastSeq() != want {
 				t.Fatalf("counter = %d, LastSeq = %d, want %d", got, db.LastSeq(), want)
 			}
-			if sc.oneGroup && maxGroup.Load() != int64(sc.workers) {
-				t.Fatalf("largest group = %d, want %d", maxGroup.Load(), sc.workers)
+			if sc.oneGroup && maxGroup.Load() < int64(sc.workers) {
+				t.Fatalf("largest group = %d, want at least %d", maxGroup.Load(), sc.workers)
 			}
 			if sc.maxGroup > 0 && maxGroup.Load() > int64(sc.maxGroup) {
 				t.Fatalf("largest group = %d, over MaxGroup %d", maxGroup.Load(), sc.maxGroup)
