@@ -48,4 +48,35 @@ func BenchmarkConsumer(b *testing.B) {
 		b.Fatal(err)
 	}
 	<-done
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkConsumerBatch is BenchmarkConsumer for a batch consumer taking up to 1,000 events
+// per handler call, with one acknowledgement per batch.
+func BenchmarkConsumerBatch(b *testing.B) {
+	bus, err := Open(b.Context(), Config{Dir: b.TempDir(), Logger: testLogger()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer bus.Close()
+	src := newFakeOutbox()
+	src.append(b, "bench.event", b.N)
+	bus.StartRelay(src)
+	waitFor(b, "outbox drained", func() bool { return src.pendingLen() == 0 })
+	var n, batches atomic.Int64
+	done := make(chan struct{})
+	b.ResetTimer()
+	_, err = bus.SubscribeBatch(b.Context(), "bench", nil, func(ctx context.Context, evs []commerce.Event) error {
+		batches.Add(1)
+		if n.Add(int64(len(evs))) == int64(b.N) {
+			close(done)
+		}
+		return nil
+	}, 1000)
+	if err != nil {
+		b.Fatal(err)
+	}
+	<-done
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(b.N)/float64(batches.Load()), "events/batch")
 }

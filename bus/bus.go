@@ -276,8 +276,8 @@ func (b *Bus) Addr() net.Addr {
 	return b.srv.Addr()
 }
 
-// Close stops the relay, closes the consumers (each finishes its in-flight event), closes the
-// connection and shuts the server down, waiting for it. Calling it again returns nil.
+// Close stops the relay, closes the consumers (each finishes its in-flight event or batch),
+// closes the connection and shuts the server down, waiting for it. Calling it again returns nil.
 func (b *Bus) Close() error {
 	b.closeOnce.Do(func() {
 		b.mu.Lock()
