@@ -172,9 +172,11 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (_ *App, err err
 		return nil, err
 	}
 	a.onClose("index", func(context.Context) error { return a.Index.Close() })
-	if hw, seq := a.Index.HighWater(), a.DB.LastSeq(); hw != seq && (busFresh || hw > seq) {
-		// The index is ahead of the store, or behind it with no stream to catch up from.
-		a.log.Info("search index does not match the store; rebuilding", "index_high_water", hw, "store_seq", seq)
+	hw, seq := a.Index.HighWater(), a.DB.LastSeq()
+	if rebuild, err := indexNeedsRebuild(ctx, a.DB, hw, seq, busFresh); err != nil {
+		return nil, err
+	} else if rebuild {
+		a.log.Info("search index cannot catch up with the store; rebuilding", "index_high_water", hw, "store_seq", seq)
 		if err := a.Index.Rebuild(ctx, nil); err != nil {
 			return nil, err
 		}
@@ -185,7 +187,8 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (_ *App, err err
 	}
 
 	// Consumers and the relay: derived state follows the outbox.
-	indexConsumer, err := a.Bus.Subscribe(ctx, "index", []string{"um.catalog.>"}, a.Index.Handle)
+	// The index takes every event (it applies catalog ones) so its mark follows the store's seq.
+	indexConsumer, err := a.Bus.SubscribeBatch(ctx, "index", nil, a.Index.Apply, 1000)
 	if err != nil {
 		return nil, fmt.Errorf("subscribe search index: %w", err)
 	}
@@ -213,6 +216,25 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (_ *App, err err
 	a.ready.Store(true)
 	a.log.Info("ultramarket ready", "listen", a.addr, "data", cfg.Data.Dir, "version", opts.Version, "took", time.Since(start).Round(time.Millisecond))
 	return a, nil
+}
+
+// indexNeedsRebuild decides at start whether the search index, whose mark is hw, can reach
+// the store's seq from events that can still be delivered: those in the stream (unless the
+// bus dir is new, as after a restore) and those still in the outbox.
+func indexNeedsRebuild(ctx context.Context, db *store.DB, hw, seq uint64, busFresh bool) (bool, error) {
+	switch {
+	case hw == seq:
+		return false, nil
+	case hw > seq:
+		return true, nil // the index holds changes the store does not
+	case !busFresh:
+		return false, nil
+	}
+	next, err := db.Outbox(ctx, hw, 1)
+	if err != nil {
+		return false, err
+	}
+	return len(next) == 0 || next[0].Seq != hw+1, nil
 }
 
 func (a *App) openSnapshots(parts ...snapshot.Part) (err error) {
