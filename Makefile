@@ -22,7 +22,8 @@ test: lint
 # Benchmarks: store commit throughput against raw Pebble, search, media, start-up time and
 # idle memory of the real binary. Figures are printed; nothing is asserted on time.
 bench: build
-	$(GO) test -run '^$$' -bench . -benchtime 3s -timeout 30m ./store/ ./index/ ./media/
+	$(GO) test -run '^$$' -bench . -benchtime 3s -timeout 30m ./store/ ./index/ ./media/ ./auth/
+	$(GO) test -run '^$$' -bench . -benchtime 5000x -timeout 30m ./bus/
 	ULTRAMARKET_BENCH_BINARY=$(abspath $(BIN)) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./internal/bench/
 
 lint:
