@@ -167,18 +167,19 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (_ *App, err err
 
 	if a.Index, err = index.Open(ctx, index.Config{
 		Dir: cfg.IndexDir(), BatchSize: cfg.Index.BatchSize, Logger: a.log.With("component", "index"),
-		SourceSeq: func(context.Context) (uint64, error) { return a.DB.LastSeq(), nil },
+		SourceSeq:         func(context.Context) (uint64, error) { return a.DB.LastSeq(), nil },
+		BackgroundRebuild: true, // a missing or damaged index must not keep the shop closed
 	}, a.Catalog); err != nil {
 		return nil, err
 	}
 	a.onClose("index", func(context.Context) error { return a.Index.Close() })
-	hw, seq := a.Index.HighWater(), a.DB.LastSeq()
-	if rebuild, err := indexNeedsRebuild(ctx, a.DB, hw, seq, busFresh); err != nil {
-		return nil, err
-	} else if rebuild {
-		a.log.Info("search index cannot catch up with the store; rebuilding", "index_high_water", hw, "store_seq", seq)
-		if err := a.Index.Rebuild(ctx, nil); err != nil {
+	if !a.Index.Rebuilding() {
+		hw, seq := a.Index.HighWater(), a.DB.LastSeq()
+		if rebuild, err := indexNeedsRebuild(ctx, a.DB, hw, seq, busFresh); err != nil {
 			return nil, err
+		} else if rebuild {
+			a.log.Info("search index cannot catch up with the store; rebuilding in the background", "index_high_water", hw, "store_seq", seq)
+			a.Index.StartRebuild()
 		}
 	}
 	// The index is copied first, so a snapshot's index is never ahead of its store.
@@ -193,6 +194,8 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (_ *App, err err
 		return nil, fmt.Errorf("subscribe search index: %w", err)
 	}
 	a.onClose("index consumer", func(context.Context) error { indexConsumer.Close(); return nil })
+	// Runs before the consumer drains: its Apply waits for a running rebuild.
+	a.onClose("index rebuild", func(context.Context) error { a.Index.StopRebuild(); return nil })
 	a.Bus.StartRelay(a.DB)
 	a.Registry.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "ultramarket_outbox_backlog", Help: "Events in the outbox not yet published."},

@@ -65,6 +65,10 @@ type Config struct {
 	SourceSeq func(ctx context.Context) (uint64, error)
 	// Logger receives rebuild and skipped-event messages. nil means slog.Default().
 	Logger *slog.Logger
+	// BackgroundRebuild makes Open return at once when the index must be rebuilt: an empty
+	// index takes its place and the rebuild from the store runs in the background (searches
+	// find nothing until it is swapped in). false means Open rebuilds before returning.
+	BackgroundRebuild bool
 }
 
 func (c Config) withDefaults() Config {
@@ -112,6 +116,12 @@ type Index struct {
 	// stop is canceled by Close so a running Rebuild gives up promptly.
 	stop       context.Context
 	cancelStop context.CancelFunc
+
+	// bg tracks the background rebuild started by StartRebuild.
+	bg        sync.WaitGroup
+	bgMu      sync.Mutex
+	bgRunning bool
+	bgCancel  context.CancelFunc
 }
 
 // Open opens the index at cfg.Dir. When the directory is missing, cannot be opened, or was
@@ -147,7 +157,12 @@ func Open(ctx context.Context, cfg Config, src catalog.Repository) (*Index, erro
 			}
 			seq = s
 		}
-		if err := RebuildDir(ctx, cfg, src, seq, nil); err != nil {
+		from := src
+		if cfg.BackgroundRebuild {
+			// A placeholder now; the real content follows from StartRebuild below.
+			from, seq = noProducts{}, 0
+		}
+		if err := RebuildDir(ctx, cfg, from, seq, nil); err != nil {
 			return nil, err
 		}
 		var err error
@@ -160,7 +175,63 @@ func Open(ctx context.Context, cfg Config, src catalog.Repository) (*Index, erro
 	stop, cancel := context.WithCancel(context.Background())
 	ix := &Index{cfg: cfg, src: src, log: cfg.Logger, bi: bi, stop: stop, cancelStop: cancel}
 	ix.hw.Store(hw)
+	if reason != nil && cfg.BackgroundRebuild {
+		ix.StartRebuild()
+	}
 	return ix, nil
+}
+
+// noProducts is an empty catalog, the source of the placeholder index of a background rebuild.
+type noProducts struct{}
+
+func (noProducts) Product(context.Context, string) (catalog.Product, error) {
+	return catalog.Product{}, catalog.ErrProductNotFound
+}
+
+func (noProducts) ScanProducts(context.Context, func(catalog.Product) error) error { return nil }
+
+// StartRebuild runs Rebuild in the background; Rebuilding reports true until it ends and
+// Close waits for it. A failure is logged (the index keeps serving what it had).
+func (ix *Index) StartRebuild() {
+	ix.bgMu.Lock()
+	defer ix.bgMu.Unlock()
+	if ix.bgRunning {
+		return
+	}
+	ix.bgRunning = true
+	ctx, cancel := context.WithCancel(ix.stop)
+	ix.bgCancel = cancel
+	ix.bg.Add(1)
+	go func() {
+		defer ix.bg.Done()
+		defer cancel()
+		err := ix.Rebuild(ctx, nil)
+		if err != nil && ctx.Err() == nil {
+			ix.log.Error("index: background rebuild failed", "dir", ix.cfg.Dir, "err", err)
+		}
+		ix.bgMu.Lock()
+		ix.bgRunning = false
+		ix.bgMu.Unlock()
+	}()
+}
+
+// StopRebuild cancels a background rebuild and waits for it to end; the index keeps what it
+// had. The app calls it before draining consumers, whose Apply waits for a rebuild.
+func (ix *Index) StopRebuild() {
+	ix.bgMu.Lock()
+	cancel := ix.bgCancel
+	ix.bgMu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+	ix.bg.Wait()
+}
+
+// Rebuilding reports whether a background rebuild is running.
+func (ix *Index) Rebuilding() bool {
+	ix.bgMu.Lock()
+	defer ix.bgMu.Unlock()
+	return ix.bgRunning
 }
 
 // openExisting opens the index at dir and checks it is usable. The error says why it is not;
@@ -256,6 +327,12 @@ func (ix *Index) DocCount() (uint64, error) {
 // Close closes the index, aborting a running Rebuild first. It is idempotent.
 func (ix *Index) Close() error {
 	ix.cancelStop()
+	err := ix.closeIndex()
+	ix.bg.Wait()
+	return err
+}
+
+func (ix *Index) closeIndex() error {
 	ix.writeMu.Lock()
 	defer ix.writeMu.Unlock()
 	ix.mu.Lock()
