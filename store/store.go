@@ -69,13 +69,15 @@ type DB struct {
 	pdb   *pebble.DB
 	cache *pebble.Cache
 
-	reqs    chan *request
-	syncs   chan *group   // applied groups, in order, for the syncer
-	synced  chan struct{} // one token per group the syncer is done with
-	stop    chan struct{}
-	wg      sync.WaitGroup
-	closeMu sync.RWMutex // held for reading by Update while enqueuing, for writing by Close
-	closed  bool
+	reqs      chan *request
+	syncs     chan *group   // applied groups, in order, for the syncer
+	synced    chan struct{} // one token per group the syncer is done with
+	stop      chan struct{}
+	wg        sync.WaitGroup
+	closeMu   sync.RWMutex // held for reading by Update while enqueuing, for writing by Close
+	closed    bool
+	closeOnce sync.Once
+	closeErr  error
 
 	seq       uint64 // last assigned outbox seq; owned by the writer goroutine
 	notify    chan struct{}
@@ -164,19 +166,18 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 // Close stops accepting updates, waits for queued ones to commit, and closes Pebble.
 // It is idempotent.
 func (db *DB) Close() error {
-	db.closeMu.Lock()
-	if db.closed {
+	db.closeOnce.Do(func() {
+		db.closeMu.Lock()
+		db.closed = true
 		db.closeMu.Unlock()
-		return nil
-	}
-	db.closed = true
-	db.closeMu.Unlock()
-	close(db.stop)
-	db.wg.Wait()
-	if err := db.pdb.Close(); err != nil {
-		return fmt.Errorf("store: close: %w", err)
-	}
-	return nil
+		close(db.stop)
+		db.wg.Wait()
+		if err := db.pdb.Close(); err != nil {
+			db.closeErr = fmt.Errorf("store: close: %w", err)
+		}
+	})
+	// Every caller returns only once the store is closed.
+	return db.closeErr
 }
 
 // Update runs fn as one atomic, durable write. fn sees its own writes and every write
