@@ -19,6 +19,7 @@ import (
 	"github.com/ultramarket/ultramarket/config"
 	uhttp "github.com/ultramarket/ultramarket/http"
 	"github.com/ultramarket/ultramarket/index"
+	"github.com/ultramarket/ultramarket/internal/poll"
 )
 
 func testConfig(t *testing.T) config.Config {
@@ -49,17 +50,6 @@ func openApp(t *testing.T, cfg config.Config, opts Options) *App {
 	return a
 }
 
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func TestServeDemoIndexesAndCloses(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.Demo.Enabled = true
@@ -79,7 +69,7 @@ func TestServeDemoIndexesAndCloses(t *testing.T) {
 		t.Fatalf("demo products: %d %v", n, err)
 	}
 	// Products reach the search index through outbox -> bus -> consumer.
-	waitUntil(t, "index to hold every demo product", func() bool {
+	poll.Until(t, "index to hold every demo product", func() bool {
 		c, _ := a.Index.DocCount()
 		return c == uint64(n)
 	})
@@ -87,7 +77,7 @@ func TestServeDemoIndexesAndCloses(t *testing.T) {
 	if err != nil || res.Total == 0 {
 		t.Errorf("search teapot: %v %v", res.Total, err)
 	}
-	waitUntil(t, "outbox to drain", func() bool { return a.Bus.RelayBacklog() == 0 })
+	poll.Until(t, "outbox to drain", func() bool { return a.Bus.RelayBacklog() == 0 })
 
 	// A second instance on the same data dir is refused, naming the dir.
 	_, err = Open(context.Background(), cfg, Options{Logger: quiet(), Stdout: io.Discard})

@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/ultramarket/ultramarket/commerce"
+	"github.com/ultramarket/ultramarket/internal/poll"
 )
 
 // batchRecorder collects the batches a batch handler saw, failed attempts included.
@@ -84,7 +85,7 @@ func TestConsumerBatchDeliversInOrder(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, "all events handled", func() bool { return rec.handled() >= len(want) })
+			poll.Until(t, "all events handled", func() bool { return rec.handled() >= len(want) })
 			waitIdle(t, c)
 
 			// In stream order, each exactly once.
@@ -160,8 +161,8 @@ func TestConsumerBatchRetries(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, "first batch settled", settled.Load)
-			waitFor(t, "the rest handled", func() bool {
+			poll.Until(t, "first batch settled", settled.Load)
+			poll.Until(t, "the rest handled", func() bool {
 				return rec.handled() == len(evs) || (!sc.wantFirst && rec.handled() == len(evs)-len(first))
 			})
 			waitIdle(t, c)
@@ -205,7 +206,7 @@ func TestConsumerBatchLeavesOutUndecodableEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "events handled", func() bool { return rec.handled() == len(want) })
+	poll.Until(t, "events handled", func() bool { return rec.handled() == len(want) })
 	waitIdle(t, c)
 	if err := sameIDs(rec.handledIDs(), eventIDs(want)); err != nil {
 		t.Fatal(err)
@@ -225,7 +226,7 @@ func TestConsumerBatchLeavesOutUndecodableEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "fresh event handled", func() bool { return after.handled() == len(fresh) })
+	poll.Until(t, "fresh event handled", func() bool { return after.handled() == len(fresh) })
 	waitIdle(t, c2)
 	if err := sameIDs(after.handledIDs(), eventIDs(fresh)); err != nil {
 		t.Fatal(err)
@@ -247,7 +248,7 @@ func TestConsumerBatchDeliversALoneEventPromptly(t *testing.T) {
 		// One at a time: each is handled on its own, without waiting for a batch to fill.
 		ev := publishAll(t, b, "catalog.product_updated", uint64(i+1), 1)
 		want = append(want, ev...)
-		waitFor(t, "lone event handled", func() bool { return rec.handled() == len(want) })
+		poll.Until(t, "lone event handled", func() bool { return rec.handled() == len(want) })
 	}
 	waitIdle(t, c)
 	if err := sameIDs(rec.handledIDs(), eventIDs(want)); err != nil {
@@ -291,10 +292,10 @@ func TestConsumerBatchKeepsPositionAcrossRestart(t *testing.T) {
 				t.Fatal(err)
 			}
 			if sc.failing {
-				waitFor(t, "a failed batch", func() bool { return c.Stats().Failed > 0 })
+				poll.Until(t, "a failed batch", func() bool { return c.Stats().Failed > 0 })
 			} else {
 				// Close right after the handler returns: the ack is confirmed before Close ends.
-				waitFor(t, "first events handled", func() bool { return before.handled() == len(old) })
+				poll.Until(t, "first events handled", func() bool { return before.handled() == len(old) })
 			}
 			if err := b.Close(); err != nil {
 				t.Fatal(err)
@@ -311,7 +312,7 @@ func TestConsumerBatchKeepsPositionAcrossRestart(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, "events handled after restart", func() bool { return after.handled() >= len(want) })
+			poll.Until(t, "events handled after restart", func() bool { return after.handled() >= len(want) })
 			waitIdle(t, c2)
 			if err := sameIDs(after.handledIDs(), eventIDs(want)); err != nil {
 				t.Fatalf("after restart: %v", err)
@@ -349,7 +350,7 @@ func TestConsumerBatchCloseWaitsForInFlightBatch(t *testing.T) {
 		c.Close()
 		close(closed)
 	}()
-	waitFor(t, "Close to begin", func() bool { return c.closing.Load() })
+	poll.Until(t, "Close to begin", func() bool { return c.closing.Load() })
 	close(release)
 	<-closed
 	if finished.Load() != 1 {
@@ -367,7 +368,7 @@ func TestConsumerBatchCloseWaitsForInFlightBatch(t *testing.T) {
 		t.Fatalf("resubscribe after Close: %v", err)
 	}
 	want := evs[len(first):]
-	waitFor(t, "remaining events handled", func() bool { return rest.handled() >= len(want) })
+	poll.Until(t, "remaining events handled", func() bool { return rest.handled() >= len(want) })
 	waitIdle(t, c2)
 	if err := sameIDs(rest.handledIDs(), eventIDs(want)); err != nil {
 		t.Fatal(err)
@@ -400,7 +401,7 @@ func TestConsumerSwitchesBetweenSingleAndBatch(t *testing.T) {
 		if err != nil {
 			t.Fatalf("round %d: %v", round, err)
 		}
-		waitFor(t, "round handled", func() bool { return rec.len() >= len(want) })
+		poll.Until(t, "round handled", func() bool { return rec.len() >= len(want) })
 		waitIdle(t, c)
 		c.Close()
 		if err := sameIDs(rec.ids(), eventIDs(want)); err != nil {

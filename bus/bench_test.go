@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/ultramarket/ultramarket/commerce"
+	"github.com/ultramarket/ultramarket/internal/poll"
 )
 
 // BenchmarkRelay measures outbox-to-stream throughput: each event is published with a synced
@@ -20,7 +21,7 @@ func BenchmarkRelay(b *testing.B) {
 	src.append(b, "bench.event", b.N)
 	b.ResetTimer()
 	bus.StartRelay(src)
-	waitFor(b, "outbox drained", func() bool { return src.pendingLen() == 0 })
+	poll.Until(b, "outbox drained", func() bool { return src.pendingLen() == 0 })
 }
 
 // BenchmarkConsumer measures how fast one durable consumer handles and acknowledges events in
@@ -34,7 +35,7 @@ func BenchmarkConsumer(b *testing.B) {
 	src := newFakeOutbox()
 	src.append(b, "bench.event", b.N)
 	bus.StartRelay(src)
-	waitFor(b, "outbox drained", func() bool { return src.pendingLen() == 0 })
+	poll.Until(b, "outbox drained", func() bool { return src.pendingLen() == 0 })
 	var n atomic.Int64
 	done := make(chan struct{})
 	b.ResetTimer()
@@ -62,7 +63,7 @@ func BenchmarkConsumerBatch(b *testing.B) {
 	src := newFakeOutbox()
 	src.append(b, "bench.event", b.N)
 	bus.StartRelay(src)
-	waitFor(b, "outbox drained", func() bool { return src.pendingLen() == 0 })
+	poll.Until(b, "outbox drained", func() bool { return src.pendingLen() == 0 })
 	var n, batches atomic.Int64
 	done := make(chan struct{})
 	b.ResetTimer()

@@ -37,19 +37,6 @@ func openBus(t *testing.T, dir string) *Bus {
 	return b
 }
 
-// waitFor polls cond until it holds. The deadline only bounds a broken test; it asserts
-// nothing about speed.
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func newEvent(t testing.TB, typ string, seq uint64) commerce.Event {
 	t.Helper()
 	ev, err := commerce.NewEvent(typ, commerce.NewID(), time.Now(), map[string]any{"n": seq})

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ultramarket/ultramarket/commerce"
+	"github.com/ultramarket/ultramarket/internal/poll"
 )
 
 // publishAll publishes n events of type typ directly and returns them.
@@ -28,7 +29,7 @@ func publishAll(t *testing.T, b *Bus, typ string, firstSeq uint64, n int) []comm
 // waitIdle waits until the consumer has acknowledged everything it can see.
 func waitIdle(t *testing.T, c *Consumer) {
 	t.Helper()
-	waitFor(t, "consumer "+c.Durable()+" caught up", func() bool {
+	poll.Until(t, "consumer "+c.Durable()+" caught up", func() bool {
 		n, err := c.Pending(t.Context())
 		return err == nil && n == 0
 	})
@@ -45,7 +46,7 @@ func TestConsumerHandlesInOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "all events handled", func() bool { return rec.len() == len(want) })
+	poll.Until(t, "all events handled", func() bool { return rec.len() == len(want) })
 	waitIdle(t, c)
 	if err := sameIDs(rec.ids(), eventIDs(want)); err != nil {
 		t.Fatal(err)
@@ -108,7 +109,7 @@ func TestConsumerRetries(t *testing.T) {
 			if !sc.wantFirst {
 				wantHandled = evs[1:]
 			}
-			waitFor(t, "events handled", func() bool { return rec.len() == len(wantHandled) })
+			poll.Until(t, "events handled", func() bool { return rec.len() == len(wantHandled) })
 			waitIdle(t, c)
 			if err := sameIDs(rec.ids(), eventIDs(wantHandled)); err != nil {
 				t.Fatal(err)
@@ -142,7 +143,7 @@ func TestConsumerFiltersSubjects(t *testing.T) {
 	want = append(want, publishAll(t, b, "orders.placed", 4, 2)...)
 	publishAll(t, b, "payments.refunded", 6, 1)
 	want = append(want, publishAll(t, b, "payments.captured", 7, 1)...)
-	waitFor(t, "filtered events handled", func() bool { return rec.len() == len(want) })
+	poll.Until(t, "filtered events handled", func() bool { return rec.len() == len(want) })
 	waitIdle(t, c)
 	if err := sameIDs(rec.ids(), eventIDs(want)); err != nil {
 		t.Fatal(err)
@@ -161,7 +162,7 @@ func TestConsumerKeepsPositionAcrossRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	old := publishAll(t, b, "catalog.product_created", 1, 5)
-	waitFor(t, "first events handled", func() bool { return before.len() == len(old) })
+	poll.Until(t, "first events handled", func() bool { return before.len() == len(old) })
 	if err := b.Close(); err != nil { // closes the consumer too
 		t.Fatal(err)
 	}
@@ -228,7 +229,7 @@ func TestConsumerStartPosition(t *testing.T) {
 			}
 			fresh := publishAll(t, b, "content.page_updated", 5, 2)
 			want := sc.want(old, fresh)
-			waitFor(t, "events handled", func() bool { return rec.len() >= len(want) })
+			poll.Until(t, "events handled", func() bool { return rec.len() >= len(want) })
 			waitIdle(t, c)
 			if err := sameIDs(rec.ids(), eventIDs(want)); err != nil {
 				t.Fatal(err)
@@ -267,7 +268,7 @@ func TestConsumerCloseWaitsForInFlightHandler(t *testing.T) {
 		c.Close()
 		close(closed)
 	}()
-	waitFor(t, "Close to begin", func() bool { return c.closing.Load() })
+	poll.Until(t, "Close to begin", func() bool { return c.closing.Load() })
 	close(release)
 	<-closed
 	if finished.Load() != 1 {
@@ -284,7 +285,7 @@ func TestConsumerCloseWaitsForInFlightHandler(t *testing.T) {
 	if err != nil {
 		t.Fatalf("resubscribe after Close: %v", err)
 	}
-	waitFor(t, "remaining events handled", func() bool { return rest.len() == 2 })
+	poll.Until(t, "remaining events handled", func() bool { return rest.len() == 2 })
 	waitIdle(t, c2)
 	if err := sameIDs(rest.ids(), eventIDs(evs[1:])); err != nil {
 		t.Fatal(err)
@@ -382,7 +383,7 @@ func TestDeleteConsumerRestartsFromTheBeginning(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "replay", func() bool { return again.len() == len(evs) })
+	poll.Until(t, "replay", func() bool { return again.len() == len(evs) })
 	waitIdle(t, c2)
 	if err := sameIDs(again.ids(), eventIDs(evs)); err != nil {
 		t.Fatal(err)

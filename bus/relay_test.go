@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ultramarket/ultramarket/commerce"
+	"github.com/ultramarket/ultramarket/internal/poll"
 )
 
 func decodeForTest(t *testing.T, data []byte) commerce.Event {
@@ -134,7 +135,7 @@ func TestRelayPublishesInOrder(t *testing.T) {
 	want := src.append(t, "catalog.product_created", 2*relayBatch+37) // several batches
 	b.StartRelay(src)
 
-	waitFor(t, "outbox drained", func() bool { return src.pendingLen() == 0 })
+	poll.Until(t, "outbox drained", func() bool { return src.pendingLen() == 0 })
 	if err := sameIDs(eventIDs(streamEvents(t, b)), eventIDs(want)); err != nil {
 		t.Fatalf("stream: %v", err)
 	}
@@ -148,8 +149,8 @@ func TestRelayPublishesInOrder(t *testing.T) {
 
 	// Events committed while the relay idles are published too, and in order after the first.
 	more := src.append(t, "orders.placed", 5)
-	waitFor(t, "new events relayed", func() bool { return streamMsgs(t, b) == uint64(len(want)+len(more)) })
-	waitFor(t, "outbox drained again", func() bool { return src.pendingLen() == 0 })
+	poll.Until(t, "new events relayed", func() bool { return streamMsgs(t, b) == uint64(len(want)+len(more)) })
+	poll.Until(t, "outbox drained again", func() bool { return src.pendingLen() == 0 })
 	if err := sameIDs(eventIDs(streamEvents(t, b)), eventIDs(append(want, more...))); err != nil {
 		t.Fatalf("stream: %v", err)
 	}
@@ -173,7 +174,7 @@ func TestRelayCrashBeforeAckPublishesOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.StartRelay(src)
-	waitFor(t, "events published", func() bool { return streamMsgs(t, b) == uint64(len(want)) })
+	poll.Until(t, "events published", func() bool { return streamMsgs(t, b) == uint64(len(want)) })
 	if err := b.Close(); err != nil { // the crash: the outbox was never acknowledged
 		t.Fatal(err)
 	}
@@ -184,7 +185,7 @@ func TestRelayCrashBeforeAckPublishesOnce(t *testing.T) {
 	src.setAckErr(nil)
 	b2 := openBus(t, dir)
 	b2.StartRelay(src)
-	waitFor(t, "outbox drained after restart", func() bool { return src.pendingLen() == 0 })
+	poll.Until(t, "outbox drained after restart", func() bool { return src.pendingLen() == 0 })
 	if err := sameIDs(eventIDs(streamEvents(t, b2)), eventIDs(want)); err != nil {
 		t.Fatalf("stream after republish: %v", err)
 	}
@@ -204,7 +205,7 @@ func TestRelayRefillsWipedStream(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.StartRelay(src)
-	waitFor(t, "events published", func() bool { return streamMsgs(t, b) == uint64(len(want)) })
+	poll.Until(t, "events published", func() bool { return streamMsgs(t, b) == uint64(len(want)) })
 	if err := b.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -218,7 +219,7 @@ func TestRelayRefillsWipedStream(t *testing.T) {
 		t.Fatalf("wiped stream has %d events", got)
 	}
 	b2.StartRelay(src)
-	waitFor(t, "outbox drained", func() bool { return src.pendingLen() == 0 })
+	poll.Until(t, "outbox drained", func() bool { return src.pendingLen() == 0 })
 	if err := sameIDs(eventIDs(streamEvents(t, b2)), eventIDs(want)); err != nil {
 		t.Fatalf("refilled stream: %v", err)
 	}
@@ -263,7 +264,7 @@ func TestRelayRetries(t *testing.T) {
 			sc.setup(t, b, src)
 			want := src.append(t, "payments.captured", 10)
 			b.StartRelay(src)
-			waitFor(t, "outbox drained", func() bool { return src.pendingLen() == 0 })
+			poll.Until(t, "outbox drained", func() bool { return src.pendingLen() == 0 })
 			if err := sameIDs(eventIDs(streamEvents(t, b)), eventIDs(want)); err != nil {
 				t.Fatalf("stream: %v", err)
 			}
@@ -281,7 +282,7 @@ func TestRelaySkipsEventsThatCanNeverPublish(t *testing.T) {
 	last := src.append(t, "orders.paid", 1)
 	b.StartRelay(src)
 
-	waitFor(t, "outbox drained", func() bool { return src.pendingLen() == 0 })
+	poll.Until(t, "outbox drained", func() bool { return src.pendingLen() == 0 })
 	if err := sameIDs(eventIDs(streamEvents(t, b)), eventIDs(append(first, last...))); err != nil {
 		t.Fatalf("stream: %v", err)
 	}
@@ -310,7 +311,7 @@ func TestCloseStopsAFailingRelay(t *testing.T) {
 	src.readErrs = 1 << 30 // the source never recovers
 	src.append(t, "orders.placed", 1)
 	b.StartRelay(src)
-	waitFor(t, "relay backing off", func() bool { return src.readCount() >= 2 })
+	poll.Until(t, "relay backing off", func() bool { return src.readCount() >= 2 })
 	if err := b.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ultramarket/ultramarket/commerce/catalog"
+	"github.com/ultramarket/ultramarket/internal/poll"
 )
 
 func TestBackgroundRebuildAtOpen(t *testing.T) {
@@ -56,7 +57,7 @@ func TestBackgroundRebuildAtOpen(t *testing.T) {
 				t.Fatalf("search on the placeholder: %v", err)
 			}
 			close(release)
-			waitFor(t, "the background rebuild", func() bool { return !ix.Rebuilding() })
+			poll.Until(t, "the background rebuild", func() bool { return !ix.Rebuilding() })
 			if n, _ := ix.DocCount(); n != uint64(len(ps)) {
 				t.Errorf("after rebuild: %d docs, want %d", n, len(ps))
 			}

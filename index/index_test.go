@@ -230,18 +230,6 @@ func dummyIndex(t testing.TB) (*Index, map[string]catalog.Product) {
 	return ix, byID
 }
 
-// waitFor polls cond until it holds, failing the test after a generous deadline.
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
 func hitIDs(r Result) []string {
 	ids := make([]string, len(r.Hits))
 	for i, h := range r.Hits {

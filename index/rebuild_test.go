@@ -15,6 +15,7 @@ import (
 
 	"github.com/ultramarket/ultramarket/commerce"
 	"github.com/ultramarket/ultramarket/commerce/catalog"
+	"github.com/ultramarket/ultramarket/internal/poll"
 )
 
 // compareQueries are run against indexes built in different ways; their hits must agree.
@@ -292,7 +293,7 @@ func TestRebuildWhileSearching(t *testing.T) {
 	repo.setOnScan(func(_ context.Context, i int) error {
 		if i == len(ps)/2 {
 			at := searches.Load()
-			waitFor(t, "searches during the rebuild", func() bool { return searches.Load() >= at+20 })
+			poll.Until(t, "searches during the rebuild", func() bool { return searches.Load() >= at+20 })
 		}
 		return nil
 	})
@@ -303,7 +304,7 @@ func TestRebuildWhileSearching(t *testing.T) {
 		t.Fatalf("Rebuild: %v", err)
 	}
 	at := searches.Load()
-	waitFor(t, "searches after the rebuild", func() bool { return searches.Load() >= at+20 })
+	poll.Until(t, "searches after the rebuild", func() bool { return searches.Load() >= at+20 })
 	close(stop)
 	wg.Wait()
 

@@ -277,18 +277,6 @@ func snapshotEntries(t *testing.T, dir string) []tarEntry {
 	return out
 }
 
-// waitFor polls cond until it holds; the deadline only guards against a hang.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
 // fixedClock is a settable clock.
 type fixedClock struct {
 	mu sync.Mutex

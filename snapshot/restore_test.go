@@ -18,6 +18,7 @@ import (
 
 	"github.com/ultramarket/ultramarket/commerce"
 	"github.com/ultramarket/ultramarket/commerce/catalog"
+	"github.com/ultramarket/ultramarket/internal/poll"
 	"github.com/ultramarket/ultramarket/store"
 )
 
@@ -512,7 +513,7 @@ func TestBackupKeepsAcknowledgedWrites(t *testing.T) {
 		}()
 	}
 	count := func() int { mu.Lock(); defer mu.Unlock(); return len(acked) }
-	waitFor(t, "writes to be acknowledged", func() bool { return count() >= 300 })
+	poll.Until(t, "writes to be acknowledged", func() bool { return count() >= 300 })
 
 	mu.Lock()
 	before := slices.Clone(acked) // acknowledged before Backup is called
@@ -527,7 +528,7 @@ func TestBackupKeepsAcknowledgedWrites(t *testing.T) {
 	}
 	f.Close()
 	during := count() - len(before)
-	waitFor(t, "writes after the backup", func() bool { return count() > len(before)+during })
+	poll.Until(t, "writes after the backup", func() bool { return count() > len(before)+during })
 	close(stop)
 	wg.Wait()
 	t.Logf("%d writes acknowledged before the backup, %d during it", len(before), during)

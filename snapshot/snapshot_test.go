@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ultramarket/ultramarket/internal/poll"
 	"github.com/ultramarket/ultramarket/store"
 )
 
@@ -298,7 +299,7 @@ func TestPeriodicSnapshots(t *testing.T) {
 	e.seed(t, 3)
 	e.mgr.Start()
 	e.mgr.Start() // a second Start is a no-op
-	waitFor(t, "four periodic snapshots", func() bool { return runs.Load() >= 4 })
+	poll.Until(t, "four periodic snapshots", func() bool { return runs.Load() >= 4 })
 	if err := e.mgr.Close(); err != nil {
 		t.Fatal(err)
 	}

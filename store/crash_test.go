@@ -14,6 +14,7 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/ultramarket/ultramarket/commerce"
+	"github.com/ultramarket/ultramarket/internal/poll"
 )
 
 const (
@@ -173,7 +174,7 @@ func runUntilCrash(t *testing.T, db *DB, fs *vfs.MemFS, m *crashModel, rng *rand
 			}
 		}()
 	}
-	waitFor(t, "updates to be acknowledged", func() bool {
+	poll.Until(t, "updates to be acknowledged", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(acked) >= target

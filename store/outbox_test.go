@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
+
+	"github.com/ultramarket/ultramarket/internal/poll"
 )
 
 // syncGateFS is a vfs.FS whose WAL syncs block while the gate is shut, holding a committed
@@ -112,8 +114,8 @@ func TestOutboxOnlyReturnsDurableEvents(t *testing.T) {
 			return nil
 		})
 	}()
-	waitFor(t, "the group to wait for its fsync", func() bool { return gate.waiting() > 0 })
-	waitFor(t, "the applied group to be readable", func() bool {
+	poll.Until(t, "the group to wait for its fsync", func() bool { return gate.waiting() > 0 })
+	poll.Until(t, "the applied group to be readable", func() bool {
 		_, err := getKey(t, db, "o/pending")
 		return err == nil
 	})

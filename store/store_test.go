@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 
@@ -124,19 +123,6 @@ func must(t testing.TB, err error) {
 
 // quietLogger drops store and engine log lines so test output stays readable.
 func quietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
-
-// waitFor polls cond until it holds. The deadline only turns a hang into a failure; it is
-// not an assertion about speed.
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
 
 // holdWriter occupies the writer goroutine with an update that blocks until release is
 // called, so that updates queued meanwhile are committed together as the next group. The

@@ -15,6 +15,7 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/ultramarket/ultramarket/commerce"
+	"github.com/ultramarket/ultramarket/internal/poll"
 )
 
 func testEvent(t testing.TB, aggregate string) commerce.Event {
@@ -160,7 +161,7 @@ func TestUpdateCancelledWhileQueued(t *testing.T) {
 			return nil
 		})
 	}()
-	waitFor(t, "the update to be queued", func() bool { return queued(db) == 1 })
+	poll.Until(t, "the update to be queued", func() bool { return queued(db) == 1 })
 	cancel()
 	release()
 	must(t, wait())
@@ -209,7 +210,7 @@ func TestFailuresInsideOneGroup(t *testing.T) {
 			})
 		}()
 	}
-	waitFor(t, "all updates to be queued", func() bool { return queued(db) == n })
+	poll.Until(t, "all updates to be queued", func() bool { return queued(db) == n })
 	release()
 	must(t, wait())
 	wg.Wait()
@@ -306,7 +307,7 @@ func TestConcurrentIncrementsAreSerializable(t *testing.T) {
 				}()
 			}
 			if sc.oneGroup {
-				waitFor(t, "all increments to be queued", func() bool { return queued(db) == sc.workers })
+				poll.Until(t, "all increments to be queued", func() bool { return queued(db) == sc.workers })
 				release()
 				must(t, wait())
 			}
@@ -377,10 +378,10 @@ func TestCloseDrainsQueuedUpdates(t *testing.T) {
 	for i := range n {
 		go func() { errs <- db.Update(ctx, setKey(fmt.Sprintf("q/%02d", i), "v")) }()
 	}
-	waitFor(t, "updates to be queued", func() bool { return queued(db) == n })
+	poll.Until(t, "updates to be queued", func() bool { return queued(db) == n })
 	closed := make(chan error, 1)
 	go func() { closed <- db.Close() }()
-	waitFor(t, "Close to stop accepting updates", func() bool {
+	poll.Until(t, "Close to stop accepting updates", func() bool {
 		db.closeMu.RLock()
 		defer db.closeMu.RUnlock()
 		return db.closed

@@ -18,6 +18,7 @@ import (
 	"github.com/ultramarket/ultramarket/bus"
 	"github.com/ultramarket/ultramarket/commerce"
 	"github.com/ultramarket/ultramarket/config"
+	"github.com/ultramarket/ultramarket/internal/poll"
 )
 
 // App is an open instance with an event recorder attached.
@@ -81,7 +82,7 @@ func New(t testing.TB, opts ...Option) *App {
 func (a *App) EventsAfter(t testing.TB, after, upTo uint64) []commerce.Event {
 	t.Helper()
 	var out []commerce.Event
-	Eventually(t, 10*time.Second, fmt.Sprintf("events %d..%d to reach the bus", after+1, upTo), func() bool {
+	poll.Within(t, 10*time.Second, fmt.Sprintf("events %d..%d to reach the bus", after+1, upTo), func() bool {
 		out = out[:0]
 		a.mu.Lock()
 		defer a.mu.Unlock()
@@ -93,16 +94,4 @@ func (a *App) EventsAfter(t testing.TB, after, upTo uint64) []commerce.Event {
 		return uint64(len(out)) == upTo-after
 	})
 	return out
-}
-
-// Eventually polls cond every few milliseconds until it holds, failing the test after timeout.
-func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for wait := time.Millisecond; !cond(); wait = min(2*wait, 50*time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(wait)
-	}
 }
