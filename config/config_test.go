@@ -349,3 +349,52 @@ func TestEveryKeyIsDocumented(t *testing.T) {
 		}
 	}
 }
+
+// FuzzLoad feeds arbitrary files to the strict loader: it must return a config or an error,
+// never panic, and whatever it accepts must validate and survive a TOML round trip.
+func FuzzLoad(f *testing.F) {
+	def, err := Default().TOML()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(def)
+	f.Add([]byte("[server]\nlisten = \"127.0.0.1:9\"\n"))
+	f.Add([]byte("[server]\nlistn = 1\n"))
+	f.Add([]byte("[media.variants]\nthumb = 10\n"))
+	f.Add([]byte("[snapshots]\ninterval = \"-1h\"\nkeep = 0\n"))
+	f.Add([]byte("x = = ="))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := load("c.toml", data, nil)
+		if err != nil {
+			return
+		}
+		if err := c.Validate(); err != nil {
+			t.Fatalf("Load accepted an invalid config: %v", err)
+		}
+		out, err := c.TOML()
+		if err != nil {
+			t.Fatalf("TOML: %v", err)
+		}
+		back, err := load("c.toml", out, nil)
+		if err != nil {
+			t.Fatalf("rendered config does not load: %v\n%s", err, out)
+		}
+		if !reflect.DeepEqual(normalize(back), normalize(c)) {
+			t.Fatalf("round trip changed the config:\n%+v\n%+v", c, back)
+		}
+	})
+}
+
+// normalize makes empty and nil lists and maps compare equal.
+func normalize(c Config) Config {
+	if len(c.Server.CORSOrigins) == 0 {
+		c.Server.CORSOrigins = nil
+	}
+	if len(c.Server.TrustedProxies) == 0 {
+		c.Server.TrustedProxies = nil
+	}
+	if len(c.Media.Variants) == 0 {
+		c.Media.Variants = nil
+	}
+	return c
+}

@@ -26,12 +26,20 @@ func Load(path string) (Config, error) { return LoadWith(path, os.LookupEnv) }
 // LoadWith is Load with the environment lookup supplied by the caller (os.LookupEnv in
 // production, a map in tests). A nil getenv ignores the environment.
 func LoadWith(path string, getenv func(string) (string, bool)) (Config, error) {
-	c := Default()
+	var data []byte
 	if path != "" {
-		data, err := os.ReadFile(path)
-		if err != nil {
+		var err error
+		if data, err = os.ReadFile(path); err != nil {
 			return Config{}, fmt.Errorf("config: %w", err)
 		}
+	}
+	return load(path, data, getenv)
+}
+
+// load is LoadWith on a file's contents; an empty name means no file.
+func load(path string, data []byte, getenv func(string) (string, bool)) (Config, error) {
+	c := Default()
+	if path != "" {
 		if err := c.decode(path, data); err != nil {
 			return Config{}, err
 		}
