@@ -226,6 +226,22 @@ func TestAdminOpsOfflineAndThroughSocket(t *testing.T) {
 	if _, err := client.PutMedia(ctx, strings.NewReader("not an image"), "t"); commerce.KindOf(err) != commerce.EInvalid {
 		t.Fatalf("media put of text: %v", err)
 	}
+	// Profiles are served on the admin socket only.
+	hc := &stdhttp.Client{Transport: &stdhttp.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", sock)
+	}}}
+	resp, err := hc.Get("http://admin/debug/pprof/heap")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("heap profile over the socket: %v %v", resp, err)
+	}
+	prof, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if len(prof) == 0 {
+		t.Error("empty heap profile")
+	}
+	if resp, err := stdhttp.Get("http://" + on.Addr().String() + "/debug/pprof/heap"); err != nil || resp.StatusCode != 404 {
+		t.Errorf("profiles must not be public: %v %v", resp, err)
+	}
 	if err := on.Close(ctx); err != nil {
 		t.Fatal(err)
 	}

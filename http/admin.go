@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	stdhttp "net/http"
+	"net/http/pprof"
 	"strconv"
 	"time"
 
@@ -153,6 +154,17 @@ func NewAdmin(ops AdminOps, maxUpload int64, logger *slog.Logger) stdhttp.Handle
 		return streamProgress(c, func(progress func(done, total int)) error {
 			return ops.RebuildIndex(c.Request().Context(), progress)
 		})
+	})
+	// Profiling for operators, only on the owner-only socket:
+	// curl --unix-socket <data>/admin.sock http://admin/debug/pprof/heap > heap.pprof
+	e.GET("/debug/pprof/", echo.WrapHandler(stdhttp.HandlerFunc(pprof.Index)))
+	e.GET("/debug/pprof/cmdline", echo.WrapHandler(stdhttp.HandlerFunc(pprof.Cmdline)))
+	e.GET("/debug/pprof/profile", echo.WrapHandler(stdhttp.HandlerFunc(pprof.Profile)))
+	e.GET("/debug/pprof/symbol", echo.WrapHandler(stdhttp.HandlerFunc(pprof.Symbol)))
+	e.GET("/debug/pprof/trace", echo.WrapHandler(stdhttp.HandlerFunc(pprof.Trace)))
+	e.GET("/debug/pprof/:profile", func(c echo.Context) error {
+		pprof.Handler(c.Param("profile")).ServeHTTP(c.Response(), c.Request())
+		return nil
 	})
 	e.POST("/admin/media", func(c echo.Context) error {
 		body := stdhttp.MaxBytesReader(c.Response(), c.Request().Body, maxUpload+1)
