@@ -24,6 +24,9 @@ var ignoredEntries = []string{lockFile, "snapshots", "admin.sock"}
 // event bus, which is derived from the store and would disagree with the restored outbox.
 var replacedEntries = []string{partKV, partMedia, partIndex, "bus"}
 
+// ErrNotEmpty is returned by Restore for a data dir that already holds data, unless forced.
+var ErrNotEmpty = errors.New("snapshot: the data dir is not empty")
+
 // Restore puts the snapshot at from (a snapshot directory or an archive file, told apart by
 // stat) into dataDir. It refuses a dataDir held by a running process (<dataDir>/LOCK is
 // flocked) and, unless force is set, a dataDir holding anything but LOCK, snapshots/ and
@@ -62,8 +65,8 @@ func Restore(ctx context.Context, from, dataDir string, force bool) (err error) 
 		return err
 	}
 	if len(occupied) > 0 && !force {
-		return fmt.Errorf("snapshot: restore into %s: the directory is not empty (it holds %s); use force to replace its contents",
-			dataDir, strings.Join(occupied, ", "))
+		return fmt.Errorf("%w: restore into %s: it holds %s; restoring with force replaces them",
+			ErrNotEmpty, dataDir, strings.Join(occupied, ", "))
 	}
 
 	parent := filepath.Dir(dataDir)

@@ -130,6 +130,9 @@ func TestRestoreIntoOccupiedDir(t *testing.T) {
 	before := treeState(t, target)
 	err := Restore(ctx, archive, target, false)
 	wantErr(t, err, target, "not empty", "bus, kv", "force")
+	if !errors.Is(err, ErrNotEmpty) {
+		t.Errorf("err %v does not match ErrNotEmpty", err)
+	}
 	if !sameTree(before, treeState(t, target)) {
 		t.Fatal("a refused restore changed the data dir")
 	}

@@ -407,6 +407,12 @@ func (m *Manager) Prune(ctx context.Context, keep int) ([]Info, error) {
 		return nil, err
 	}
 	defer m.leave()
+	return m.prune(ctx, keep)
+}
+
+// prune is Prune for a caller already counted in m.ops (the periodic loop), so it also
+// completes while Close waits.
+func (m *Manager) prune(ctx context.Context, keep int) ([]Info, error) {
 	m.nameMu.Lock()
 	defer m.nameMu.Unlock()
 	list, err := m.List()
@@ -464,7 +470,8 @@ func (m *Manager) loop() {
 		}
 		info, err := m.Create(m.ctx)
 		if err == nil {
-			_, err = m.Prune(m.ctx, m.cfg.Keep)
+			// Pruning is quick and keeps retention true even when Close arrives meanwhile.
+			_, err = m.prune(context.WithoutCancel(m.ctx), m.cfg.Keep)
 		}
 		if m.ctx.Err() != nil {
 			return // closing: an interrupted run is not a failure

@@ -161,6 +161,9 @@ search index is rebuilt on the next start if it is missing.`,
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			if err := snapshot.Restore(ctx, from, cfg.Data.Dir, force); err != nil {
+				if errors.Is(err, snapshot.ErrNotEmpty) {
+					return fmt.Errorf("%w (pass --force to replace them)", err)
+				}
 				return err
 			}
 			fmt.Fprintf(g.stdout, "restored %s into %s\n", from, cfg.Data.Dir)

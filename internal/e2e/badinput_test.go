@@ -75,7 +75,7 @@ func TestBadInput(t *testing.T) {
 			data := markedDir(t, dir)
 			return prepared{
 				args:  []string{"restore", "--from", backup, "--data", data},
-				want:  []string{data, "not empty"},
+				want:  []string{data, "not empty", "--force"},
 				watch: []string{data, backup},
 			}
 		}},
