@@ -200,6 +200,8 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (_ *App, err err
 	a.Registry.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "ultramarket_outbox_backlog", Help: "Events in the outbox not yet published."},
 			func() float64 { return float64(a.Bus.RelayBacklog()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "ultramarket_outbox_rejected_total", Help: "Events the bus can never carry (logged and skipped by the relay)."},
+			func() float64 { return float64(a.Bus.RelayStats().Rejected) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "ultramarket_index_documents", Help: "Documents in the search index."},
 			func() float64 { n, _ := a.Index.DocCount(); return float64(n) }),
 	)

@@ -78,6 +78,18 @@ func TestServeDemoIndexesAndCloses(t *testing.T) {
 		t.Errorf("search teapot: %v %v", res.Total, err)
 	}
 	poll.Until(t, "outbox to drain", func() bool { return a.Bus.RelayBacklog() == 0 })
+	resp, err = stdhttp.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, m := range []string{"ultramarket_outbox_backlog 0", "ultramarket_outbox_rejected_total 0", "ultramarket_index_documents",
+		"ultramarket_store_commit_duration_seconds_count", "ultramarket_store_commit_group_size_bucket", "go_goroutines", "process_resident_memory_bytes"} {
+		if !strings.Contains(string(metrics), m) {
+			t.Errorf("/metrics lacks %s", m)
+		}
+	}
 
 	// A second instance on the same data dir is refused, naming the dir.
 	_, err = Open(context.Background(), cfg, Options{Logger: quiet(), Stdout: io.Discard})

@@ -59,6 +59,9 @@ var (
 	ErrInvalidEvent = &commerce.Error{Kind: commerce.EInvalid, Code: "invalid_event", Message: "bus: invalid event"}
 )
 
+// MaxEventBytes is the largest event (envelope as JSON) the bus carries.
+const MaxEventBytes = 8 << 20
+
 // Config configures the bus. The zero value of every field except Dir means its default.
 type Config struct {
 	// Dir is where JetStream stores streams and consumer state. Required; the app passes
@@ -182,6 +185,9 @@ func Open(ctx context.Context, cfg Config) (_ *Bus, err error) {
 		// messages JetStream already acknowledged.
 		SyncAlways: true,
 		DontListen: cfg.Listen == "",
+		// An event carries a whole entity; the HTTP body limit alone is 1 MiB, more than
+		// NATS's default 1 MB payload. Events over this are never publishable.
+		MaxPayload: MaxEventBytes,
 	}
 	if cfg.Listen != "" {
 		opts.Host, opts.Port, _ = splitListen(cfg.Listen) // validated above

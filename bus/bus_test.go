@@ -236,7 +236,7 @@ func TestPublishRejectsInvalidEvents(t *testing.T) {
 		{name: "empty token", mutate: func(e *commerce.Event) { e.Type = "orders..placed" }},
 		{name: "bad json data", mutate: func(e *commerce.Event) { e.Data = []byte("{nope") }},
 		{name: "too large", mutate: func(e *commerce.Event) {
-			e.Data = []byte(`"` + strings.Repeat("x", 2<<20) + `"`)
+			e.Data = []byte(`"` + strings.Repeat("x", MaxEventBytes) + `"`)
 		}},
 	}
 	for _, sc := range scenarios {
@@ -251,6 +251,15 @@ func TestPublishRejectsInvalidEvents(t *testing.T) {
 	}
 	if got := streamMsgs(t, b); got != 0 {
 		t.Fatalf("stream has %d events, want 0", got)
+	}
+	// An entity as large as the HTTP body limit allows (1 MiB) still travels.
+	big := newEvent(t, "test.big", 2)
+	big.Data = []byte(`"` + strings.Repeat("x", 2<<20) + `"`)
+	if err := b.Publish(t.Context(), big); err != nil {
+		t.Fatalf("publish a 2 MiB event: %v", err)
+	}
+	if got := streamMsgs(t, b); got != 1 {
+		t.Fatalf("stream has %d events, want 1", got)
 	}
 }
 
