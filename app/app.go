@@ -49,15 +49,18 @@ type App struct {
 	opts   Options
 	log    *slog.Logger
 
-	lock      *dirLock
-	DB        *store.DB
-	Catalog   *store.Catalog
-	Media     *media.Store
-	Bus       *bus.Bus
-	Index     *index.Index
-	HTTP      *uhttp.Server
-	Registry  *prometheus.Registry
-	Auth      *auth.Service
+	lock     *dirLock
+	DB       *store.DB
+	Catalog  *store.Catalog
+	Media    *media.Store
+	Bus      *bus.Bus
+	Index    *index.Index
+	HTTP     *uhttp.Server
+	Registry *prometheus.Registry
+	Auth     *auth.Service
+	// JWTSecret signs access tokens: auth.jwt_secret, or a random one generated on the first
+	// start and kept in the store (so it travels with backups).
+	JWTSecret []byte
 	Snapshots *snapshot.Manager
 
 	addr    net.Addr
@@ -127,6 +130,11 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (_ *App, err err
 	}
 	a.onClose("store", func(context.Context) error { return a.DB.Close() })
 	a.Catalog = store.NewCatalog(a.DB)
+	if cfg.Auth.JWTSecret != "" {
+		a.JWTSecret = []byte(cfg.Auth.JWTSecret)
+	} else if a.JWTSecret, err = a.DB.Secret(ctx, "jwt_secret", 32); err != nil {
+		return nil, err
+	}
 
 	if a.Media, err = media.Open(ctx, media.Config{
 		Dir: cfg.MediaDir(), MaxUploadBytes: int64(cfg.Media.MaxUpload), MaxPixels: cfg.Media.MaxPixels,

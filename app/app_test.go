@@ -299,3 +299,27 @@ func TestIndexNeedsRebuild(t *testing.T) {
 		}
 	}
 }
+
+func TestJWTSecretGeneratedOnceOrFromConfig(t *testing.T) {
+	cfg := testConfig(t)
+	a := openApp(t, cfg, Options{Offline: true})
+	first := append([]byte(nil), a.JWTSecret...)
+	if len(first) != 32 {
+		t.Fatalf("generated secret has %d bytes", len(first))
+	}
+	if err := a.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	b := openApp(t, cfg, Options{Offline: true})
+	if !bytes.Equal(b.JWTSecret, first) {
+		t.Error("the generated secret changed across a restart")
+	}
+	if err := b.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Auth.JWTSecret = strings.Repeat("k", 40)
+	c := openApp(t, cfg, Options{Offline: true})
+	if string(c.JWTSecret) != cfg.Auth.JWTSecret {
+		t.Error("auth.jwt_secret from the configuration is not used")
+	}
+}
