@@ -15,7 +15,9 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -98,9 +100,15 @@ func gifBytes(t testing.TB, w, h int) []byte {
 	return buf.Bytes()
 }
 
+// readTestdata reads a sample image shipped with golang.org/x/image, the WebP decoder's own
+// test data, from the module cache (the module is a dependency, so it is always there).
 func readTestdata(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
+	dir, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "golang.org/x/image").Output()
+	if err != nil {
+		t.Fatalf("locate golang.org/x/image: %v", err)
+	}
+	b, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(dir)), "testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
