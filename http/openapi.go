@@ -23,16 +23,16 @@ func openAPIPath(p string) string { return pathParam.ReplaceAllString(p, "{$1}")
 func buildOpenAPI(routes []Route, version string) ([]byte, error) {
 	ref := &jsonschema.Reflector{Anonymous: true, AllowAdditionalProperties: false}
 	schemas := map[string]any{}
-	schemaOf := func(v any) (any, error) {
+	schemaOf := func(v any) *jsonschema.Schema {
 		s := ref.ReflectFromType(reflect.TypeOf(v))
 		for name, def := range s.Definitions {
 			schemas[name] = def
 		}
 		s.Definitions = nil
 		s.Version = ""
-		return s, nil
+		return s
 	}
-	errSchema, _ := schemaOf(errorBody{})
+	errSchema := schemaOf(errorBody{})
 	paths := map[string]map[string]any{}
 	for _, r := range routes {
 		op := map[string]any{
@@ -58,11 +58,7 @@ func buildOpenAPI(routes []Route, version string) ([]byte, error) {
 			op["security"] = []any{map[string]any{"bearer": []string{}}}
 		}
 		if r.Request != nil {
-			s, err := schemaOf(r.Request)
-			if err != nil {
-				return nil, err
-			}
-			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": s}}}
+			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": schemaOf(r.Request)}}}
 		}
 		status := r.Status
 		if status == 0 {
@@ -73,11 +69,7 @@ func buildOpenAPI(routes []Route, version string) ([]byte, error) {
 		case r.RawResponse != "":
 			ok["content"] = map[string]any{r.RawResponse: map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}
 		case r.Response != nil:
-			s, err := schemaOf(r.Response)
-			if err != nil {
-				return nil, err
-			}
-			ok["content"] = map[string]any{"application/json": map[string]any{"schema": s}}
+			ok["content"] = map[string]any{"application/json": map[string]any{"schema": schemaOf(r.Response)}}
 		}
 		responses := map[string]any{fmt.Sprint(status): ok}
 		errStatuses := append([]int{stdhttp.StatusBadRequest, stdhttp.StatusInternalServerError}, r.Errors...)
@@ -135,16 +127,14 @@ func (s *Server) openAPIRoute() {
 	s.handle(Route{Method: "GET", Path: "/api/v1/openapi.json", Tag: "system", Summary: "This OpenAPI 3.1 document",
 		Response: map[string]any{},
 		Handler: func(c echo.Context) error {
-			doc, err := s.openAPI()
-			if err != nil {
-				return err
-			}
-			return c.Blob(stdhttp.StatusOK, echo.MIMEApplicationJSON, doc)
+			return c.Blob(stdhttp.StatusOK, echo.MIMEApplicationJSON, s.openapi)
 		}})
 }
 
-func (s *Server) openAPI() ([]byte, error) {
+// renderOpenAPI builds the document once, after every route is registered.
+func (s *Server) renderOpenAPI() (err error) {
 	routes := append([]Route(nil), s.routes...)
 	sort.SliceStable(routes, func(i, j int) bool { return routes[i].Path < routes[j].Path })
-	return buildOpenAPI(routes, s.cfg.Version)
+	s.openapi, err = buildOpenAPI(routes, s.cfg.Version)
+	return err
 }

@@ -65,13 +65,14 @@ type Deps struct {
 
 // Server is the public HTTP server.
 type Server struct {
-	cfg    Config
-	deps   Deps
-	echo   *echo.Echo
-	routes []Route
-	srv    *stdhttp.Server
-	ln     net.Listener
-	done   chan error
+	cfg     Config
+	deps    Deps
+	echo    *echo.Echo
+	routes  []Route
+	openapi []byte // rendered once by New
+	srv     *stdhttp.Server
+	ln      net.Listener
+	done    chan error
 }
 
 // New builds the server and registers every route. It does not listen yet.
@@ -119,6 +120,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 
 	s.registerRoutes()
 	if err := s.checkRoutes(); err != nil {
+		return nil, err
+	}
+	if err := s.renderOpenAPI(); err != nil {
 		return nil, err
 	}
 	return s, nil
