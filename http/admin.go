@@ -76,11 +76,7 @@ func NewAdmin(ops AdminOps, maxUpload int64, logger *slog.Logger) stdhttp.Handle
 		logger = slog.Default()
 	}
 	s := &Server{cfg: Config{Logger: logger}}
-	e := echo.New()
-	e.HideBanner, e.HidePort = true, true
-	e.Logger.SetOutput(discard{})
-	e.HTTPErrorHandler = s.handleError
-	e.JSONSerializer = strictJSON{}
+	e := s.newEcho()
 	e.Use(s.recoverPanics)
 
 	e.POST("/admin/users", func(c echo.Context) error {

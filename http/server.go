@@ -81,17 +81,14 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if deps.Registry == nil {
 		deps.Registry = prometheus.NewRegistry()
 	}
-	e := echo.New()
-	e.HideBanner, e.HidePort = true, true
-	e.Logger.SetOutput(discard{})
 	ipx, err := ipExtractor(cfg.TrustedProxies)
 	if err != nil {
 		return nil, err
 	}
+	s := &Server{cfg: cfg, deps: deps}
+	e := s.newEcho()
 	e.IPExtractor = ipx
-	s := &Server{cfg: cfg, deps: deps, echo: e}
-	e.HTTPErrorHandler = s.handleError
-	e.JSONSerializer = strictJSON{}
+	s.echo = e
 	m := newHTTPMetrics(deps.Registry)
 
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
@@ -126,6 +123,17 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// newEcho returns an Echo instance with this package's error handler and strict JSON, and
+// with Echo's own banner and logger silenced (requests are logged by accessLog).
+func (s *Server) newEcho() *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.Logger.SetOutput(discard{})
+	e.HTTPErrorHandler = s.handleError
+	e.JSONSerializer = strictJSON{}
+	return e
 }
 
 // Handler returns the server as an http.Handler (for in-process tests).
