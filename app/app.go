@@ -206,8 +206,8 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (_ *App, err err
 	a.onClose("index rebuild", func(context.Context) error { a.Index.StopRebuild(); return nil })
 	a.Bus.StartRelay(a.DB)
 	a.Registry.MustRegister(
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "ultramarket_outbox_backlog", Help: "Events in the outbox not yet published."},
-			func() float64 { return float64(a.Bus.RelayBacklog()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "ultramarket_outbox_backlog", Help: "Events in the outbox the bus has not yet acknowledged."},
+			func() float64 { n, _ := a.DB.OutboxBacklog(context.Background()); return float64(n) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "ultramarket_outbox_rejected_total", Help: "Events the bus can never carry (logged and skipped by the relay)."},
 			func() float64 { return float64(a.Bus.RelayStats().Rejected) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "ultramarket_index_documents", Help: "Documents in the search index."},

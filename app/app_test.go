@@ -77,7 +77,7 @@ func TestServeDemoIndexesAndCloses(t *testing.T) {
 	if err != nil || res.Total == 0 {
 		t.Errorf("search teapot: %v %v", res.Total, err)
 	}
-	poll.Until(t, "outbox to drain", func() bool { return a.Bus.RelayBacklog() == 0 })
+	poll.Until(t, "outbox to drain", func() bool { n, _ := a.DB.OutboxBacklog(context.Background()); return n == 0 })
 	resp, err = stdhttp.Get(base + "/metrics")
 	if err != nil {
 		t.Fatal(err)

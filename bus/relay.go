@@ -35,9 +35,6 @@ const (
 
 // RelayStats counts what the relay has done since the bus opened.
 type RelayStats struct {
-	// Backlog is the number of events last seen pending in the outbox and not yet
-	// acknowledged to it. The relay reads at most 256 at a time, so 256 means "at least".
-	Backlog int64
 	// Relayed counts events published to the stream (including copies JetStream dropped as
 	// duplicates, counted again in Duplicates).
 	Relayed uint64
@@ -60,7 +57,6 @@ type relay struct {
 	published uint64 // highest Seq in the stream
 	acked     uint64 // highest Seq acknowledged to the outbox
 
-	backlog    atomic.Int64
 	relayed    atomic.Uint64
 	duplicates atomic.Uint64
 	rejected   atomic.Uint64
@@ -89,9 +85,6 @@ func (b *Bus) StartRelay(src OutboxSource) {
 	}()
 }
 
-// RelayBacklog is the number of outbox events last seen pending (see RelayStats.Backlog).
-func (b *Bus) RelayBacklog() int64 { return b.RelayStats().Backlog }
-
 // RelayedTotal is the number of events the relay has published since the bus opened.
 func (b *Bus) RelayedTotal() uint64 { return b.RelayStats().Relayed }
 
@@ -104,7 +97,6 @@ func (b *Bus) RelayStats() RelayStats {
 		return RelayStats{}
 	}
 	return RelayStats{
-		Backlog:    r.backlog.Load(),
 		Relayed:    r.relayed.Load(),
 		Duplicates: r.duplicates.Load(),
 		Rejected:   r.rejected.Load(),
@@ -158,7 +150,6 @@ func (r *relay) step(ctx context.Context) (full bool, err error) {
 	if err != nil {
 		return false, fmt.Errorf("bus: read outbox after %d: %w", r.published, err)
 	}
-	r.backlog.Store(int64(len(evs)))
 	for _, ev := range evs {
 		if ev.Seq <= r.published {
 			continue // the source broke its contract; this one is already in the stream
@@ -201,7 +192,6 @@ func (r *relay) ack(ctx context.Context) error {
 		return fmt.Errorf("bus: ack outbox up to %d: %w", r.published, err)
 	}
 	r.acked = r.published
-	r.backlog.Store(0)
 	return nil
 }
 

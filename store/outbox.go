@@ -42,14 +42,12 @@ func (db *DB) AckOutbox(ctx context.Context, upTo uint64) error {
 	})
 }
 
-// OutboxLen counts pending durable outbox rows (for metrics; it scans).
-func (db *DB) OutboxLen(ctx context.Context) (int, error) {
-	n := 0
-	err := db.View(ctx, func(r *Reader) error {
-		return r.Scan([]byte(prefixOutbox), outboxKey(db.LastSeq()+1), func(_, _ []byte) error {
-			n++
-			return nil
-		})
-	})
-	return n, err
+// OutboxBacklog is how many events the bus has not yet acknowledged: the outbox rows from
+// the oldest pending one to the last durable seq (seqs are dense). It reads one key.
+func (db *DB) OutboxBacklog(ctx context.Context) (uint64, error) {
+	first, err := db.Outbox(ctx, 0, 1)
+	if err != nil || len(first) == 0 {
+		return 0, err
+	}
+	return db.LastSeq() - first[0].Seq + 1, nil
 }

@@ -2,12 +2,15 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 
+	"github.com/ultramarket/ultramarket/commerce"
 	"github.com/ultramarket/ultramarket/internal/poll"
 )
 
@@ -132,8 +135,8 @@ func TestOutboxOnlyReturnsDurableEvents(t *testing.T) {
 	if len(evs) != 1 || evs[0].Aggregate != "durable" {
 		t.Fatalf("outbox before the fsync = %+v, want only the durable event", evs)
 	}
-	if n, err := db.OutboxLen(ctx); err != nil || n != 1 {
-		t.Fatalf("OutboxLen before the fsync = %d %v", n, err)
+	if n, err := db.OutboxBacklog(ctx); err != nil || n != 1 {
+		t.Fatalf("OutboxBacklog before the fsync = %d %v", n, err)
 	}
 
 	gate.release()
@@ -189,8 +192,8 @@ func TestOutboxPaging(t *testing.T) {
 		})
 	}
 	must(t, db.AckOutbox(ctx, 25))
-	if n, err := db.OutboxLen(ctx); err != nil || n != 0 {
-		t.Fatalf("OutboxLen after ack = %d %v", n, err)
+	if n, err := db.OutboxBacklog(ctx); err != nil || n != 0 {
+		t.Fatalf("OutboxBacklog after ack = %d %v", n, err)
 	}
 	// Seqs continue after acknowledged rows are deleted.
 	must(t, db.Update(ctx, func(tx *Tx) error { tx.Emit(testEvent(t, "z")); return nil }))
@@ -198,5 +201,32 @@ func TestOutboxPaging(t *testing.T) {
 	must(t, err)
 	if len(evs) != 1 || evs[0].Seq != 26 {
 		t.Fatalf("after ack: %+v", evs)
+	}
+}
+
+func TestOutboxBacklogCountsPendingEvents(t *testing.T) {
+	ctx := context.Background()
+	db := openMem(t, vfs.NewMem())
+	if n, err := db.OutboxBacklog(ctx); err != nil || n != 0 {
+		t.Fatalf("empty store: %d %v", n, err)
+	}
+	for i := range 5 {
+		must(t, db.Update(ctx, func(tx *Tx) error {
+			ev, err := commerce.NewEvent("test.made", fmt.Sprint(i), time.Now(), nil)
+			tx.Emit(ev)
+			return err
+		}))
+	}
+	scenarios := []struct {
+		ackUpTo uint64
+		want    uint64
+	}{{0, 5}, {2, 3}, {5, 0}}
+	for _, s := range scenarios {
+		if s.ackUpTo > 0 {
+			must(t, db.AckOutbox(ctx, s.ackUpTo))
+		}
+		if n, err := db.OutboxBacklog(ctx); err != nil || n != s.want {
+			t.Errorf("after ack up to %d: backlog %d %v, want %d", s.ackUpTo, n, err, s.want)
+		}
 	}
 }

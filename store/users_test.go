@@ -127,7 +127,7 @@ func TestUsersCreateSameEmailConcurrently(t *testing.T) {
 	if err != nil || len(list.Items) != 1 {
 		t.Fatalf("stored %d users: %v", len(list.Items), err)
 	}
-	if n, _ := db.OutboxLen(ctx); n != 1 {
+	if n, _ := db.OutboxBacklog(ctx); n != 1 {
 		t.Fatalf("%d events, want 1", n)
 	}
 }
