@@ -105,11 +105,6 @@ func (ix *Index) Apply(ctx context.Context, events []commerce.Event) error {
 	return nil
 }
 
-// Handle applies one event; the bus consumer calls it for each delivered catalog event.
-func (ix *Index) Handle(ctx context.Context, ev commerce.Event) error {
-	return ix.Apply(ctx, []commerce.Event{ev})
-}
-
 func (ix *Index) skip(ev commerce.Event, why string, err error) {
 	attrs := []any{"event_id", ev.ID, "seq", ev.Seq, "type", ev.Type, "aggregate", ev.Aggregate}
 	if err != nil {

@@ -162,16 +162,17 @@ func TestApply(t *testing.T) {
 	}
 }
 
-func TestHandle(t *testing.T) {
+// TestApplyOneByOne applies events one per call, as a consumer without batching would.
+func TestApplyOneByOne(t *testing.T) {
 	ix := openEmpty(t, testConfig(t))
 	ctx := context.Background()
 	ps := loadDummy(t)[:3]
 	for _, ev := range productEvents(t, 10, catalog.EventProductCreated, ps...) {
-		if err := ix.Handle(ctx, ev); err != nil {
+		if err := ix.Apply(ctx, []commerce.Event{ev}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := ix.Handle(ctx, productEvents(t, 10, catalog.EventProductCreated, ps[0])[0]); err != nil {
+	if err := ix.Apply(ctx, productEvents(t, 10, catalog.EventProductCreated, ps[0])[:1]); err != nil {
 		t.Fatal(err)
 	}
 	if n, _ := ix.DocCount(); n != 3 || ix.HighWater() != 12 {

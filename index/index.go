@@ -149,18 +149,19 @@ func Open(ctx context.Context, cfg Config, src catalog.Repository) (*Index, erro
 			level = slog.LevelInfo // a first start, not a fault
 		}
 		cfg.Logger.Log(ctx, level, "index: rebuilding from the store", "dir", cfg.Dir, "reason", reason.Error())
+		// With BackgroundRebuild an empty placeholder goes in now and StartRebuild below
+		// fills it (reading the source seq itself).
+		var from catalog.Repository = noProducts{}
 		var seq uint64
-		if cfg.SourceSeq != nil {
-			s, err := cfg.SourceSeq(ctx)
-			if err != nil {
-				return nil, fmt.Errorf("index: read source seq: %w", err)
+		if !cfg.BackgroundRebuild {
+			from = src
+			if cfg.SourceSeq != nil {
+				s, err := cfg.SourceSeq(ctx)
+				if err != nil {
+					return nil, fmt.Errorf("index: read source seq: %w", err)
+				}
+				seq = s
 			}
-			seq = s
-		}
-		from := src
-		if cfg.BackgroundRebuild {
-			// A placeholder now; the real content follows from StartRebuild below.
-			from, seq = noProducts{}, 0
 		}
 		if err := RebuildDir(ctx, cfg, from, seq, nil); err != nil {
 			return nil, err

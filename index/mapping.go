@@ -51,7 +51,7 @@ const (
 	fieldSKU         = "sku"
 )
 
-// document returns what the index holds for one product: a map rather than a struct so that
+// toDocument returns what the index holds for one product: a map rather than a struct so that
 // empty values are left out instead of being indexed as empty keywords (which would show up
 // as a blank brand facet). Nothing is stored for retrieval: hits carry only IDs and callers
 // load products from the store.
