@@ -84,15 +84,8 @@ func NewAdmin(ops AdminOps, maxUpload int64, logger *slog.Logger) stdhttp.Handle
 		if err := bind(c, &req); err != nil {
 			return err
 		}
-		role := auth.Role("")
-		if req.Role != "" {
-			r, err := auth.ParseRole(req.Role)
-			if err != nil {
-				return err
-			}
-			role = r
-		}
-		u, err := ops.CreateUser(c.Request().Context(), auth.CreateUserInput{Email: req.Email, Password: req.Password, Name: req.Name, Role: role})
+		// The service validates the role with every other field.
+		u, err := ops.CreateUser(c.Request().Context(), auth.CreateUserInput{Email: req.Email, Password: req.Password, Name: req.Name, Role: auth.Role(req.Role)})
 		if err != nil {
 			return err
 		}

@@ -72,11 +72,7 @@ func decodeErrorResponse(resp *stdhttp.Response) error {
 	if err := json.Unmarshal(raw, &body); err != nil || body.Error.Code == "" {
 		return &commerce.Error{Kind: kindOfStatus(resp.StatusCode), Code: codeOfStatus(resp.StatusCode), Message: fmt.Sprintf("server answered %s", resp.Status)}
 	}
-	kind := kindOfStatus(resp.StatusCode)
-	if resp.StatusCode == stdhttp.StatusUnprocessableEntity || resp.StatusCode == stdhttp.StatusBadRequest {
-		kind = commerce.EInvalid
-	}
-	return &commerce.Error{Kind: kind, Code: body.Error.Code, Message: body.Error.Message, Fields: body.Error.Fields, Details: body.Error.Details}
+	return &commerce.Error{Kind: kindOfStatus(resp.StatusCode), Code: body.Error.Code, Message: body.Error.Message, Fields: body.Error.Fields, Details: body.Error.Details}
 }
 
 func (c *AdminClient) doJSON(ctx context.Context, method, path string, in, out any) error {

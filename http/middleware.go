@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	stdhttp "net/http"
+	"net/netip"
 	"runtime/debug"
 	"strconv"
 	"time"
@@ -34,10 +35,19 @@ func ipExtractor(trusted []string) (echo.IPExtractor, error) {
 		return echo.ExtractIPDirect(), nil
 	}
 	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
-	for _, cidr := range trusted {
-		_, n, err := net.ParseCIDR(cidr)
+	for _, p := range trusted {
+		// An address alone (as config accepts) is a one-address range.
+		prefix, err := netip.ParsePrefix(p)
 		if err != nil {
-			return nil, fmt.Errorf("http: trusted proxy %q: %w", cidr, err)
+			addr, aerr := netip.ParseAddr(p)
+			if aerr != nil {
+				return nil, fmt.Errorf("http: trusted proxy %q is neither an IP address nor a CIDR range", p)
+			}
+			prefix = netip.PrefixFrom(addr, addr.BitLen())
+		}
+		_, n, err := net.ParseCIDR(prefix.Masked().String())
+		if err != nil {
+			return nil, fmt.Errorf("http: trusted proxy %q: %w", p, err)
 		}
 		opts = append(opts, echo.TrustIPRange(n))
 	}

@@ -92,7 +92,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	m := newHTTPMetrics(deps.Registry)
 
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
-		Generator: func() string { return newRequestID() },
+		Generator: newRequestID,
 	}))
 	e.Use(s.recoverPanics)
 	e.Use(s.accessLog(m))

@@ -266,6 +266,8 @@ func TestClientIPIgnoresSpoofedForwardedFor(t *testing.T) {
 		{nil, "203.0.113.7:1234", "203.0.113.7"},
 		{[]string{"10.0.0.0/8"}, "10.1.2.3:1234", "198.51.100.9"},
 		{[]string{"10.0.0.0/8"}, "203.0.113.7:1234", "203.0.113.7"},
+		{[]string{"10.1.2.3"}, "10.1.2.3:1234", "198.51.100.9"},
+		{[]string{"10.1.2.3"}, "10.1.2.4:1234", "10.1.2.4"},
 	}
 	for _, sc := range scenarios {
 		ipx, err := ipExtractor(sc.trusted)
