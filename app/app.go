@@ -22,7 +22,6 @@ import (
 	"github.com/ultramarket/ultramarket/auth"
 	"github.com/ultramarket/ultramarket/bus"
 	"github.com/ultramarket/ultramarket/commerce"
-	"github.com/ultramarket/ultramarket/commerce/catalog"
 	"github.com/ultramarket/ultramarket/config"
 	uhttp "github.com/ultramarket/ultramarket/http"
 	"github.com/ultramarket/ultramarket/index"
@@ -321,5 +320,3 @@ func (a *App) Close(ctx context.Context) error {
 	})
 	return a.closeErr
 }
-
-var _ catalog.Repository = (*store.Catalog)(nil)

@@ -14,10 +14,7 @@ import (
 
 // dirLock is an exclusive flock on <data>/LOCK held for the life of the process, so a second
 // process on the same data dir fails at once instead of corrupting it.
-type dirLock struct {
-	f    *os.File
-	path string
-}
+type dirLock struct{ f *os.File }
 
 // ErrDirInUse reports a data dir held by another process.
 var ErrDirInUse = errors.New("data dir is in use by another ultramarket process")
@@ -65,7 +62,7 @@ func lockDataDir(dir string) (*dirLock, error) {
 	if err := f.Truncate(0); err == nil {
 		_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	}
-	return &dirLock{f: f, path: path}, nil
+	return &dirLock{f: f}, nil
 }
 
 func readPID(f *os.File) int {

@@ -311,6 +311,10 @@ func TestPeriodicSnapshots(t *testing.T) {
 	}
 	// Close waited for the loop: nothing runs or changes afterwards.
 	after := runs.Load()
+	time.Sleep(10 * 5 * time.Millisecond) // ten intervals: a loop still running would fire
+	if now := runs.Load(); now != after {
+		t.Errorf("%d periodic runs happened after Close returned", now-after)
+	}
 	list, err := e.mgr.List()
 	if err != nil {
 		t.Fatal(err)

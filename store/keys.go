@@ -7,18 +7,17 @@ import (
 
 // Key schema. Every key starts with a keyspace prefix ending in '/'; parts after it are either
 // fixed-width big-endian integers or time-ordered IDs (commerce.NewID), so bytewise order is
-// the order scans want. Every scan is bounded by Prefix/PrefixEnd.
+// the order scans want. Every scan has both bounds (a keyspace prefix and PrefixEnd of it).
 //
 //	prefix               key parts                 value (codec v1 JSON)   written by
 //	sys/schema_version   —                         uint64 big-endian       migrations at Open
 //	sys/outbox_seq       —                         uint64 big-endian       the writer, with every group that emits events
-//	sys/meta/<name>      name                      raw bytes               app (instance ID, generated secrets)
+//	sys/meta/<name>      name                      raw bytes               DB.Secret (generated secrets, e.g. jwt_secret)
 //	outbox/              seq (uint64 BE)           commerce.Event          Tx.Emit in the use case's batch; deleted by AckOutbox
 //	catalog/product/     product ID                catalog.Product         catalog repository
 //	auth/user/           user ID                   auth user record        auth repository
 //	auth/email/          lower-cased email         user ID (raw)           auth repository, same batch as the user
 const (
-	prefixSys        = "sys/"
 	keySchemaVersion = "sys/schema_version"
 	keyOutboxSeq     = "sys/outbox_seq"
 	prefixMeta       = "sys/meta/"

@@ -396,18 +396,6 @@ func (db *DB) Checkpoint(ctx context.Context, dir string) error {
 	return nil
 }
 
-// Stats reports engine figures for metrics and diagnostics.
-type Stats struct {
-	DiskBytes uint64
-	Keys      uint64 // estimated
-}
-
-// Stats returns current engine figures.
-func (db *DB) Stats() Stats {
-	m := db.pdb.Metrics()
-	return Stats{DiskBytes: m.DiskSpaceUsage()}
-}
-
 func (db *DB) checkDisk() error {
 	now := time.Now().UnixNano()
 	last := db.diskCheck.Load()

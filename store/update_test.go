@@ -448,7 +448,7 @@ func TestDiskReserve(t *testing.T) {
 		{name: "below reserve", minFree: 64 << 20, avail: 1 << 20, wantErr: true},
 		{name: "at reserve", minFree: 64 << 20, avail: 64 << 20},
 		{name: "above reserve", minFree: 64 << 20, avail: gib},
-		{name: "reserve disabled", minFree: 1, avail: 1},
+		{name: "reserve disabled", minFree: 1, avail: 0},
 		{name: "default reserve", minFree: 0, avail: 100 << 20, wantErr: true},
 	}
 	for _, sc := range scenarios {

@@ -40,7 +40,7 @@ func (g *globals) withAdminDir(create bool, fn func(ctx context.Context, ops uht
 	if fi, err := os.Stat(cfg.Data.Dir); (err != nil && !(create && errors.Is(err, os.ErrNotExist))) || (err == nil && !fi.IsDir()) {
 		return fmt.Errorf("data dir %s does not exist or is not a directory", cfg.Data.Dir)
 	}
-	a, err := app.Open(ctx, cfg, app.Options{Version: version, Logger: g.quietLogger(cfg), Offline: true, Stdout: g.stdout})
+	a, err := app.Open(ctx, cfg, app.Options{Version: version, Logger: g.quietLogger(), Offline: true, Stdout: g.stdout})
 	if err != nil {
 		if errors.Is(err, app.ErrDirInUse) {
 			return fmt.Errorf("%w, but its admin socket %s does not answer", err, app.AdminSocketPath(cfg.Data.Dir))

@@ -126,7 +126,7 @@ func (g *globals) loadConfig() (config.Config, error) {
 
 // quietLogger is the logger of admin commands: warnings and errors only, so their output
 // stays readable.
-func (g *globals) quietLogger(cfg config.Config) *slog.Logger {
+func (g *globals) quietLogger() *slog.Logger {
 	opts := &slog.HandlerOptions{Level: slog.LevelWarn}
 	return slog.New(slog.NewTextHandler(g.stderr, opts))
 }
