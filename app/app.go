@@ -131,6 +131,8 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (_ *App, err err
 	a.Catalog = store.NewCatalog(a.DB)
 	if cfg.Auth.JWTSecret != "" {
 		a.JWTSecret = []byte(cfg.Auth.JWTSecret)
+	} else if opts.Offline {
+		// Admin commands sign no tokens and must not write for a read such as `user list`.
 	} else if a.JWTSecret, err = a.DB.Secret(ctx, "jwt_secret", 32); err != nil {
 		return nil, err
 	}

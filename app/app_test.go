@@ -302,7 +302,7 @@ func TestIndexNeedsRebuild(t *testing.T) {
 
 func TestJWTSecretGeneratedOnceOrFromConfig(t *testing.T) {
 	cfg := testConfig(t)
-	a := openApp(t, cfg, Options{Offline: true})
+	a := openApp(t, cfg, Options{})
 	first := append([]byte(nil), a.JWTSecret...)
 	if len(first) != 32 {
 		t.Fatalf("generated secret has %d bytes", len(first))
@@ -310,11 +310,19 @@ func TestJWTSecretGeneratedOnceOrFromConfig(t *testing.T) {
 	if err := a.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	b := openApp(t, cfg, Options{Offline: true})
+	b := openApp(t, cfg, Options{})
 	if !bytes.Equal(b.JWTSecret, first) {
 		t.Error("the generated secret changed across a restart")
 	}
 	if err := b.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// Offline admin commands neither need nor write it.
+	off := openApp(t, cfg, Options{Offline: true})
+	if off.JWTSecret != nil {
+		t.Error("an offline admin command loaded the signing secret")
+	}
+	if err := off.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	cfg.Auth.JWTSecret = strings.Repeat("k", 40)

@@ -21,8 +21,9 @@ func newSnapshotCmd(g *globals) *cobra.Command {
 		Use:   "snapshot",
 		Short: "Create, list and prune snapshots in <data>/snapshots",
 		Long: `Snapshots are consistent copies of the store (a Pebble checkpoint), the media and the
-search index, each with a manifest of file sizes and SHA-256 sums. The server also takes
-them periodically (snapshots.interval, keeping snapshots.keep).`,
+search index, each with a manifest of file sizes and SHA-256 sums (taken with no server
+running, they hold no index: it is rebuilt on the next start). The server also takes them
+periodically (snapshots.interval, keeping snapshots.keep).`,
 	}
 	cmd.AddCommand(&cobra.Command{
 		Use:   "create",
@@ -98,7 +99,8 @@ func newBackupCmd(g *globals) *cobra.Command {
 		Use:   "backup --out FILE",
 		Short: "Write one compressed, consistent archive of the data dir (online or offline)",
 		Long: `Write a backup archive: a consistent snapshot of the store, media and index, streamed
-as one compressed file with its manifest. Works while the server runs. The file is written
+as one compressed file with its manifest. Works while the server runs (with no server
+running the archive holds no index; it is rebuilt on the next start). The file is written
 to FILE.partial and renamed when complete, so FILE is never a truncated backup.`,
 		Example: `  ultramarket backup --out /mnt/usb/shop-$(date +%F).umbak`,
 		Args:    cobra.NoArgs,
