@@ -113,13 +113,10 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (_ *App, err err
 	a.Registry.MustRegister(commitLatency, groupSize,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	minFree := uint64(cfg.Store.MinFreeSpace)
-	if minFree == 0 {
-		minFree = 1 // the guard is off
-	}
 	if a.DB, err = store.Open(ctx, store.Config{
-		Dir: cfg.KVDir(), CacheBytes: int64(cfg.Store.CacheSize), MinFreeBytes: minFree,
-		MaxGroup: cfg.Store.MaxGroup, Logger: a.log.With("component", "store"),
+		Dir: cfg.KVDir(), CacheBytes: int64(cfg.Store.CacheSize), MinFreeBytes: uint64(cfg.Store.MinFreeSpace),
+		DiskGuardOff: cfg.Store.MinFreeSpace == 0, // 0 turns the guard off
+		MaxGroup:     cfg.Store.MaxGroup, Logger: a.log.With("component", "store"),
 		OnCommit: func(n int, d time.Duration) {
 			commitLatency.Observe(d.Seconds())
 			groupSize.Observe(float64(n))

@@ -43,7 +43,7 @@ func openEnv(t *testing.T, cfg Config) *env {
 	t.Helper()
 	ctx := context.Background()
 	e := &env{data: filepath.Join(t.TempDir(), "data")}
-	db, err := store.Open(ctx, store.Config{Dir: filepath.Join(e.data, "kv"), MinFreeBytes: 1, Logger: quiet})
+	db, err := store.Open(ctx, store.Config{Dir: filepath.Join(e.data, "kv"), DiskGuardOff: true, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func (e *env) seed(t *testing.T, n int) {
 func checkRestored(t *testing.T, dataDir string, ids []string, blob media.Meta) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, store.Config{Dir: filepath.Join(dataDir, "kv"), MinFreeBytes: 1, Logger: quiet})
+	db, err := store.Open(ctx, store.Config{Dir: filepath.Join(dataDir, "kv"), DiskGuardOff: true, Logger: quiet})
 	if err != nil {
 		t.Fatalf("open the restored store: %v", err)
 	}

@@ -72,7 +72,7 @@ func BenchmarkUpdate(b *testing.B) {
 			fs := &walSyncCounter{FS: vfs.Default}
 			var groups, updates atomic.Int64
 			db, err := Open(ctx, Config{
-				Dir: b.TempDir(), FS: fs, MinFreeBytes: 1, Logger: quietLogger(),
+				Dir: b.TempDir(), FS: fs, DiskGuardOff: true, Logger: quietLogger(),
 				OnCommit: func(n int, _ time.Duration) { groups.Add(1); updates.Add(int64(n)) },
 			})
 			if err != nil {

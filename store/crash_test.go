@@ -86,7 +86,7 @@ func crashRounds(t *testing.T, seed uint64, rounds, unsynced, pad, most int) {
 		m.base[i] = crashStart
 	}
 	fs := vfs.NewCrashableMem()
-	db, err := Open(ctx, Config{Dir: "kv", FS: fs, MinFreeBytes: 1, Logger: quietLogger()})
+	db, err := Open(ctx, Config{Dir: "kv", FS: fs, DiskGuardOff: true, Logger: quietLogger()})
 	must(t, err)
 	must(t, db.Update(ctx, func(tx *Tx) error {
 		for i := range crashCounters {
@@ -98,7 +98,7 @@ func crashRounds(t *testing.T, seed uint64, rounds, unsynced, pad, most int) {
 		crashed := runUntilCrash(t, db, fs, m, rng, seed, round, unsynced, pad, 20+rng.IntN(most-19))
 		must(t, db.Close())
 		fs = crashed
-		db, err = Open(ctx, Config{Dir: "kv", FS: fs, MinFreeBytes: 1, Logger: quietLogger()})
+		db, err = Open(ctx, Config{Dir: "kv", FS: fs, DiskGuardOff: true, Logger: quietLogger()})
 		if err != nil {
 			t.Fatalf("round %d: open after crash: %v", round, err)
 		}

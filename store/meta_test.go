@@ -39,7 +39,7 @@ func TestSecretIsCreatedOnceAndKept(t *testing.T) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	db2, err := Open(ctx, Config{Dir: "db", FS: fs, MinFreeBytes: 1})
+	db2, err := Open(ctx, Config{Dir: "db", FS: fs, DiskGuardOff: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,7 +38,7 @@ func TestMigrations(t *testing.T) {
 		}
 	}
 	open := func(readOnly bool) (*DB, error) {
-		return Open(ctx, Config{Dir: dir, FS: fs, MinFreeBytes: 1, Logger: quietLogger(), ReadOnly: readOnly})
+		return Open(ctx, Config{Dir: dir, FS: fs, DiskGuardOff: true, Logger: quietLogger(), ReadOnly: readOnly})
 	}
 	storedVersion := func(db *DB) uint64 {
 		v, err := db.readUint64(keySchemaVersion)

@@ -15,7 +15,7 @@ import (
 
 func openMem(t testing.TB, fs vfs.FS) *DB {
 	t.Helper()
-	db, err := Open(context.Background(), Config{Dir: "db", FS: fs, MinFreeBytes: 1, Logger: quietLogger()})
+	db, err := Open(context.Background(), Config{Dir: "db", FS: fs, DiskGuardOff: true, Logger: quietLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -181,7 +181,7 @@ func TestUpdateCancelledWhileQueued(t *testing.T) {
 func TestFailuresInsideOneGroup(t *testing.T) {
 	var maxGroup atomic.Int64
 	db, err := Open(context.Background(), Config{
-		Dir: "db", FS: vfs.NewMem(), MinFreeBytes: 1, Logger: quietLogger(),
+		Dir: "db", FS: vfs.NewMem(), DiskGuardOff: true, Logger: quietLogger(),
 		OnCommit: func(n int, _ time.Duration) {
 			for m := maxGroup.Load(); int64(n) > m && !maxGroup.CompareAndSwap(m, int64(n)); m = maxGroup.Load() {
 			}
@@ -257,7 +257,7 @@ func TestConcurrentIncrementsAreSerializable(t *testing.T) {
 		t.Run(sc.name, func(t *testing.T) {
 			var groups, maxGroup atomic.Int64
 			db, err := Open(context.Background(), Config{
-				Dir: "db", FS: vfs.NewMem(), MinFreeBytes: 1, Logger: quietLogger(), MaxGroup: sc.maxGroup,
+				Dir: "db", FS: vfs.NewMem(), DiskGuardOff: true, Logger: quietLogger(), MaxGroup: sc.maxGroup,
 				OnCommit: func(n int, _ time.Duration) {
 					groups.Add(1)
 					for m := maxGroup.Load(); int64(n) > m && !maxGroup.CompareAndSwap(m, int64(n)); m = maxGroup.Load() {
@@ -370,7 +370,7 @@ func TestViewSnapshotIsolation(t *testing.T) {
 func TestCloseDrainsQueuedUpdates(t *testing.T) {
 	ctx := context.Background()
 	fs := vfs.NewMem()
-	db, err := Open(ctx, Config{Dir: "db", FS: fs, MinFreeBytes: 1, Logger: quietLogger()})
+	db, err := Open(ctx, Config{Dir: "db", FS: fs, DiskGuardOff: true, Logger: quietLogger()})
 	must(t, err)
 	release, wait := holdWriter(t, db)
 	const n = 20
@@ -418,7 +418,7 @@ func TestCloseDrainsQueuedUpdates(t *testing.T) {
 func TestReadOnlyOpen(t *testing.T) {
 	ctx := context.Background()
 	fs := vfs.NewMem()
-	db, err := Open(ctx, Config{Dir: "db", FS: fs, MinFreeBytes: 1, Logger: quietLogger()})
+	db, err := Open(ctx, Config{Dir: "db", FS: fs, DiskGuardOff: true, Logger: quietLogger()})
 	must(t, err)
 	must(t, db.Update(ctx, setKey("r/a", "1")))
 	must(t, db.Close())
@@ -442,20 +442,21 @@ func TestDiskReserve(t *testing.T) {
 	scenarios := []struct {
 		name    string
 		minFree uint64
+		off     bool
 		avail   uint64
 		wantErr bool
 	}{
 		{name: "below reserve", minFree: 64 << 20, avail: 1 << 20, wantErr: true},
 		{name: "at reserve", minFree: 64 << 20, avail: 64 << 20},
 		{name: "above reserve", minFree: 64 << 20, avail: gib},
-		{name: "reserve disabled", minFree: 1, avail: 0},
+		{name: "reserve disabled", off: true, avail: 0},
 		{name: "default reserve", minFree: 0, avail: 100 << 20, wantErr: true},
 	}
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
 			ctx := context.Background()
 			fs := vfs.NewMem()
-			db, err := Open(ctx, Config{Dir: "db", FS: fs, MinFreeBytes: sc.minFree, Logger: quietLogger()})
+			db, err := Open(ctx, Config{Dir: "db", FS: fs, MinFreeBytes: sc.minFree, DiskGuardOff: sc.off, Logger: quietLogger()})
 			must(t, err)
 			defer db.Close()
 			fs.TestingSetDiskUsage(vfs.DiskUsage{AvailBytes: sc.avail, TotalBytes: 2 * gib, UsedBytes: 2*gib - sc.avail})

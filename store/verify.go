@@ -70,7 +70,7 @@ type VerifyReport struct {
 // Opening read-only creates dir/LOCK when it is missing; nothing else in dir is touched.
 func Verify(ctx context.Context, dir string) (VerifyReport, error) {
 	rep := VerifyReport{Dir: dir, Keyspaces: map[string]int{}}
-	db, err := Open(ctx, Config{Dir: dir, ReadOnly: true, MinFreeBytes: 1})
+	db, err := Open(ctx, Config{Dir: dir, ReadOnly: true})
 	if errors.Is(err, ErrCodec) {
 		// Open reads only the sys/ counters.
 		return rep, fmt.Errorf("%w: %s: %s or %s does not decode: %w", ErrCorrupt, dir, keySchemaVersion, keyOutboxSeq, err)

@@ -133,7 +133,7 @@ func TestVerify(t *testing.T) {
 		t.Run(sc.name, func(t *testing.T) {
 			ctx := context.Background()
 			dir := filepath.Join(t.TempDir(), "kv")
-			db, err := Open(ctx, Config{Dir: dir, MinFreeBytes: 1})
+			db, err := Open(ctx, Config{Dir: dir, DiskGuardOff: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -198,7 +198,7 @@ func TestVerifyMissingDir(t *testing.T) {
 func TestVerifyCorruptErrorWraps(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := Open(ctx, Config{Dir: dir, MinFreeBytes: 1})
+	db, err := Open(ctx, Config{Dir: dir, DiskGuardOff: true})
 	if err != nil {
 		t.Fatal(err)
 	}
