@@ -25,6 +25,7 @@ import (
 	"github.com/ultramarket/ultramarket/config"
 	uhttp "github.com/ultramarket/ultramarket/http"
 	"github.com/ultramarket/ultramarket/index"
+	"github.com/ultramarket/ultramarket/internal/datadir"
 	"github.com/ultramarket/ultramarket/media"
 	"github.com/ultramarket/ultramarket/snapshot"
 	"github.com/ultramarket/ultramarket/store"
@@ -48,7 +49,7 @@ type App struct {
 	opts   Options
 	log    *slog.Logger
 
-	lock     *dirLock
+	lock     *datadir.Lock
 	DB       *store.DB
 	Catalog  *store.Catalog
 	Media    *media.Store
@@ -97,10 +98,10 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (_ *App, err err
 	if err := PrepareDataDir(cfg.Data.Dir); err != nil {
 		return nil, err
 	}
-	if a.lock, err = lockDataDir(cfg.Data.Dir); err != nil {
+	if a.lock, err = datadir.Acquire(cfg.Data.Dir, true); err != nil {
 		return nil, err
 	}
-	a.onClose("data dir lock", func(context.Context) error { return a.lock.release() })
+	a.onClose("data dir lock", func(context.Context) error { return a.lock.Release() })
 
 	commitLatency := prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name: "ultramarket_store_commit_duration_seconds", Help: "Time from building a write group to its fsync.",

@@ -9,16 +9,14 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
-)
 
-// lockFile is the file the running app holds an exclusive flock on, in the data dir.
-const lockFile = "LOCK"
+	"github.com/ultramarket/ultramarket/internal/datadir"
+)
 
 // ignoredEntries may be in a data dir that counts as empty for Restore: the lock file,
 // the snapshots (a restore often comes from one of them) and a running server's admin
 // socket left by a crash.
-var ignoredEntries = []string{lockFile, "snapshots", "admin.sock"}
+var ignoredEntries = []string{datadir.LockName, "snapshots", "admin.sock"}
 
 // replacedEntries are what a forced restore moves out of the data dir: the parts and the
 // event bus, which is derived from the store and would disagree with the restored outbox.
@@ -55,11 +53,11 @@ func Restore(ctx context.Context, from, dataDir string, force bool) (err error) 
 		return fmt.Errorf("snapshot: restore: %w", err)
 	}
 
-	lock, err := lockDataDir(dataDir, false)
+	lock, err := datadir.Acquire(dataDir, false)
 	if err != nil {
-		return err
+		return fmt.Errorf("snapshot: restore into %s: %w", dataDir, err)
 	}
-	defer func() { lock.Close() }()
+	defer func() { lock.Release() }()
 	occupied, err := occupiedEntries(dataDir)
 	if err != nil {
 		return err
@@ -117,8 +115,8 @@ func Restore(ctx context.Context, from, dataDir string, force bool) (err error) 
 	}
 	if lock == nil {
 		// Keep a server from starting on the data dir while the parts move in.
-		if lock, err = lockDataDir(dataDir, true); err != nil {
-			return err
+		if lock, err = datadir.Acquire(dataDir, true); err != nil {
+			return fmt.Errorf("snapshot: restore into %s: %w", dataDir, err)
 		}
 	}
 	oldDir := filepath.Join(staging, "old")
@@ -246,33 +244,4 @@ func occupiedEntries(dataDir string) ([]string, error) {
 		}
 	}
 	return out, nil
-}
-
-// lockDataDir takes the exclusive flock on <dataDir>/LOCK that the running app holds, and
-// fails when another process (or this one, through another open file) holds it. Without
-// create a missing lock file (or data dir) yields a nil file and no error.
-func lockDataDir(dataDir string, create bool) (*os.File, error) {
-	p := filepath.Join(dataDir, lockFile)
-	flags := os.O_RDWR
-	if create {
-		flags |= os.O_CREATE
-	}
-	f, err := os.OpenFile(p, flags, 0o600)
-	if !create && errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if errors.Is(err, syscall.ENOTDIR) {
-		return nil, fmt.Errorf("snapshot: restore into %s: not a directory", dataDir)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("snapshot: restore into %s: %w", dataDir, err)
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("snapshot: restore into %s: the data dir is in use by a running ultramarket (%s is locked); stop it first", dataDir, p)
-		}
-		return nil, fmt.Errorf("snapshot: restore into %s: lock %s: %w", dataDir, p, err)
-	}
-	return f, nil
 }
