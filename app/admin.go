@@ -82,7 +82,7 @@ func (a *App) serveAdmin() error {
 		return fmt.Errorf("admin socket %s: %w", path, err)
 	}
 	srv := &stdhttp.Server{
-		Handler:           uhttp.NewAdmin(a, int64(a.Config.Media.MaxUpload), a.log.With("component", "admin")),
+		Handler:           uhttp.NewAdmin(a, a.log.With("component", "admin")),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	done := make(chan struct{})

@@ -429,8 +429,10 @@ func span(evs []commerce.Event) []any {
 	return []any{"first_seq", evs[0].Seq, "last_seq", evs[len(evs)-1].Seq, "events", len(evs)}
 }
 
-// Close stops fetching, waits for the in-flight event or batch to be handled and returns
-// unhandled buffered events to the server. If the handler is still running after AckWait its
+// Close stops fetching and waits for the in-flight event or batch to be handled. A
+// single-event consumer hands its unhandled buffered events back to the server at once; a
+// batch consumer leaves them unacknowledged, and its next start rewinds to its last
+// acknowledged position (see SubscribeBatch). If the handler is still running after AckWait its
 // context is cancelled. A failed event or batch waiting for its retry is not retried: it comes
 // back on the next start. Calling Close again does nothing.
 func (c *Consumer) Close() {

@@ -280,17 +280,8 @@ func (q Query) filter() query.Query {
 		term(fieldBrandKW, q.Brand)
 	}
 	if q.MinPrice != nil || q.MaxPrice != nil {
-		var lo, hi *float64
-		if q.MinPrice != nil {
-			v := float64(*q.MinPrice)
-			lo = &v
-		}
-		if q.MaxPrice != nil {
-			v := float64(*q.MaxPrice)
-			hi = &v
-		}
 		incl := true
-		r := query.NewNumericRangeInclusiveQuery(lo, hi, &incl, &incl)
+		r := query.NewNumericRangeInclusiveQuery(toFloat(q.MinPrice), toFloat(q.MaxPrice), &incl, &incl)
 		r.SetField(fieldPrice)
 		fs = append(fs, r)
 	}

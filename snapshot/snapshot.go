@@ -181,8 +181,7 @@ type Manager struct {
 	mu      sync.Mutex
 	closed  bool
 	started bool
-	ops     sync.WaitGroup // calls in progress and the periodic goroutine
-	stop    chan struct{}
+	ops     sync.WaitGroup  // calls in progress and the periodic goroutine
 	ctx     context.Context // cancelled by Close; periodic runs use it
 	cancel  context.CancelFunc
 }
@@ -230,7 +229,7 @@ func New(cfg Config, parts ...Part) (*Manager, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Manager{
 		cfg: cfg, parts: slices.Clone(parts), log: log,
-		stop: make(chan struct{}), ctx: ctx, cancel: cancel,
+		ctx: ctx, cancel: cancel,
 	}, nil
 }
 
@@ -464,7 +463,7 @@ func (m *Manager) loop() {
 	defer t.Stop()
 	for {
 		select {
-		case <-m.stop:
+		case <-m.ctx.Done():
 			return
 		case <-t.C:
 		}
@@ -496,7 +495,6 @@ func (m *Manager) Close() error {
 	m.closed = true
 	m.mu.Unlock()
 	m.cancel()
-	close(m.stop)
 	m.ops.Wait()
 	return nil
 }

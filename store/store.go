@@ -414,14 +414,10 @@ func (db *DB) checkDisk() error {
 }
 
 func (db *DB) readUint64(key string) (uint64, error) {
-	v, closer, err := db.pdb.Get([]byte(key))
-	if errors.Is(err, pebble.ErrNotFound) {
-		return 0, ErrNotFound
-	}
+	v, err := get(db.pdb, []byte(key))
 	if err != nil {
-		return 0, fmt.Errorf("store: read %s: %w", key, err)
+		return 0, err
 	}
-	defer closer.Close()
 	return decodeUint64(v)
 }
 
