@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"os"
 	"sync"
@@ -135,18 +136,12 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (_ *App, err err
 		return nil, err
 	}
 
-	if a.Media, err = media.Open(ctx, media.Config{
-		Dir: cfg.MediaDir(), MaxUploadBytes: int64(cfg.Media.MaxUpload), MaxPixels: cfg.Media.MaxPixels,
-		Variants: cfg.Media.Variants, JPEGQuality: cfg.Media.JPEGQuality, Logger: a.log.With("component", "media"),
-	}); err != nil {
+	if a.Media, err = media.Open(ctx, mediaConfig(cfg, a.log.With("component", "media"))); err != nil {
 		return nil, err
 	}
 	a.onClose("media", func(context.Context) error { return a.Media.Close() })
 
-	hasher, err := auth.NewHasher(auth.HasherConfig{
-		Time: uint32(cfg.Auth.Argon2Time), MemoryKiB: uint32(cfg.Auth.Argon2Memory / 1024),
-		Threads: uint8(cfg.Auth.Argon2Threads), MaxConcurrent: cfg.Auth.MaxConcurrentHashes,
-	})
+	hasher, err := auth.NewHasher(hasherConfig(cfg))
 	if err != nil {
 		return nil, err
 	}
@@ -228,6 +223,35 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (_ *App, err err
 	a.ready.Store(true)
 	a.log.Info("ultramarket ready", "listen", a.addr, "data", cfg.Data.Dir, "version", opts.Version, "took", time.Since(start).Round(time.Millisecond))
 	return a, nil
+}
+
+// mediaConfig and hasherConfig map the configuration onto the components'; Open and
+// CheckConfig both use them, so a setting is judged by one rule.
+func mediaConfig(cfg config.Config, log *slog.Logger) media.Config {
+	return media.Config{
+		Dir: cfg.MediaDir(), MaxUploadBytes: int64(cfg.Media.MaxUpload), MaxPixels: cfg.Media.MaxPixels,
+		Variants: cfg.Media.Variants, JPEGQuality: cfg.Media.JPEGQuality, Logger: log,
+	}
+}
+
+func hasherConfig(cfg config.Config) auth.HasherConfig {
+	return auth.HasherConfig{
+		Time: uint32(min(cfg.Auth.Argon2Time, math.MaxUint32)), MemoryKiB: uint32(min(cfg.Auth.Argon2Memory/1024, math.MaxUint32)),
+		Threads: uint8(cfg.Auth.Argon2Threads), MaxConcurrent: cfg.Auth.MaxConcurrentHashes,
+	}
+}
+
+// CheckConfig runs the components' own checks on cfg, beyond config.Validate: limits that
+// belong to a component (a variant name's length, argon2's maximum cost) are decided there.
+func CheckConfig(cfg config.Config) error {
+	var errs []error
+	if err := mediaConfig(cfg, nil).Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("media: %w", err))
+	}
+	if err := hasherConfig(cfg).Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("auth: %w", err))
+	}
+	return errors.Join(errs...)
 }
 
 // indexNeedsRebuild decides at start whether the search index, whose mark is hw, can reach

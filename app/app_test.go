@@ -331,3 +331,34 @@ func TestJWTSecretGeneratedOnceOrFromConfig(t *testing.T) {
 		t.Error("auth.jwt_secret from the configuration is not used")
 	}
 }
+
+func TestCheckConfigAppliesComponentLimits(t *testing.T) {
+	scenarios := []struct {
+		name   string
+		change func(*config.Config)
+		want   string
+	}{
+		{"defaults", func(*config.Config) {}, ""},
+		{"variant name too long", func(c *config.Config) { c.Media.Variants = map[string]int{strings.Repeat("v", 33): 100} }, "media: "},
+		{"variant box too large", func(c *config.Config) { c.Media.Variants = map[string]int{"huge": 70000} }, "media: "},
+		{"argon2 time too high", func(c *config.Config) { c.Auth.Argon2Time = 101 }, "auth: "},
+		{"argon2 memory too high", func(c *config.Config) { c.Auth.Argon2Memory = 2 * config.GiB }, "auth: "},
+	}
+	for _, s := range scenarios {
+		cfg := config.Default()
+		s.change(&cfg)
+		if cfg.Validate() != nil {
+			t.Fatalf("%s: config.Validate already refuses it; the scenario tests nothing", s.name)
+		}
+		err := CheckConfig(cfg)
+		if s.want == "" {
+			if err != nil {
+				t.Errorf("%s: %v", s.name, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), s.want) {
+			t.Errorf("%s: %v, want an error starting %q", s.name, err, s.want)
+		}
+	}
+}

@@ -99,6 +99,10 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
+// Validate reports every invalid field of c once defaults are applied; Open runs the same
+// check.
+func (c Config) Validate() error { return c.withDefaults().validate() }
+
 // validate reports every invalid field of a defaulted config.
 func (c Config) validate() error {
 	var errs []error

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ultramarket/ultramarket/app"
 	"github.com/ultramarket/ultramarket/config"
 )
 
@@ -22,7 +23,14 @@ reported one per line, each naming its key. ULTRAMARKET_<SECTION>_<KEY> environm
 variables are applied as "serve" would. Exits 0 when valid and 2 when not.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := config.Load(args[0]); err != nil {
+			cfg, err := config.Load(args[0])
+			if err == nil {
+				if err = app.CheckConfig(cfg); err != nil {
+					fmt.Fprintln(g.stdout, err)
+					return usageError(fmt.Errorf("%s is not a valid configuration", args[0]))
+				}
+			}
+			if err != nil {
 				var ve *config.ValidationError
 				if errors.As(err, &ve) {
 					for _, p := range ve.Problems {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -39,7 +40,7 @@ A second serve on the same data dir exits at once with code 1.`,
 			if demo {
 				cfg.Demo.Enabled = true
 			}
-			if err := cfg.Validate(); err != nil {
+			if err := errors.Join(cfg.Validate(), app.CheckConfig(cfg)); err != nil {
 				return usageError(err)
 			}
 			log := g.logger(cfg)
