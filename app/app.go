@@ -246,7 +246,7 @@ func hasherConfig(cfg config.Config) auth.HasherConfig {
 func CheckConfig(cfg config.Config) error {
 	var errs []error
 	if err := mediaConfig(cfg, nil).Validate(); err != nil {
-		errs = append(errs, fmt.Errorf("media: %w", err))
+		errs = append(errs, err) // already says "media: "
 	}
 	if err := hasherConfig(cfg).Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("auth: %w", err))
