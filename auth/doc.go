@@ -2,6 +2,4 @@
 // password and e-mail rules, and the use cases that create and administer users. It declares
 // the storage it needs (Users) and never imports an engine or the store; the store adapter
 // implements Users and writes each change with its index rows and events in one atomic batch.
-//
-// Access tokens, refresh tokens, TOTP and permission checks build on these pieces.
 package auth

@@ -1,6 +1,6 @@
-// Package catalog owns products, their variants and categories: the rules for what a valid
-// product is and the events a catalog change emits. Storage and search are adapters that
-// implement the interfaces declared here.
+// Package catalog owns products and their variants: the product model and the events a
+// catalog change emits. Storage and search are adapters that implement the interfaces
+// declared here.
 package catalog
 
 import (
