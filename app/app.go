@@ -23,6 +23,10 @@ import (
 	"github.com/ultramarket/ultramarket/auth"
 	"github.com/ultramarket/ultramarket/bus"
 	"github.com/ultramarket/ultramarket/commerce"
+	"github.com/ultramarket/ultramarket/commerce/cart"
+	"github.com/ultramarket/ultramarket/commerce/catalog"
+	"github.com/ultramarket/ultramarket/commerce/checkout"
+	"github.com/ultramarket/ultramarket/commerce/orders"
 	"github.com/ultramarket/ultramarket/config"
 	uhttp "github.com/ultramarket/ultramarket/http"
 	"github.com/ultramarket/ultramarket/index"
@@ -59,6 +63,12 @@ type App struct {
 	HTTP     *uhttp.Server
 	Registry *prometheus.Registry
 	Auth     *auth.Service
+	Tokens   *auth.Tokens
+	Shop     *catalog.Service // the catalog use cases (Catalog is its store)
+	Carts    *cart.Service
+	Orders   *orders.Service
+	Checkout *checkout.Service
+	Idem     *store.Idempotency
 	// JWTSecret signs access tokens: auth.jwt_secret, or a random one generated on the first
 	// start and kept in the store (so it travels with backups).
 	JWTSecret []byte
@@ -146,7 +156,18 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (_ *App, err err
 		return nil, err
 	}
 	a.Auth = auth.NewService(store.NewUsers(a.DB), hasher, commerce.SystemClock{})
+	if err := a.openCatalog(ctx); err != nil {
+		return nil, err
+	}
+	if err := a.openOrders(ctx); err != nil {
+		return nil, err
+	}
 
+	if !opts.Offline {
+		if err := a.openTokens(ctx); err != nil {
+			return nil, err
+		}
+	}
 	if opts.Offline {
 		if err := a.openSnapshots(snapshot.StorePart(a.DB), snapshot.MediaPart(a.Media)); err != nil {
 			return nil, err
@@ -300,7 +321,8 @@ func (a *App) startServing(ctx context.Context) error {
 		Listen: cfg.Server.Listen, ReadTimeout: cfg.Server.ReadTimeout.Duration, WriteTimeout: cfg.Server.WriteTimeout.Duration,
 		IdleTimeout: cfg.Server.IdleTimeout.Duration, BodyLimit: int64(cfg.Server.BodyLimit), CORSOrigins: cfg.Server.CORSOrigins,
 		TrustedProxies: cfg.Server.TrustedProxies, Version: a.opts.Version, Logger: a.log.With("component", "http"),
-	}, uhttp.Deps{Ready: a.Ready, Registry: a.Registry, Media: a.Media})
+	}, uhttp.Deps{Ready: a.Ready, Registry: a.Registry, Media: a.Media, Tokens: tokenVerifier(a.Tokens), Auth: a.Auth,
+		Catalog: a.Shop, Search: a.Index, Carts: a.Carts, Orders: a.Orders, Checkout: a.Checkout, Idem: idemStore(a.Idem)})
 	if err != nil {
 		return err
 	}
@@ -343,4 +365,20 @@ func (a *App) Close(ctx context.Context) error {
 		a.closeErr = errors.Join(errs...)
 	})
 	return a.closeErr
+}
+
+// tokenVerifier and idemStore keep a nil component a nil interface (so the server answers
+// 503 instead of calling a nil pointer).
+func tokenVerifier(t *auth.Tokens) uhttp.TokenVerifier {
+	if t == nil {
+		return nil
+	}
+	return t
+}
+
+func idemStore(s *store.Idempotency) uhttp.IdempotencyStore {
+	if s == nil {
+		return nil
+	}
+	return s
 }

@@ -54,8 +54,11 @@ func buildOpenAPI(routes []Route, version string) ([]byte, error) {
 		if len(params) > 0 {
 			op["parameters"] = params
 		}
-		if r.Auth {
+		switch {
+		case r.Auth:
 			op["security"] = []any{map[string]any{"bearer": []string{}}}
+		case r.OptionalAuth:
+			op["security"] = []any{map[string]any{"bearer": []string{}}, map[string]any{}}
 		}
 		if r.Request != nil {
 			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": schemaOf(r.Request)}}}

@@ -6,25 +6,29 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/ultramarket/ultramarket/auth"
 )
 
 // Route is one documented endpoint. Every route of the public server is registered through
 // Server.handle, which both adds it to Echo and to the OpenAPI document, so the two cannot
 // drift apart; New also checks Echo's table against the document.
 type Route struct {
-	Method      string
-	Path        string // Echo syntax: /api/v1/products/:id
-	Tag         string
-	Summary     string
-	Description string
-	Auth        bool    // requires a bearer token
-	Query       []Param // query parameters
-	Request     any     // zero value of the JSON request body type, or nil
-	Response    any     // zero value of the JSON response body type, or nil
-	Status      int     // success status; 0 means 200
-	RawResponse string  // content type of a non-JSON response (e.g. image/*, text/plain)
-	Errors      []int   // documented error statuses besides the generic ones
-	Handler     echo.HandlerFunc
+	Method       string
+	Path         string // Echo syntax: /api/v1/products/:id
+	Tag          string
+	Summary      string
+	Description  string
+	Auth         bool      // requires a bearer token
+	Role         auth.Role // requires a principal with at least this role (implies Auth)
+	OptionalAuth bool      // anonymous or bearer: the handler decides what each may see
+	Query        []Param   // query parameters
+	Request      any       // zero value of the JSON request body type, or nil
+	Response     any       // zero value of the JSON response body type, or nil
+	Status       int       // success status; 0 means 200
+	RawResponse  string    // content type of a non-JSON response (e.g. image/*, text/plain)
+	Errors       []int     // documented error statuses besides the generic ones
+	Handler      echo.HandlerFunc
 }
 
 // Param documents a query parameter.
@@ -36,7 +40,10 @@ type Param struct {
 }
 
 func (s *Server) handle(r Route) {
-	s.echo.Add(r.Method, r.Path, r.Handler)
+	if r.Role != "" {
+		r.Auth = true
+	}
+	s.echo.Add(r.Method, r.Path, guard(r))
 	s.routes = append(s.routes, r)
 }
 
@@ -44,6 +51,10 @@ func (s *Server) handle(r Route) {
 func (s *Server) registerRoutes() {
 	s.systemRoutes()
 	s.mediaRoutes()
+	s.authRoutes()
+	s.catalogRoutes()
+	s.cartRoutes()
+	s.orderRoutes()
 	s.openAPIRoute()
 }
 

@@ -18,6 +18,12 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/ultramarket/ultramarket/auth"
+	"github.com/ultramarket/ultramarket/commerce/cart"
+	"github.com/ultramarket/ultramarket/commerce/catalog"
+	"github.com/ultramarket/ultramarket/commerce/checkout"
+	"github.com/ultramarket/ultramarket/commerce/orders"
+	"github.com/ultramarket/ultramarket/index"
 	"github.com/ultramarket/ultramarket/media"
 )
 
@@ -61,6 +67,14 @@ type Deps struct {
 	Ready    func() error         // nil error once every engine is open
 	Registry *prometheus.Registry // where HTTP metrics are registered and /metrics reads from
 	Media    *media.Store
+	Tokens   TokenVerifier     // verifies bearer tokens; nil refuses every bearer token with 503
+	Auth     *auth.Service     // accounts: register, login, profile
+	Catalog  *catalog.Service  // products and categories
+	Search   *index.Index      // product search
+	Carts    *cart.Service     // carts
+	Orders   *orders.Service   // orders and their status
+	Checkout *checkout.Service // cart → order
+	Idem     IdempotencyStore  // stored responses of Idempotency-Key requests; nil disables replay
 }
 
 // Server is the public HTTP server.
@@ -113,6 +127,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		}))
 	}
 	e.Use(bodyLimit(cfg.BodyLimit))
+	e.Use(s.authenticate)
 	e.Use(middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{Timeout: cfg.WriteTimeout}))
 
 	s.registerRoutes()

@@ -14,7 +14,9 @@ import (
 //	sys/outbox_seq       —                         uint64 big-endian       the writer, with every group that emits events
 //	sys/meta/<name>      name                      raw bytes               DB.Secret (generated secrets, e.g. jwt_secret)
 //	outbox/              seq (uint64 BE)           commerce.Event          Tx.Emit in the use case's batch; deleted by AckOutbox
-//	catalog/product/     product ID                catalog.Product         catalog repository
+//	catalog/product/     product ID                catalog.Product         catalog repository (variants' Stock stored as 0)
+//	catalog/variant/     variant ID                product ID (raw)        catalog repository, same batch as the product
+//	inventory/stock/     variant ID                uint64 big-endian       catalog repository (initial/edited stock), checkout and order cancellation
 //	auth/user/           user ID                   auth user record        auth repository
 //	auth/email/          lower-cased email         user ID (raw)           auth repository, same batch as the user
 const (
@@ -23,6 +25,8 @@ const (
 	prefixMeta       = "sys/meta/"
 	prefixOutbox     = "outbox/"
 	prefixProduct    = "catalog/product/"
+	prefixVariant    = "catalog/variant/"
+	prefixStock      = "inventory/stock/"
 	prefixUser       = "auth/user/"
 	prefixUserEmail  = "auth/email/"
 )

@@ -45,6 +45,8 @@ var verifyKeyspaces = []verifyKeyspace{
 	{prefix: prefixMeta, kind: kindRaw},
 	{prefix: prefixOutbox, kind: kindEvent},
 	{prefix: prefixProduct, kind: kindCodec},
+	{prefix: prefixVariant, kind: kindRaw},
+	{prefix: prefixStock, kind: kindCounter},
 	{prefix: prefixUser, kind: kindCodec},
 	{prefix: prefixUserEmail, kind: kindRaw},
 }

@@ -23,7 +23,33 @@ const (
 	EventProductCreated = "catalog.product_created"
 	EventProductUpdated = "catalog.product_updated"
 	EventProductDeleted = "catalog.product_deleted"
+
+	// Category events carry the Category as JSON; CategoryDeleted carries {"id": ...}.
+	EventCategoryCreated = "catalog.category_created"
+	EventCategoryUpdated = "catalog.category_updated"
+	EventCategoryDeleted = "catalog.category_deleted"
 )
+
+// Category is a node of the category tree. ParentID is empty for a top-level category.
+type Category struct {
+	ID          string    `json:"id"`
+	Slug        string    `json:"slug"`
+	Name        string    `json:"name"`
+	Description string    `json:"description,omitempty"`
+	ParentID    string    `json:"parent_id,omitempty"`
+	Position    int       `json:"position"`
+	Version     int64     `json:"version"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// Image is a picture of a product, served by the media store.
+type Image struct {
+	ID       string `json:"id"`
+	URL      string `json:"url"`
+	Position int    `json:"position"`
+	Alt      string `json:"alt,omitempty"`
+}
 
 // Product is a sellable item with one or more variants.
 type Product struct {
@@ -37,13 +63,16 @@ type Product struct {
 	Tags        []string  `json:"tags,omitempty"`
 	Status      string    `json:"status"`
 	Variants    []Variant `json:"variants"`
+	Images      []Image   `json:"images"`
 	Rating      float64   `json:"rating,omitempty"`
 	Version     int64     `json:"version"`
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
 }
 
-// Variant is one purchasable combination of a product's options.
+// Variant is one purchasable combination of a product's options. Stock is the number of
+// units available now; the store keeps it apart from the product record (checkout changes
+// it without rewriting the product) and fills it in on every read.
 type Variant struct {
 	ID      string            `json:"id"`
 	SKU     string            `json:"sku"`
@@ -73,8 +102,22 @@ func (p Product) InStock() bool {
 	return false
 }
 
-// ErrProductNotFound is returned when a product does not exist.
-var ErrProductNotFound = &commerce.Error{Kind: commerce.ENotFound, Code: "product_not_found", Message: "catalog: product not found"}
+// VariantRef is what a cart or checkout needs to know about one variant: the variant (with
+// its current stock and price) and the product it belongs to.
+type VariantRef struct {
+	ProductID     string  `json:"product_id"`
+	ProductSlug   string  `json:"product_slug"`
+	ProductTitle  string  `json:"product_title"`
+	ProductStatus string  `json:"product_status"`
+	Variant       Variant `json:"variant"`
+}
+
+// Errors of the catalog.
+var (
+	ErrProductNotFound  = &commerce.Error{Kind: commerce.ENotFound, Code: "product_not_found", Message: "catalog: product not found"}
+	ErrVariantNotFound  = &commerce.Error{Kind: commerce.ENotFound, Code: "variant_not_found", Message: "catalog: variant not found"}
+	ErrCategoryNotFound = &commerce.Error{Kind: commerce.ENotFound, Code: "category_not_found", Message: "catalog: category not found"}
+)
 
 // Repository stores products. The store adapter implements it.
 type Repository interface {

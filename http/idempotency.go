@@ -1,0 +1,4 @@
+package http
+
+// IdempotencyStore keeps the responses of requests sent with an Idempotency-Key.
+type IdempotencyStore interface{}
