@@ -96,7 +96,8 @@ type Auth struct {
 
 // Demo configures demo mode.
 type Demo struct {
-	Enabled bool `toml:"enabled" comment:"Demo mode, for trying UltraMarket out: an empty store is filled with sample data."`
+	Enabled  bool `toml:"enabled" comment:"Demo mode, for trying UltraMarket out: an empty store is filled with sample data."`
+	Products int  `toml:"products" comment:"Products generated for the demo shop (with their variants and stock), 1-1000000."`
 }
 
 // Default returns the configuration used when neither a file nor the environment says
@@ -143,7 +144,7 @@ func Default() Config {
 			RefreshTokenTTL:     Dur(168 * time.Hour),
 			JWTSecret:           "",
 		},
-		Demo: Demo{Enabled: false},
+		Demo: Demo{Enabled: false, Products: 320},
 	}
 }
 
