@@ -41,6 +41,7 @@ const (
 	DefaultMaxAge          = 7 * 24 * time.Hour
 	DefaultMaxBytes        = 1 << 30
 	DefaultDuplicateWindow = 2 * time.Minute
+	DefaultSyncInterval    = time.Second
 )
 
 const (
@@ -79,6 +80,11 @@ type Config struct {
 	// DuplicateWindow is how long JetStream remembers event IDs to drop republished copies.
 	// 0 means DefaultDuplicateWindow (2 minutes). It must not exceed MaxAge.
 	DuplicateWindow time.Duration
+	// SyncInterval is how often JetStream fsyncs its files. 0 means DefaultSyncInterval
+	// (1 s). Events stay in the store's outbox until twice this long after the stream
+	// confirmed them, so a power loss that drops the stream's unsynced tail loses nothing:
+	// the relay publishes those rows again at the next start.
+	SyncInterval time.Duration
 	// Logger receives the bus's and the NATS server's logs. nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -94,6 +100,9 @@ func (cfg Config) withDefaults() Config {
 	if cfg.DuplicateWindow == 0 {
 		cfg.DuplicateWindow = DefaultDuplicateWindow
 	}
+	if cfg.SyncInterval == 0 {
+		cfg.SyncInterval = DefaultSyncInterval
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -107,6 +116,10 @@ func (cfg Config) Validate() error {
 	v.Check(cfg.MaxAge >= 0, "bus.max_age", "must not be negative")
 	v.Check(cfg.MaxBytes >= 0, "bus.max_bytes", "must not be negative")
 	v.Check(cfg.DuplicateWindow >= 0, "bus.duplicate_window", "must not be negative")
+	v.Check(cfg.SyncInterval >= 0, "bus.sync_interval", "must not be negative")
+	if cfg.DuplicateWindow > 0 && cfg.SyncInterval > 0 && cfg.DuplicateWindow < 4*cfg.SyncInterval {
+		v.Add("bus.duplicate_window", "must be at least four sync intervals (republished events must still be recognised)")
+	}
 	if cfg.MaxAge > 0 && cfg.DuplicateWindow > cfg.MaxAge {
 		v.Add("bus.duplicate_window", "must not exceed max_age")
 	}
@@ -181,10 +194,10 @@ func Open(ctx context.Context, cfg Config) (_ *Bus, err error) {
 		NoSigs: true,
 		// Logging goes through the server logger installed below.
 		NoLog: true,
-		// Without SyncAlways the file store flushes every 2 minutes and a power loss drops
-		// messages JetStream already acknowledged.
-		SyncAlways: true,
-		DontListen: cfg.Listen == "",
+		// The stream is not synced per message (that caps it near one event per fsync): it is
+		// synced every SyncInterval, and the relay keeps outbox rows until then (see relay).
+		SyncInterval: cfg.SyncInterval,
+		DontListen:   cfg.Listen == "",
 		// An event carries a whole entity; the HTTP body limit alone is 1 MiB, more than
 		// NATS's default 1 MB payload. Events over this are never publishable.
 		MaxPayload: MaxEventBytes,
@@ -358,6 +371,22 @@ func (b *Bus) publish(ctx context.Context, ev commerce.Event) (dup bool, err err
 		return false, fmt.Errorf("bus: publish %s %s: %w", ev.Type, ev.ID, err)
 	}
 	return ack.Duplicate, nil
+}
+
+// publishAsync sends ev without waiting for the stream's acknowledgement.
+func (b *Bus) publishAsync(ev commerce.Event) (jetstream.PubAckFuture, error) {
+	msg, err := encodeEvent(ev)
+	if err != nil {
+		return nil, err
+	}
+	if len(msg.Data) > int(b.nc.MaxPayload()) {
+		return nil, ErrInvalidEvent.WithDetails(map[string]any{"id": ev.ID, "reason": "too large"})
+	}
+	f, err := b.js.PublishMsgAsync(msg, jetstream.WithExpectStream(StreamName))
+	if err != nil {
+		return nil, fmt.Errorf("bus: publish %s %s: %w", ev.Type, ev.ID, err)
+	}
+	return f, nil
 }
 
 // typePattern matches event types "<domain>.<event>" that make valid, wildcard-free subjects.

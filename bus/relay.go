@@ -54,8 +54,10 @@ type relay struct {
 	wg     sync.WaitGroup
 
 	// Owned by the relay goroutine.
-	published uint64 // highest Seq in the stream
-	acked     uint64 // highest Seq acknowledged to the outbox
+	published uint64      // highest Seq in the stream
+	acked     uint64      // highest Seq acknowledged to the outbox
+	marks     []relayMark // published seqs not yet acknowledged, oldest first
+	ackDelay  time.Duration
 
 	relayed    atomic.Uint64
 	duplicates atomic.Uint64
@@ -76,7 +78,7 @@ func (b *Bus) StartRelay(src OutboxSource) {
 		panic("bus: relay already started")
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &relay{b: b, src: src, log: b.log.With("part", "relay"), cancel: cancel}
+	r := &relay{b: b, src: src, log: b.log.With("part", "relay"), cancel: cancel, ackDelay: 2 * b.cfg.SyncInterval}
 	b.relay = r
 	r.wg.Add(1)
 	go func() {
@@ -130,11 +132,18 @@ func (r *relay) run(ctx context.Context) {
 		if full {
 			continue // more may be pending
 		}
+		var ripe <-chan time.Time
+		if len(r.marks) > 0 {
+			t := time.NewTimer(time.Until(r.marks[0].at.Add(r.ackDelay)))
+			ripe = t.C
+			defer t.Stop()
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-notify:
 		case <-tick.C:
+		case <-ripe:
 		}
 	}
 }
@@ -150,11 +159,24 @@ func (r *relay) step(ctx context.Context) (full bool, err error) {
 	if err != nil {
 		return false, fmt.Errorf("bus: read outbox after %d: %w", r.published, err)
 	}
+	// The batch is published pipelined: every message is sent before the first
+	// acknowledgement is awaited. Acknowledgements are then taken in order; the outbox is acknowledged only up
+	// to the last contiguous confirmed event (later ones, if stored, come back as
+	// duplicates on the retry and are dropped by their Nats-Msg-Id).
+	pending := make([]pendingPublish, 0, len(evs))
 	for _, ev := range evs {
 		if ev.Seq <= r.published {
 			continue // the source broke its contract; this one is already in the stream
 		}
-		dup, err := r.b.publish(ctx, ev)
+		f, err := r.b.publishAsync(ev)
+		pending = append(pending, pendingPublish{ev: ev, f: f, err: err})
+		if err != nil && !errors.Is(err, ErrInvalidEvent) {
+			break // the connection is failing; retry from here later
+		}
+	}
+	for _, p := range pending {
+		dup, err := p.wait(ctx)
+		ev := p.ev
 		switch {
 		case errors.Is(err, ErrInvalidEvent):
 			r.rejected.Add(1)
@@ -183,15 +205,31 @@ func (r *relay) step(ctx context.Context) (full bool, err error) {
 	return len(evs) == relayBatch, nil
 }
 
-// ack acknowledges the outbox up to the last published event, if not done yet.
+// relayMark records when the stream confirmed events up to seq.
+type relayMark struct {
+	seq uint64
+	at  time.Time
+}
+
+// ack acknowledges the outbox up to the last event the stream confirmed at least ackDelay
+// ago: by then the stream has synced it to disk, so deleting its outbox row cannot lose it.
 func (r *relay) ack(ctx context.Context) error {
-	if r.acked >= r.published {
+	if n := len(r.marks); n == 0 || r.marks[n-1].seq < r.published {
+		r.marks = append(r.marks, relayMark{seq: r.published, at: time.Now()})
+	}
+	cutoff := time.Now().Add(-r.ackDelay)
+	upTo, i := r.acked, 0
+	for ; i < len(r.marks) && !r.marks[i].at.After(cutoff); i++ {
+		upTo = max(upTo, r.marks[i].seq)
+	}
+	if upTo <= r.acked {
 		return nil
 	}
-	if err := r.src.AckOutbox(ctx, r.published); err != nil {
-		return fmt.Errorf("bus: ack outbox up to %d: %w", r.published, err)
+	if err := r.src.AckOutbox(ctx, upTo); err != nil {
+		return fmt.Errorf("bus: ack outbox up to %d: %w", upTo, err)
 	}
-	r.acked = r.published
+	r.acked = upTo
+	r.marks = r.marks[i:]
 	return nil
 }
 
@@ -204,5 +242,33 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 		return false
 	case <-t.C:
 		return true
+	}
+}
+
+// pendingPublish is one event of a pipelined batch: its acknowledgement future, or the error
+// that kept it from being sent.
+type pendingPublish struct {
+	ev  commerce.Event
+	f   jetstream.PubAckFuture
+	err error
+}
+
+// wait returns the stream's verdict on the event: whether it was a duplicate, or why it
+// was not stored.
+func (p pendingPublish) wait(ctx context.Context) (dup bool, err error) {
+	if p.err != nil {
+		return false, p.err
+	}
+	t := time.NewTimer(publishTimeout)
+	defer t.Stop()
+	select {
+	case ack := <-p.f.Ok():
+		return ack.Duplicate, nil
+	case err := <-p.f.Err():
+		return false, fmt.Errorf("bus: publish %s %s: %w", p.ev.Type, p.ev.ID, err)
+	case <-t.C:
+		return false, fmt.Errorf("bus: publish %s %s: no acknowledgement within %s", p.ev.Type, p.ev.ID, publishTimeout)
+	case <-ctx.Done():
+		return false, ctx.Err()
 	}
 }

@@ -319,3 +319,26 @@ func TestCloseStopsAFailingRelay(t *testing.T) {
 		t.Fatal("the unpublished event left the outbox")
 	}
 }
+
+// The stream syncs on an interval, so the relay keeps outbox rows until two intervals after
+// the stream confirmed them: a power loss that drops the unsynced tail of the stream finds
+// those events still in the outbox.
+func TestRelayKeepsOutboxRowsUntilTheStreamSynced(t *testing.T) {
+	b, err := Open(t.Context(), Config{Dir: t.TempDir(), SyncInterval: time.Second, Logger: testLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	src := newFakeOutbox()
+	want := src.append(t, "orders.placed", 30)
+	start := time.Now()
+	b.StartRelay(src)
+	poll.Until(t, "events published", func() bool { return streamMsgs(t, b) == uint64(len(want)) })
+	if n := src.pendingLen(); n != len(want) && time.Since(start) < 2*time.Second {
+		t.Fatalf("%d of %d outbox rows acknowledged before the stream synced", len(want)-n, len(want))
+	}
+	poll.Until(t, "outbox acknowledged after the sync delay", func() bool { return src.pendingLen() == 0 })
+	if took := time.Since(start); took < 2*time.Second {
+		t.Fatalf("outbox acknowledged after %s, before two sync intervals", took)
+	}
+}
