@@ -1,6 +1,299 @@
-// Package orders owns orders after they are placed: their lines, totals, status machine and
-// history.
+// Package orders owns orders after they are placed: their lines, totals, shipping address,
+// status machine (PENDING → CONFIRMED → PROCESSING → SHIPPED → DELIVERED, CANCELLED from the
+// first three), status history, tracking and the guest access key. Placing an order is
+// commerce/checkout's; storage is an adapter implementing Store.
 package orders
 
-// Service runs the order use cases.
-type Service struct{}
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/ultramarket/ultramarket/commerce"
+)
+
+// Statuses.
+const (
+	StatusPending    = "PENDING"
+	StatusConfirmed  = "CONFIRMED"
+	StatusProcessing = "PROCESSING"
+	StatusShipped    = "SHIPPED"
+	StatusDelivered  = "DELIVERED"
+	StatusCancelled  = "CANCELLED"
+)
+
+// Statuses lists every status in lifecycle order.
+var Statuses = []string{StatusPending, StatusConfirmed, StatusProcessing, StatusShipped, StatusDelivered, StatusCancelled}
+
+// transitions lists the legal next statuses of each status.
+var transitions = map[string][]string{
+	StatusPending:    {StatusConfirmed, StatusCancelled},
+	StatusConfirmed:  {StatusProcessing, StatusCancelled},
+	StatusProcessing: {StatusShipped, StatusCancelled},
+	StatusShipped:    {StatusDelivered},
+}
+
+// Event types. Placed and cancelled carry LinesData; status_changed carries from/to.
+const (
+	EventPlaced        = "orders.placed"
+	EventStatusChanged = "orders.status_changed"
+	EventCancelled     = "orders.cancelled"
+)
+
+// Payment methods accepted now.
+const PaymentCash = "cash"
+
+// PaymentMethods lists the accepted payment methods.
+var PaymentMethods = []string{PaymentCash}
+
+// Order is a placed order.
+type Order struct {
+	ID              string         `json:"id"`
+	Number          int64          `json:"number"` // gap-free, from 1, in placing order
+	UserID          string         `json:"user_id,omitempty"`
+	Email           string         `json:"email"`
+	Status          string         `json:"status"`
+	Lines           []Line         `json:"lines"`
+	Subtotal        commerce.Money `json:"subtotal"`
+	Total           commerce.Money `json:"total"`
+	ShippingAddress Address        `json:"shipping_address"`
+	PaymentMethod   string         `json:"payment_method"`
+	CartRef         string         `json:"cart_ref"`
+	Carrier         string         `json:"carrier,omitempty"`
+	TrackingNumber  string         `json:"tracking_number,omitempty"`
+	History         []Change       `json:"history"`
+	AccessKeyHash   string         `json:"access_key_hash"` // SHA-256 of the guest access key, hex
+	Version         int64          `json:"version"`
+	CreatedAt       time.Time      `json:"created_at"`
+	UpdatedAt       time.Time      `json:"updated_at"`
+}
+
+// Line is one variant of an order, priced when the order was placed.
+type Line struct {
+	ProductID string            `json:"product_id"`
+	VariantID string            `json:"variant_id"`
+	SKU       string            `json:"sku"`
+	Title     string            `json:"title"`
+	Options   map[string]string `json:"options,omitempty"`
+	Quantity  int64             `json:"quantity"`
+	UnitPrice commerce.Money    `json:"unit_price"`
+	LineTotal commerce.Money    `json:"line_total"`
+}
+
+// Change is one entry of an order's status history.
+type Change struct {
+	Status string    `json:"status"`
+	At     time.Time `json:"at"`
+	Actor  string    `json:"actor"`
+	Note   string    `json:"note,omitempty"`
+}
+
+// Address is a shipping address.
+type Address struct {
+	Name       string `json:"name"`
+	Line1      string `json:"line1"`
+	Line2      string `json:"line2,omitempty"`
+	City       string `json:"city"`
+	Region     string `json:"region,omitempty"`
+	PostalCode string `json:"postal_code,omitempty"`
+	Country    string `json:"country"` // ISO 3166-1 alpha-2, upper case
+	Phone      string `json:"phone,omitempty"`
+}
+
+// Normalize trims every field and upper-cases the country.
+func (a Address) Normalize() Address {
+	t := strings.TrimSpace
+	return Address{Name: t(a.Name), Line1: t(a.Line1), Line2: t(a.Line2), City: t(a.City), Region: t(a.Region),
+		PostalCode: t(a.PostalCode), Country: strings.ToUpper(t(a.Country)), Phone: t(a.Phone)}
+}
+
+// Validate reports each bad field of a (normalized) address, prefixed with prefix ("shipping_address.").
+func (a Address) Validate(v *commerce.Validator, prefix string) {
+	required := func(field, val string, max int) {
+		switch {
+		case val == "":
+			v.Add(prefix+field, "is required")
+		case len(val) > max:
+			v.Add(prefix+field, "is too long")
+		}
+	}
+	optional := func(field, val string, max int) { v.Check(len(val) <= max, prefix+field, "is too long") }
+	required("name", a.Name, 200)
+	required("line1", a.Line1, 200)
+	optional("line2", a.Line2, 200)
+	required("city", a.City, 100)
+	optional("region", a.Region, 100)
+	optional("postal_code", a.PostalCode, 20)
+	optional("phone", a.Phone, 40)
+	if a.Country == "" {
+		v.Add(prefix+"country", "is required")
+	} else {
+		v.Check(ValidCountry(a.Country), prefix+"country", "must be an ISO 3166-1 alpha-2 code such as US or UZ")
+	}
+	if a.Phone != "" {
+		ok := true
+		for _, c := range a.Phone {
+			if !(c >= '0' && c <= '9' || strings.ContainsRune("+-() .", c)) {
+				ok = false
+			}
+		}
+		v.Check(ok, prefix+"phone", "may hold only digits, spaces and + - ( ) .")
+	}
+}
+
+// ValidCountry reports whether c is an assigned ISO 3166-1 alpha-2 code.
+func ValidCountry(c string) bool {
+	if len(c) != 2 {
+		return false
+	}
+	for i := 0; i+1 < len(countryCodes); i += 3 {
+		if countryCodes[i] == c[0] && countryCodes[i+1] == c[1] {
+			return true
+		}
+	}
+	return false
+}
+
+// countryCodes are the officially assigned ISO 3166-1 alpha-2 codes, space separated.
+const countryCodes = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ " +
+	"CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR " +
+	"GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP " +
+	"KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT " +
+	"MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW " +
+	"SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG " +
+	"UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW "
+
+// ValidStatus reports whether s is a status.
+func ValidStatus(s string) bool {
+	for _, x := range Statuses {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// CanTransition reports whether an order may move from one status to another.
+func CanTransition(from, to string) bool {
+	for _, x := range transitions[from] {
+		if x == to {
+			return true
+		}
+	}
+	return false
+}
+
+// NextStatuses returns the legal next statuses of from.
+func NextStatuses(from string) []string { return append([]string(nil), transitions[from]...) }
+
+// NewAccessKey returns a fresh guest access key and the hash to store.
+func NewAccessKey() (key, hash string) {
+	key = commerce.NewSecret(24)
+	return key, HashAccessKey(key)
+}
+
+// HashAccessKey is the stored form of an access key.
+func HashAccessKey(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:])
+}
+
+// KeyMatches reports, in constant time, whether key opens o.
+func (o Order) KeyMatches(key string) bool {
+	if key == "" || o.AccessKeyHash == "" {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(HashAccessKey(key)), []byte(o.AccessKeyHash)) == 1
+}
+
+// trackingURLs are the public tracking pages of well-known carriers, by lower-cased name.
+var trackingURLs = map[string]string{
+	"ups":   "https://www.ups.com/track?tracknum=",
+	"usps":  "https://tools.usps.com/go/TrackConfirmAction?tLabels=",
+	"fedex": "https://www.fedex.com/fedextrack/?trknbr=",
+	"dhl":   "https://www.dhl.com/global-en/home/tracking/tracking-express.html?tracking-id=",
+}
+
+// TrackingURL returns the carrier's tracking page for the order, or "" when unknown.
+func (o Order) TrackingURL() string {
+	base, ok := trackingURLs[strings.ToLower(o.Carrier)]
+	if !ok || o.TrackingNumber == "" {
+		return ""
+	}
+	return base + url.QueryEscape(o.TrackingNumber)
+}
+
+// LineData is how a line appears in placed and cancelled events.
+type LineData struct {
+	ProductID string         `json:"product_id"`
+	VariantID string         `json:"variant_id"`
+	SKU       string         `json:"sku"`
+	Quantity  int64          `json:"quantity"`
+	UnitPrice commerce.Money `json:"unit_price"`
+}
+
+// EventData is the data of placed and cancelled events.
+type EventData struct {
+	OrderID string         `json:"order_id"`
+	Number  int64          `json:"number"`
+	UserID  string         `json:"user_id,omitempty"`
+	Status  string         `json:"status"`
+	Total   commerce.Money `json:"total"`
+	Lines   []LineData     `json:"lines"`
+}
+
+// EventDataOf returns o's event data.
+func EventDataOf(o Order) EventData {
+	d := EventData{OrderID: o.ID, Number: o.Number, UserID: o.UserID, Status: o.Status, Total: o.Total, Lines: make([]LineData, len(o.Lines))}
+	for i, l := range o.Lines {
+		d.Lines[i] = LineData{ProductID: l.ProductID, VariantID: l.VariantID, SKU: l.SKU, Quantity: l.Quantity, UnitPrice: l.UnitPrice}
+	}
+	return d
+}
+
+// Errors.
+var (
+	ErrNotFound          = &commerce.Error{Kind: commerce.ENotFound, Code: "order_not_found", Message: "orders: order not found"}
+	ErrIllegalTransition = &commerce.Error{Kind: commerce.EConflict, Code: "illegal_transition", Message: "orders: illegal status transition"}
+	ErrVersionMismatch   = &commerce.Error{Kind: commerce.EPrecondition, Code: "version_mismatch", Message: "orders: the order has changed since you read it"}
+)
+
+// Viewer is who reads an order: a user (empty for a guest), staff, or the holder of a key.
+type Viewer struct {
+	UserID string
+	Staff  bool
+	Key    string
+}
+
+// CanSee reports whether v may read o.
+func (o Order) CanSee(v Viewer) bool {
+	return v.Staff || (v.UserID != "" && o.UserID == v.UserID) || o.KeyMatches(v.Key)
+}
+
+// Filter narrows an order list.
+type Filter struct {
+	UserID string // only this user's orders; "" means every order (staff)
+	Status string // only orders in this status; "" means any
+}
+
+// Tx is one atomic order change.
+type Tx interface {
+	Order(id string) (Order, error) // ErrNotFound when missing
+	// PutOrder writes o and its index rows; prev is the stored order it replaces.
+	PutOrder(o, prev Order) error
+	// ReturnStock adds n units back to a variant's stock (a variant gone since is skipped).
+	ReturnStock(variantID string, n int64) error
+	Emit(ev commerce.Event)
+}
+
+// Store reads orders and runs atomic order changes. The store adapter implements it.
+type Store interface {
+	Order(ctx context.Context, id string) (Order, error)
+	// ListOrders returns a page of orders matching f, newest first.
+	ListOrders(ctx context.Context, f Filter, page commerce.Page) (commerce.List[Order], error)
+	Update(ctx context.Context, fn func(Tx) error) error
+}
