@@ -61,7 +61,7 @@ type Result struct {
 
 // Tx is one atomic checkout: reads and writes of the store adapter, decisions here.
 type Tx interface {
-	Cart(id string) (cart.Cart, error)                   // cart.ErrNotFound when missing
+	Cart(id string) (cart.Cart, error)                    // cart.ErrNotFound when missing
 	Variant(variantID string) (catalog.VariantRef, error) // catalog.ErrVariantNotFound when missing; Stock is current
 	SetStock(variantID string, n int64) error
 	NextOrderNumber() (int64, error) // increments the counter in this update
