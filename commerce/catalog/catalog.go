@@ -1,6 +1,7 @@
-// Package catalog owns products and their variants: the product model and the events a
-// catalog change emits. Storage and search are adapters that implement the interfaces
-// declared here.
+// Package catalog owns products, their variants and the category tree: the model, the events
+// a catalog change emits, and the use cases with their rules (Service: validation, unique
+// slugs and SKUs, versions, the tree's shape). Storage and search are adapters that implement
+// the interfaces declared here (Repository, Tx, Source).
 package catalog
 
 import (
@@ -53,21 +54,25 @@ type Image struct {
 
 // Product is a sellable item with one or more variants.
 type Product struct {
-	ID          string    `json:"id"`
-	Slug        string    `json:"slug"`
-	Title       string    `json:"title"`
-	Description string    `json:"description,omitempty"`
-	Brand       string    `json:"brand,omitempty"`
-	Vendor      string    `json:"vendor,omitempty"`
-	CategoryID  string    `json:"category_id,omitempty"`
-	Tags        []string  `json:"tags,omitempty"`
-	Status      string    `json:"status"`
-	Variants    []Variant `json:"variants"`
-	Images      []Image   `json:"images"`
-	Rating      float64   `json:"rating,omitempty"`
-	Version     int64     `json:"version"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	ID          string `json:"id"`
+	Slug        string `json:"slug"`
+	Title       string `json:"title"`
+	Description string `json:"description,omitempty"`
+	Brand       string `json:"brand,omitempty"`
+	Vendor      string `json:"vendor,omitempty"`
+	CategoryID  string `json:"category_id,omitempty"`
+	// CategoryPath is the ancestry of CategoryID, root first and CategoryID last. The store
+	// sets it on every write (and again when a category moves), so listings and search can
+	// find a product under every ancestor of its category.
+	CategoryPath []string  `json:"category_path,omitempty"`
+	Tags         []string  `json:"tags,omitempty"`
+	Status       string    `json:"status"`
+	Variants     []Variant `json:"variants"`
+	Images       []Image   `json:"images"`
+	Rating       float64   `json:"rating,omitempty"`
+	Version      int64     `json:"version"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
 }
 
 // Variant is one purchasable combination of a product's options. Stock is the number of
@@ -117,11 +122,66 @@ var (
 	ErrProductNotFound  = &commerce.Error{Kind: commerce.ENotFound, Code: "product_not_found", Message: "catalog: product not found"}
 	ErrVariantNotFound  = &commerce.Error{Kind: commerce.ENotFound, Code: "variant_not_found", Message: "catalog: variant not found"}
 	ErrCategoryNotFound = &commerce.Error{Kind: commerce.ENotFound, Code: "category_not_found", Message: "catalog: category not found"}
+	ErrSKUTaken         = &commerce.Error{Kind: commerce.EConflict, Code: "sku_taken", Message: "catalog: SKU already used by another variant"}
+	ErrSlugTaken        = &commerce.Error{Kind: commerce.EConflict, Code: "slug_taken", Message: "catalog: slug already used"}
+	ErrCategoryNotEmpty = &commerce.Error{Kind: commerce.EConflict, Code: "category_not_empty", Message: "catalog: category has sub-categories or products"}
+	ErrVersionMismatch  = &commerce.Error{Kind: commerce.EPrecondition, Code: "version_mismatch", Message: "catalog: the stored version differs from If-Match"}
+	ErrInvalidCursor    = &commerce.Error{Kind: commerce.EInvalid, Code: "invalid_cursor", Message: "catalog: the cursor is not one this list returned"}
+	ErrStatusForbidden  = &commerce.Error{Kind: commerce.EForbidden, Code: "forbidden", Message: "catalog: only staff may list products that are not active"}
 )
 
-// Repository stores products. The store adapter implements it.
-type Repository interface {
+// Source is what derived state (the search index) reads from the catalog.
+type Source interface {
+	// Product returns a product with its variants' current stock, or ErrProductNotFound.
 	Product(ctx context.Context, id string) (Product, error)
 	// ScanProducts calls fn for every product in ID order until fn returns an error.
 	ScanProducts(ctx context.Context, fn func(Product) error) error
+}
+
+// Repository stores the catalog. The store adapter implements it. Reads see a consistent
+// snapshot; Update runs a use case's reads and writes as one atomic, serialized write.
+type Repository interface {
+	Source
+	// ProductBySlug returns the product with the given slug, or ErrProductNotFound.
+	ProductBySlug(ctx context.Context, slug string) (Product, error)
+	// ProductsByID returns the products with the given IDs in that order; missing ones are
+	// left out.
+	ProductsByID(ctx context.Context, ids []string) ([]Product, error)
+	// ListProducts returns one page of the products matching f, ordered by f.Sort. It returns
+	// ErrInvalidCursor for a cursor it did not make for f.Sort.
+	ListProducts(ctx context.Context, f ListFilter) (commerce.List[Product], error)
+	// Category returns a category by ID, CategoryBySlug by slug; ErrCategoryNotFound otherwise.
+	Category(ctx context.Context, id string) (Category, error)
+	CategoryBySlug(ctx context.Context, slug string) (Category, error)
+	// Categories returns every category, in no particular order.
+	Categories(ctx context.Context) ([]Category, error)
+	// Update runs fn as one atomic write: everything fn writes through tx commits together
+	// (with its index rows and events) or, when fn returns an error, nothing does.
+	Update(ctx context.Context, fn func(tx Tx) error) error
+}
+
+// Tx is one atomic catalog update. Reads see every write committed before it and its own.
+type Tx interface {
+	Product(id string) (Product, error) // with current stock, or ErrProductNotFound
+	// ProductIDBySlug and ProductIDBySKU return the owner of a slug or SKU, "" when free.
+	ProductIDBySlug(slug string) (string, error)
+	ProductIDBySKU(sku string) (string, error)
+	Category(id string) (Category, error) // or ErrCategoryNotFound
+	// CategoryIDBySlug returns the category with the slug, "" when free.
+	CategoryIDBySlug(slug string) (string, error)
+	Categories() ([]Category, error)
+	// CategoryHasProducts reports whether a product is filed under id or a descendant of it.
+	CategoryHasProducts(id string) (bool, error)
+	// SaveProduct writes p (created or replaced), its index rows and the stock rows of its
+	// variants (set to Variant.Stock), removes what a replaced version had and p has not, and
+	// emits EventProductCreated or EventProductUpdated.
+	SaveProduct(p Product) error
+	// DeleteProduct removes a product with its slug, SKU, variant, stock and index rows and
+	// emits EventProductDeleted.
+	DeleteProduct(id string) error
+	// SaveCategory writes c (created or replaced) and emits its event; when its parent
+	// changed, the products under it are filed under the new ancestry.
+	SaveCategory(c Category) error
+	// DeleteCategory removes a category and emits EventCategoryDeleted.
+	DeleteCategory(id string) error
 }

@@ -1,4 +1,563 @@
 package catalog
 
-// Service runs the catalog use cases: products, variants and categories.
-type Service struct{}
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/ultramarket/ultramarket/commerce"
+)
+
+// Limits of product and category input.
+const (
+	MaxTitleLen         = 200    // characters
+	MaxDescriptionLen   = 20_000 // characters
+	MaxBrandLen         = 100    // characters, also Vendor
+	MaxTags             = 50
+	MaxTagLen           = 50 // characters
+	MaxVariants         = 100
+	MaxOptions          = 3  // option names per product
+	MaxOptionNameLen    = 50 // characters
+	MaxOptionValueLen   = 100
+	MaxSKULen           = 64                 // bytes
+	MaxAmount           = 10_000_000_000_000 // minor units: far above any real price, far below overflow in carts
+	MaxStock            = 1_000_000_000
+	MaxCategoryDepth    = 8 // levels, a top-level category being level 1
+	MaxCategoryNameLen  = 100
+	MaxCategoryDescLen  = 2_000
+	MaxCategoryPosition = 1_000_000
+	maxSlugTries        = 10_000
+)
+
+// Sort orders of ListProducts.
+const (
+	SortNewest    = "newest" // the default
+	SortOldest    = "oldest"
+	SortPriceAsc  = "price_asc" // by the lowest variant price
+	SortPriceDesc = "price_desc"
+	SortTitleAsc  = "title_asc"
+	SortTitleDesc = "title_desc"
+)
+
+// Sorts lists every sort order ListProducts accepts.
+var Sorts = []string{SortNewest, SortOldest, SortPriceAsc, SortPriceDesc, SortTitleAsc, SortTitleDesc}
+
+// StatusAny in a list filter means products of every status (staff only).
+const StatusAny = "any"
+
+// ProductInput is what a merchant sends to create or replace a product. On update every
+// editable field is replaced; an empty Slug keeps the current one (URLs stay stable when a
+// title is edited).
+type ProductInput struct {
+	Title       string         `json:"title"`
+	Slug        string         `json:"slug,omitempty"`
+	Description string         `json:"description,omitempty"`
+	Brand       string         `json:"brand,omitempty"`
+	Vendor      string         `json:"vendor,omitempty"`
+	CategoryID  string         `json:"category_id,omitempty"`
+	Tags        []string       `json:"tags,omitempty"`
+	Status      string         `json:"status,omitempty"` // draft, active or archived; "" means active
+	Variants    []VariantInput `json:"variants"`
+}
+
+// VariantInput is one variant of a ProductInput. On update a variant with an ID replaces
+// that variant (and keeps its current stock when Stock is nil); one without an ID is new;
+// variants left out are removed.
+type VariantInput struct {
+	ID      string            `json:"id,omitempty"`
+	SKU     string            `json:"sku"`
+	Price   commerce.Money    `json:"price"`
+	Stock   *int64            `json:"stock,omitempty"` // units available; nil means 0 for a new variant, unchanged for an existing one
+	Options map[string]string `json:"options,omitempty"`
+}
+
+// CategoryInput is what a merchant sends to create or replace a category. An empty Slug
+// keeps the current one on update and is generated from Name on create.
+type CategoryInput struct {
+	Name        string `json:"name"`
+	Slug        string `json:"slug,omitempty"`
+	Description string `json:"description,omitempty"`
+	ParentID    string `json:"parent_id,omitempty"`
+	Position    int    `json:"position,omitempty"`
+}
+
+// ListQuery asks for one page of products.
+type ListQuery struct {
+	Category string // category ID or slug; products of its descendants are included
+	MinPrice *int64 // inclusive, minor units, on the lowest variant price
+	MaxPrice *int64
+	InStock  *bool
+	Status   string // a product status or StatusAny; "" means active for shoppers and any for staff
+	Sort     string // one of Sorts; "" means SortNewest
+	Limit    int
+	Cursor   string
+}
+
+// ListFilter is a validated ListQuery as the repository takes it.
+type ListFilter struct {
+	CategoryID string // "" means the whole catalog
+	MinPrice   *int64
+	MaxPrice   *int64
+	InStock    *bool
+	Status     string // a product status or StatusAny
+	Sort       string
+	Limit      int
+	Cursor     string
+}
+
+// Service runs the catalog use cases: products, variants and categories. Every write is one
+// Repository.Update, so its checks (unique SKUs and slugs, an existing category, the version
+// in If-Match) and its writes are atomic.
+type Service struct {
+	repo  Repository
+	clock commerce.Clock
+}
+
+// NewService returns the catalog service on repo. A nil clock means the system clock.
+func NewService(repo Repository, clock commerce.Clock) *Service {
+	if clock == nil {
+		clock = commerce.SystemClock{}
+	}
+	return &Service{repo: repo, clock: clock}
+}
+
+// visible reports whether a product may be shown to someone who is not staff.
+func visible(p Product, staff bool) bool { return staff || p.Status == StatusActive }
+
+// Product returns a product by ID or slug. Drafts and archived products are found only by
+// staff; shoppers get ErrProductNotFound.
+func (s *Service) Product(ctx context.Context, ref string, staff bool) (Product, error) {
+	var p Product
+	var err error
+	if commerce.ValidID(ref) {
+		p, err = s.repo.Product(ctx, ref)
+	} else {
+		p, err = s.repo.ProductBySlug(ctx, ref)
+	}
+	if err != nil {
+		return Product{}, err
+	}
+	if !visible(p, staff) {
+		return Product{}, ErrProductNotFound
+	}
+	return p, nil
+}
+
+// ProductsByID returns the products with the given IDs in that order, leaving out missing
+// ones and, for shoppers, those not active (the search index may lag the store briefly).
+func (s *Service) ProductsByID(ctx context.Context, ids []string, staff bool) ([]Product, error) {
+	ps, err := s.repo.ProductsByID(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := ps[:0]
+	for _, p := range ps {
+		if visible(p, staff) {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// ListProducts returns one page of products. Shoppers see active products only; staff see
+// every status unless they ask for one.
+func (s *Service) ListProducts(ctx context.Context, q ListQuery, staff bool) (commerce.List[Product], error) {
+	f, err := s.listFilter(ctx, q, staff)
+	if err != nil {
+		return commerce.List[Product]{}, err
+	}
+	return s.repo.ListProducts(ctx, f)
+}
+
+func (s *Service) listFilter(ctx context.Context, q ListQuery, staff bool) (ListFilter, error) {
+	var v commerce.Validator
+	f := ListFilter{MinPrice: q.MinPrice, MaxPrice: q.MaxPrice, InStock: q.InStock, Sort: q.Sort, Cursor: q.Cursor}
+	if f.Sort == "" {
+		f.Sort = SortNewest
+	}
+	v.Check(contains(Sorts, f.Sort), "sort", "must be one of "+strings.Join(Sorts, ", "))
+	switch q.Status {
+	case "":
+		f.Status = StatusActive
+		if staff {
+			f.Status = StatusAny
+		}
+	case StatusActive, StatusDraft, StatusArchived, StatusAny:
+		f.Status = q.Status
+	default:
+		v.Add("status", "must be one of active, draft, archived, any")
+	}
+	v.Check(q.MinPrice == nil || *q.MinPrice >= 0, "min_price", "must not be negative")
+	v.Check(q.MaxPrice == nil || *q.MaxPrice >= 0, "max_price", "must not be negative")
+	if q.MinPrice != nil && q.MaxPrice != nil {
+		v.Check(*q.MinPrice <= *q.MaxPrice, "min_price", "must not exceed max_price")
+	}
+	v.Check(q.Limit >= 0, "limit", "must not be negative")
+	f.Limit = commerce.Page{Limit: q.Limit}.Normalize().Limit
+	if err := v.Err(); err != nil {
+		return f, err
+	}
+	if !staff && f.Status != StatusActive {
+		return f, ErrStatusForbidden
+	}
+	if q.Category != "" {
+		c, err := s.Category(ctx, q.Category)
+		if err != nil {
+			return f, err
+		}
+		f.CategoryID = c.ID
+	}
+	return f, nil
+}
+
+// CreateProduct validates in and stores a new product with its variants and their stock.
+func (s *Service) CreateProduct(ctx context.Context, in ProductInput) (Product, error) {
+	in = normalizeProduct(in)
+	if err := validateProduct(in, true); err != nil {
+		return Product{}, err
+	}
+	now := s.clock.Now()
+	p := Product{
+		ID: commerce.NewID(), Title: in.Title, Description: in.Description, Brand: in.Brand, Vendor: in.Vendor,
+		CategoryID: in.CategoryID, Tags: in.Tags, Status: in.Status, Images: []Image{},
+		Version: 1, CreatedAt: now, UpdatedAt: now,
+	}
+	p.Variants = make([]Variant, len(in.Variants))
+	for i, vi := range in.Variants {
+		p.Variants[i] = Variant{ID: commerce.NewID(), SKU: vi.SKU, Price: vi.Price, Options: vi.Options}
+		if vi.Stock != nil {
+			p.Variants[i].Stock = *vi.Stock
+		}
+	}
+	err := s.repo.Update(ctx, func(tx Tx) error {
+		if err := checkProductRefs(tx, &p, in.Slug, ""); err != nil {
+			return err
+		}
+		return tx.SaveProduct(p)
+	})
+	if err != nil {
+		return Product{}, err
+	}
+	return p, nil
+}
+
+// UpdateProduct replaces the editable fields of the product ref (ID or slug). ifMatch, when
+// not nil, must equal the stored version (else ErrVersionMismatch). The version goes up by one.
+func (s *Service) UpdateProduct(ctx context.Context, ref string, in ProductInput, ifMatch *int64) (Product, error) {
+	in = normalizeProduct(in)
+	if err := validateProduct(in, false); err != nil {
+		return Product{}, err
+	}
+	var p Product
+	err := s.repo.Update(ctx, func(tx Tx) error {
+		old, err := productByRef(tx, ref)
+		if err != nil {
+			return err
+		}
+		if ifMatch != nil && *ifMatch != old.Version {
+			return ErrVersionMismatch.WithDetails(map[string]any{"version": old.Version})
+		}
+		stockOf := make(map[string]int64, len(old.Variants))
+		for _, v := range old.Variants {
+			stockOf[v.ID] = v.Stock
+		}
+		var val commerce.Validator
+		p = old
+		p.Title, p.Description, p.Brand, p.Vendor = in.Title, in.Description, in.Brand, in.Vendor
+		p.CategoryID, p.Tags, p.Status = in.CategoryID, in.Tags, in.Status
+		p.Variants = make([]Variant, len(in.Variants))
+		for i, vi := range in.Variants {
+			v := Variant{ID: vi.ID, SKU: vi.SKU, Price: vi.Price, Options: vi.Options}
+			if v.ID == "" {
+				v.ID = commerce.NewID()
+			} else if cur, ok := stockOf[v.ID]; ok {
+				// The current stock, read in this same serialized update: a checkout that
+				// committed before it is kept, one after it sees this write.
+				v.Stock = cur
+			} else {
+				val.Add(fmt.Sprintf("variants[%d].id", i), "is not a variant of this product")
+			}
+			if vi.Stock != nil {
+				v.Stock = *vi.Stock
+			}
+			p.Variants[i] = v
+		}
+		if err := val.Err(); err != nil {
+			return err
+		}
+		if err := checkProductRefs(tx, &p, in.Slug, old.Slug); err != nil {
+			return err
+		}
+		p.Version = old.Version + 1
+		p.UpdatedAt = s.clock.Now()
+		if p.Images == nil {
+			p.Images = []Image{}
+		}
+		return tx.SaveProduct(p)
+	})
+	if err != nil {
+		return Product{}, err
+	}
+	return p, nil
+}
+
+// DeleteProduct removes the product ref (ID or slug) with its variants and their stock.
+func (s *Service) DeleteProduct(ctx context.Context, ref string, ifMatch *int64) error {
+	return s.repo.Update(ctx, func(tx Tx) error {
+		p, err := productByRef(tx, ref)
+		if err != nil {
+			return err
+		}
+		if ifMatch != nil && *ifMatch != p.Version {
+			return ErrVersionMismatch.WithDetails(map[string]any{"version": p.Version})
+		}
+		return tx.DeleteProduct(p.ID)
+	})
+}
+
+func productByRef(tx Tx, ref string) (Product, error) {
+	if commerce.ValidID(ref) {
+		return tx.Product(ref)
+	}
+	id, err := tx.ProductIDBySlug(ref)
+	if err != nil {
+		return Product{}, err
+	}
+	if id == "" {
+		return Product{}, ErrProductNotFound
+	}
+	return tx.Product(id)
+}
+
+// checkProductRefs checks, inside the update, what depends on the rest of the catalog: the
+// category exists, no SKU belongs to another product, and the slug is free. It sets p.Slug:
+// slug when given, else keep when set (an update), else a free slug made from the title.
+func checkProductRefs(tx Tx, p *Product, slug, keep string) error {
+	if p.CategoryID != "" {
+		if _, err := tx.Category(p.CategoryID); errors.Is(err, ErrCategoryNotFound) {
+			return commerce.Invalid(commerce.FieldError{Field: "category_id", Message: "no such category"})
+		} else if err != nil {
+			return err
+		}
+	}
+	for i, v := range p.Variants {
+		owner, err := tx.ProductIDBySKU(v.SKU)
+		if err != nil {
+			return err
+		}
+		if owner != "" && owner != p.ID {
+			return ErrSKUTaken.WithDetails(map[string]any{"sku": v.SKU, "field": fmt.Sprintf("variants[%d].sku", i)})
+		}
+	}
+	switch {
+	case slug != "" && slug != keep:
+		owner, err := tx.ProductIDBySlug(slug)
+		if err != nil {
+			return err
+		}
+		if (owner != "" && owner != p.ID) || reservedSlugs[slug] {
+			return ErrSlugTaken.WithDetails(map[string]any{"slug": slug})
+		}
+		p.Slug = slug
+	case keep != "":
+		p.Slug = keep
+	default:
+		free, err := freeSlug(Slugify(p.Title), "product", tx.ProductIDBySlug)
+		if err != nil {
+			return err
+		}
+		p.Slug = free
+	}
+	return nil
+}
+
+// freeSlug returns base, or base-2, base-3, ... whichever is free first. A base that is empty
+// (a title with no Latin or Cyrillic letter or digit) becomes fallback.
+func freeSlug(base, fallback string, owner func(string) (string, error)) (string, error) {
+	if base == "" {
+		base = fallback
+	}
+	for n := 1; n <= maxSlugTries; n++ {
+		c := slugCandidate(base, n)
+		if reservedSlugs[c] {
+			continue
+		}
+		id, err := owner(c)
+		if err != nil {
+			return "", err
+		}
+		if id == "" {
+			return c, nil
+		}
+	}
+	return "", ErrSlugTaken.WithDetails(map[string]any{"slug": base})
+}
+
+// normalizeProduct trims what people type by accident and applies defaults.
+func normalizeProduct(in ProductInput) ProductInput {
+	in.Title = strings.TrimSpace(in.Title)
+	in.Slug = strings.TrimSpace(in.Slug)
+	in.Brand = strings.TrimSpace(in.Brand)
+	in.Vendor = strings.TrimSpace(in.Vendor)
+	in.CategoryID = strings.TrimSpace(in.CategoryID)
+	if in.Status == "" {
+		in.Status = StatusActive
+	}
+	if in.Tags != nil {
+		tags := make([]string, len(in.Tags))
+		for i, t := range in.Tags {
+			tags[i] = strings.TrimSpace(t)
+		}
+		in.Tags = tags
+	}
+	vs := make([]VariantInput, len(in.Variants))
+	for i, v := range in.Variants {
+		v.ID = strings.TrimSpace(v.ID)
+		v.SKU = strings.TrimSpace(v.SKU)
+		if len(v.Options) == 0 {
+			v.Options = nil
+		}
+		vs[i] = v
+	}
+	in.Variants = vs
+	return in
+}
+
+// validateProduct checks in on its own (what needs no lookup), reporting every problem.
+func validateProduct(in ProductInput, create bool) error {
+	var v commerce.Validator
+	textField(&v, "title", in.Title, MaxTitleLen, true)
+	textField(&v, "description", in.Description, MaxDescriptionLen, false)
+	textField(&v, "brand", in.Brand, MaxBrandLen, false)
+	textField(&v, "vendor", in.Vendor, MaxBrandLen, false)
+	if in.Slug != "" {
+		v.Check(ValidSlug(in.Slug), "slug", fmt.Sprintf("must be 1-%d characters a-z, 0-9 and single hyphens inside", MaxSlugLen))
+	}
+	switch in.Status {
+	case StatusDraft, StatusActive, StatusArchived:
+	default:
+		v.Add("status", "must be one of draft, active, archived")
+	}
+	v.Check(len(in.Tags) <= MaxTags, "tags", fmt.Sprintf("must have at most %d tags", MaxTags))
+	for i, t := range in.Tags {
+		if i >= MaxTags {
+			break
+		}
+		textField(&v, fmt.Sprintf("tags[%d]", i), t, MaxTagLen, true)
+	}
+	switch {
+	case len(in.Variants) == 0:
+		v.Add("variants", "must have at least one variant")
+	case len(in.Variants) > MaxVariants:
+		v.Add("variants", fmt.Sprintf("must have at most %d variants", MaxVariants))
+	default:
+		validateVariants(&v, in.Variants, create)
+	}
+	return v.Err()
+}
+
+func validateVariants(v *commerce.Validator, vs []VariantInput, create bool) {
+	skus := map[string]int{}
+	ids := map[string]int{}
+	combos := map[string]int{}
+	names := map[string]bool{}
+	currency := ""
+	for i, vi := range vs {
+		f := func(name string) string { return fmt.Sprintf("variants[%d].%s", i, name) }
+		if vi.ID != "" {
+			if create {
+				v.Add(f("id"), "must not be set when creating a product")
+			} else if j, dup := ids[vi.ID]; dup {
+				v.Add(f("id"), fmt.Sprintf("repeats variants[%d].id", j))
+			} else {
+				ids[vi.ID] = i
+			}
+		}
+		switch {
+		case vi.SKU == "":
+			v.Add(f("sku"), "is required")
+		case len(vi.SKU) > MaxSKULen:
+			v.Add(f("sku"), fmt.Sprintf("must be at most %d bytes", MaxSKULen))
+		case !printable(vi.SKU) || strings.ContainsAny(vi.SKU, " \t"):
+			v.Add(f("sku"), "must be printable characters without spaces")
+		default:
+			key := strings.ToUpper(vi.SKU)
+			if j, dup := skus[key]; dup {
+				v.Add(f("sku"), fmt.Sprintf("repeats variants[%d].sku", j))
+			} else {
+				skus[key] = i
+			}
+		}
+		v.Check(vi.Price.Amount >= 0, f("price.amount"), "must not be negative")
+		v.Check(vi.Price.Amount <= MaxAmount, f("price.amount"), fmt.Sprintf("must be at most %d", int64(MaxAmount)))
+		switch {
+		case !commerce.ValidCurrency(vi.Price.Currency):
+			v.Add(f("price.currency"), "must be three upper-case letters (ISO 4217)")
+		case currency == "":
+			currency = vi.Price.Currency
+		case vi.Price.Currency != currency:
+			v.Add(f("price.currency"), "must be the same for every variant ("+currency+")")
+		}
+		if vi.Stock != nil {
+			v.Check(*vi.Stock >= 0, f("stock"), "must not be negative")
+			v.Check(*vi.Stock <= MaxStock, f("stock"), fmt.Sprintf("must be at most %d", MaxStock))
+		}
+		keys := make([]string, 0, len(vi.Options))
+		for name, val := range vi.Options {
+			keys = append(keys, name)
+			names[name] = true
+			if strings.TrimSpace(name) == "" || utf8.RuneCountInString(name) > MaxOptionNameLen || !printable(name) {
+				v.Add(f("options"), fmt.Sprintf("option names must be 1-%d printable characters", MaxOptionNameLen))
+			}
+			if strings.TrimSpace(val) == "" || utf8.RuneCountInString(val) > MaxOptionValueLen || !printable(val) {
+				v.Add(f("options."+name), fmt.Sprintf("must be 1-%d printable characters", MaxOptionValueLen))
+			}
+		}
+		sort.Strings(keys)
+		var combo strings.Builder
+		for _, k := range keys {
+			combo.WriteString(k)
+			combo.WriteByte(0)
+			combo.WriteString(vi.Options[k])
+			combo.WriteByte(0)
+		}
+		if j, dup := combos[combo.String()]; dup {
+			v.Add(f("options"), fmt.Sprintf("repeats the options of variants[%d]; variants must differ in their options", j))
+		} else {
+			combos[combo.String()] = i
+		}
+	}
+	v.Check(len(names) <= MaxOptions, "variants", fmt.Sprintf("must use at most %d option names in all", MaxOptions))
+}
+
+// textField checks a free-text field: valid UTF-8 without control characters (except line
+// breaks and tabs in long text), at most max characters, and present when required.
+func textField(v *commerce.Validator, field, s string, max int, required bool) {
+	switch {
+	case required && strings.TrimSpace(s) == "":
+		v.Add(field, "is required")
+	case !utf8.ValidString(s):
+		v.Add(field, "must be valid UTF-8")
+	case utf8.RuneCountInString(s) > max:
+		v.Add(field, fmt.Sprintf("must be at most %d characters", max))
+	case strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' }) >= 0:
+		v.Add(field, "must not contain control characters")
+	}
+}
+
+func printable(s string) bool {
+	return utf8.ValidString(s) && strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) && r != ' ' }) < 0
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
