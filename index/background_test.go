@@ -91,7 +91,7 @@ func TestCloseStopsBackgroundRebuild(t *testing.T) {
 	if ix.Rebuilding() {
 		t.Error("Close returned while the rebuild was still running")
 	}
-	var _ catalog.Repository = noProducts{}
+	var _ catalog.Source = noProducts{}
 }
 
 func TestStopRebuildKeepsTheIndexOpen(t *testing.T) {

@@ -89,7 +89,7 @@ func (c Config) Validate() error {
 	return v.Err()
 }
 
-// ProductCounter is optionally implemented by a catalog.Repository that can count its products
+// ProductCounter is optionally implemented by a catalog.Source that can count its products
 // cheaply; rebuild progress then reports a known total instead of -1.
 type ProductCounter interface {
 	CountProducts(ctx context.Context) (int, error)
@@ -99,7 +99,7 @@ type ProductCounter interface {
 // run concurrently; Apply, Rebuild and Close are serialized.
 type Index struct {
 	cfg Config
-	src catalog.Repository
+	src catalog.Source
 	log *slog.Logger
 
 	// writeMu serializes writers (Apply, Rebuild, Close) so the high-water mark only moves
@@ -128,7 +128,7 @@ type Index struct {
 // built with a mapping version other than MappingVersion, Open rebuilds it from
 // src.ScanProducts into a fresh sibling directory and swaps it into place, logging why. src
 // must not be nil.
-func Open(ctx context.Context, cfg Config, src catalog.Repository) (*Index, error) {
+func Open(ctx context.Context, cfg Config, src catalog.Source) (*Index, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -151,7 +151,7 @@ func Open(ctx context.Context, cfg Config, src catalog.Repository) (*Index, erro
 		cfg.Logger.Log(ctx, level, "index: rebuilding from the store", "dir", cfg.Dir, "reason", reason.Error())
 		// With BackgroundRebuild an empty placeholder goes in now and StartRebuild below
 		// fills it (reading the source seq itself).
-		var from catalog.Repository = noProducts{}
+		var from catalog.Source = noProducts{}
 		var seq uint64
 		if !cfg.BackgroundRebuild {
 			from = src

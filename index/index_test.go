@@ -81,7 +81,7 @@ func draftProduct() catalog.Product {
 	}
 }
 
-// fakeRepo is an in-memory catalog.Repository that counts scans.
+// fakeRepo is an in-memory catalog.Source that counts scans.
 type fakeRepo struct {
 	mu       sync.Mutex
 	products map[string]catalog.Product

@@ -27,7 +27,7 @@ import (
 //
 // progress, when not nil, is called after each batch with the number of products indexed so
 // far and the total, which is -1 unless src implements ProductCounter.
-func RebuildDir(ctx context.Context, cfg Config, src catalog.Repository, highWater uint64, progress func(done, total int)) error {
+func RebuildDir(ctx context.Context, cfg Config, src catalog.Source, highWater uint64, progress func(done, total int)) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -136,7 +136,7 @@ func (ix *Index) reopenLocked() error {
 
 // build writes every product of src into a new index in a fresh sibling of cfg.Dir, stores the
 // mapping version and highWater with the last batch, closes it and returns its path.
-func build(ctx context.Context, cfg Config, src catalog.Repository, highWater uint64, progress func(done, total int)) (_ string, n int, err error) {
+func build(ctx context.Context, cfg Config, src catalog.Source, highWater uint64, progress func(done, total int)) (_ string, n int, err error) {
 	im, err := newMapping()
 	if err != nil {
 		return "", 0, fmt.Errorf("index: mapping: %w", err)

@@ -234,7 +234,7 @@ func TestOpenValidates(t *testing.T) {
 	scenarios := []struct {
 		name  string
 		cfg   Config
-		src   catalog.Repository
+		src   catalog.Source
 		field string
 	}{
 		{"dir required", Config{}, newFakeRepo(), "dir"},
