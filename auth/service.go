@@ -21,6 +21,8 @@ type Service struct {
 	users  Users
 	hasher *Hasher
 	clock  commerce.Clock
+	tokens *Tokens // nil until UseTokens; sign-in use cases need it
+	dummyState
 }
 
 // NewService returns a Service on users and hasher, which are required. A nil clock means
@@ -47,6 +49,16 @@ type CreateUserInput struct {
 // password and stores the user. It returns ErrEmailTaken if the e-mail is registered in any
 // case. The store emits EventUserCreated with the user.
 func (s *Service) CreateUser(ctx context.Context, in CreateUserInput) (User, error) {
+	email, name, role, err := checkNewUser(in, false)
+	if err != nil {
+		return User{}, err
+	}
+	return s.createUser(ctx, email, in.Password, name, role)
+}
+
+// checkNewUser validates every field of in at once and returns the normalized e-mail and
+// name and the role (RoleCustomer when empty). requireName refuses an empty name.
+func checkNewUser(in CreateUserInput, requireName bool) (email, name string, role Role, err error) {
 	var v commerce.Validator
 	email, msg := normalizeEmail(in.Email)
 	v.Check(msg == "", "email", msg)
@@ -56,19 +68,23 @@ func (s *Service) CreateUser(ctx context.Context, in CreateUserInput) (User, err
 	}
 	msg = passwordProblem(in.Password, pwEmail)
 	v.Check(msg == "", "password", msg)
-	name := strings.TrimSpace(in.Name)
+	name = strings.TrimSpace(in.Name)
 	msg = nameProblem(name)
+	if msg == "" && requireName && name == "" {
+		msg = "is required"
+	}
 	v.Check(msg == "", "name", msg)
-	role := RoleCustomer
+	role = RoleCustomer
 	if in.Role != "" {
 		r, err := ParseRole(string(in.Role))
 		v.Check(err == nil, "role", "must be one of "+roleList())
 		role = r
 	}
-	if err := v.Err(); err != nil {
-		return User{}, err
-	}
+	return email, name, role, v.Err()
+}
 
+// createUser hashes the password and stores a user from checked input.
+func (s *Service) createUser(ctx context.Context, email, password, name string, role Role) (User, error) {
 	// Hashing is the expensive part: skip it when the e-mail is visibly taken. The store
 	// still decides atomically.
 	if _, err := s.users.UserByEmail(ctx, email); err == nil {
@@ -76,7 +92,7 @@ func (s *Service) CreateUser(ctx context.Context, in CreateUserInput) (User, err
 	} else if !errors.Is(err, ErrUserNotFound) {
 		return User{}, err
 	}
-	hash, err := s.hasher.Hash(ctx, in.Password)
+	hash, err := s.hasher.Hash(ctx, password)
 	if err != nil {
 		return User{}, err
 	}
@@ -139,9 +155,15 @@ func (s *Service) SetRole(ctx context.Context, id string, role Role) (User, erro
 	return s.update(ctx, id, func(u *User) { u.Role = r })
 }
 
-// Disable stops the user from signing in; their data stays.
+// Disable stops the user from signing in; their data stays. With tokens attached it also
+// revokes the user's sessions, cutting off their access tokens on this process; without
+// (offline admin commands) the sessions stay but can no longer be refreshed.
 func (s *Service) Disable(ctx context.Context, id string) (User, error) {
-	return s.update(ctx, id, func(u *User) { u.Disabled = true })
+	u, err := s.update(ctx, id, func(u *User) { u.Disabled = true })
+	if err != nil || s.tokens == nil {
+		return u, err
+	}
+	return u, s.tokens.RevokeUser(ctx, id, RevokeDisabled)
 }
 
 // Enable lets a disabled user sign in again.

@@ -14,6 +14,7 @@ type User struct {
 	ID           string    `json:"id"`
 	Email        string    `json:"email"`
 	Name         string    `json:"name"`
+	Phone        string    `json:"phone,omitempty"` // as typed, checked by UpdateProfile
 	Role         Role      `json:"role"`
 	PasswordHash string    `json:"password_hash"`
 	Disabled     bool      `json:"disabled"`

@@ -19,6 +19,18 @@ import (
 //	inventory/stock/     variant ID                uint64 big-endian       catalog repository (initial/edited stock), checkout and order cancellation
 //	auth/user/           user ID                   auth user record        auth repository
 //	auth/email/          lower-cased email         user ID (raw)           auth repository, same batch as the user
+//	carts/cart/          cart ID (secret)          cart.Cart               cart repository; checkout marks it checked out
+//	orders/order/        order ID                  orders.Order            checkout (new order), order status changes
+//	orders/by_user/      user ID / order ID        empty (raw)             same batch as the order: a customer's orders, newest last
+//	orders/by_status/    status / order ID         empty (raw)             same batch as the order; moved on every status change
+//	orders/by_number/    number (uint64 BE)        order ID (raw)          checkout, same batch as the order
+//	orders/number_seq    —                         uint64 big-endian       checkout: last order number given (gap-free)
+//	idem/response/       hex SHA-256 of scope+key  stored response         Idempotency-Key middleware (store/idempotency.go)
+//	idem/checkout/       hex SHA-256 of scope+key  checkout.Receipt        checkout, same batch as the order
+//	idem/expiry/         expiry (unix ns BE) / key the row's key (raw)     with each idem row; the purge scans it up to now
+//	auth/session/        session ID                auth.Session            session repository: sign-in, refresh, logout, revocation
+//	auth/refresh/        hex SHA-256 of the token  auth.RefreshToken       session repository, same batch as its session (kept after rotation until it expires)
+//	auth/user_session/   user ID / session ID      empty (raw)             session repository, same batch as the session
 const (
 	keySchemaVersion = "sys/schema_version"
 	keyOutboxSeq     = "sys/outbox_seq"
@@ -29,6 +41,13 @@ const (
 	prefixStock      = "inventory/stock/"
 	prefixUser       = "auth/user/"
 	prefixUserEmail  = "auth/email/"
+)
+
+// Session keyspaces (store/sessions.go).
+const (
+	prefixSession     = "auth/session/"
+	prefixRefresh     = "auth/refresh/"
+	prefixUserSession = "auth/user_session/"
 )
 
 // Key joins a keyspace prefix and string parts with '/'.
@@ -76,3 +95,16 @@ func outboxSeqOf(key []byte) uint64 {
 }
 
 func emailKey(email string) []byte { return Key(prefixUserEmail, strings.ToLower(email)) }
+
+// Cart, order and idempotency keyspaces (store/carts.go, store/orders.go, store/idempotency.go).
+const (
+	prefixCart          = "carts/cart/"
+	prefixOrder         = "orders/order/"
+	prefixOrderByUser   = "orders/by_user/"
+	prefixOrderByStatus = "orders/by_status/"
+	prefixOrderByNumber = "orders/by_number/"
+	keyOrderNumberSeq   = "orders/number_seq"
+	prefixIdemResponse  = "idem/response/"
+	prefixIdemCheckout  = "idem/checkout/"
+	prefixIdemExpiry    = "idem/expiry/"
+)

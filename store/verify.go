@@ -49,6 +49,18 @@ var verifyKeyspaces = []verifyKeyspace{
 	{prefix: prefixStock, kind: kindCounter},
 	{prefix: prefixUser, kind: kindCodec},
 	{prefix: prefixUserEmail, kind: kindRaw},
+	{prefix: prefixCart, kind: kindCodec},
+	{prefix: prefixOrder, kind: kindCodec},
+	{prefix: prefixOrderByUser, kind: kindRaw},
+	{prefix: prefixOrderByStatus, kind: kindRaw},
+	{prefix: prefixOrderByNumber, kind: kindRaw},
+	{prefix: keyOrderNumberSeq, exact: true, kind: kindCounter},
+	{prefix: prefixIdemResponse, kind: kindCodec},
+	{prefix: prefixIdemCheckout, kind: kindCodec},
+	{prefix: prefixIdemExpiry, kind: kindRaw},
+	{prefix: prefixSession, kind: kindCodec},
+	{prefix: prefixRefresh, kind: kindCodec},
+	{prefix: prefixUserSession, kind: kindRaw},
 }
 
 // VerifyReport is what Verify found in a store that passed.

@@ -1,0 +1,253 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/ultramarket/ultramarket/commerce"
+)
+
+// UseTokens gives the Service the tokens that sign-in use cases issue. Call it before the
+// Service serves; without it Register, Login, Refresh and Logout fail with
+// ErrTokensUnavailable (admin commands need no tokens).
+func (s *Service) UseTokens(t *Tokens) { s.tokens = t }
+
+// SignIn is the result of a registration, a login or a refresh.
+type SignIn struct {
+	User User
+	Pair
+}
+
+// RegisterInput is what a shopper signs up with. There is no role: self-registration always
+// makes a CUSTOMER.
+type RegisterInput struct {
+	Email    string
+	Password string
+	Name     string
+}
+
+// Register creates a customer account and signs it in (a new session). It returns the field
+// errors of CreateUser (plus a required name), or ErrEmailTaken.
+func (s *Service) Register(ctx context.Context, in RegisterInput) (SignIn, error) {
+	if s.tokens == nil {
+		return SignIn{}, ErrTokensUnavailable
+	}
+	email, name, role, err := checkNewUser(CreateUserInput{Email: in.Email, Password: in.Password, Name: in.Name}, true)
+	if err != nil {
+		return SignIn{}, err
+	}
+	u, err := s.createUser(ctx, email, in.Password, name, role)
+	if err != nil {
+		return SignIn{}, err
+	}
+	p, err := s.tokens.start(ctx, u)
+	if err != nil {
+		return SignIn{}, err
+	}
+	return SignIn{User: u, Pair: p}, nil
+}
+
+// Login checks the e-mail and password and opens a new session. A wrong e-mail and a wrong
+// password give the same ErrInvalidCredentials after the same work (a missing user is
+// checked against a dummy hash). Only after a correct password does a disabled account get
+// ErrAccountDisabled. A hash made with weaker parameters than the current ones is replaced.
+func (s *Service) Login(ctx context.Context, email, password string) (SignIn, error) {
+	if s.tokens == nil {
+		return SignIn{}, ErrTokensUnavailable
+	}
+	var v commerce.Validator
+	email = strings.TrimSpace(email)
+	v.Check(email != "", "email", "is required")
+	v.Check(password != "", "password", "is required")
+	if err := v.Err(); err != nil {
+		return SignIn{}, err
+	}
+	u, err := s.users.UserByEmail(ctx, email)
+	if errors.Is(err, ErrUserNotFound) {
+		dummy, err := s.dummyHash(ctx)
+		if err != nil {
+			return SignIn{}, err
+		}
+		if _, _, err := s.hasher.Verify(ctx, password, dummy); err != nil {
+			return SignIn{}, err
+		}
+		return SignIn{}, ErrInvalidCredentials
+	}
+	if err != nil {
+		return SignIn{}, err
+	}
+	ok, rehash, err := s.hasher.Verify(ctx, password, u.PasswordHash)
+	if err != nil {
+		return SignIn{}, err
+	}
+	if !ok {
+		return SignIn{}, ErrInvalidCredentials
+	}
+	if u.Disabled {
+		return SignIn{}, ErrAccountDisabled
+	}
+	if rehash {
+		if h, err := s.hasher.Hash(ctx, password); err == nil {
+			// Best effort: the sign-in does not depend on it; the next login retries.
+			if nu, err := s.users.UpdateUser(ctx, u.ID, func(x *User) error {
+				if x.PasswordHash == u.PasswordHash {
+					x.PasswordHash = h
+				}
+				return nil
+			}); err == nil {
+				u = nu
+			}
+		}
+	}
+	p, err := s.tokens.start(ctx, u)
+	if err != nil {
+		return SignIn{}, err
+	}
+	return SignIn{User: redact(u), Pair: p}, nil
+}
+
+// dummyHash is a hash of a random password with the current parameters, made once, that
+// logins for unknown e-mails verify against so they cost what a real one does.
+func (s *Service) dummyHash(ctx context.Context) (string, error) {
+	s.dummyMu.Lock()
+	defer s.dummyMu.Unlock()
+	if s.dummy == "" {
+		h, err := s.hasher.Hash(ctx, commerce.NewSecret(16))
+		if err != nil {
+			return "", err
+		}
+		s.dummy = h
+	}
+	return s.dummy, nil
+}
+
+// Refresh exchanges a refresh token for a new pair (see Tokens for rotation and reuse). The
+// access token carries the user's current role; a disabled or deleted user gets no pair.
+func (s *Service) Refresh(ctx context.Context, refreshToken string) (SignIn, error) {
+	if s.tokens == nil {
+		return SignIn{}, ErrTokensUnavailable
+	}
+	p, u, err := s.tokens.rotate(ctx, refreshToken, func(id string) (User, error) {
+		u, err := s.users.User(ctx, id)
+		if errors.Is(err, ErrUserNotFound) {
+			return User{}, ErrTokenInvalid
+		}
+		if err != nil {
+			return User{}, err
+		}
+		if u.Disabled {
+			return User{}, ErrAccountDisabled
+		}
+		return u, nil
+	})
+	if err != nil {
+		return SignIn{}, err
+	}
+	return SignIn{User: redact(u), Pair: p}, nil
+}
+
+// Logout revokes the session of refreshToken, which must belong to p (ErrSessionNotYours
+// otherwise); an empty refreshToken revokes p's current session. Logging out of a session
+// already revoked succeeds.
+func (s *Service) Logout(ctx context.Context, p Principal, refreshToken string) error {
+	if s.tokens == nil {
+		return ErrTokensUnavailable
+	}
+	return s.tokens.logout(ctx, p, refreshToken)
+}
+
+// Profile returns the signed-in user's own account.
+func (s *Service) Profile(ctx context.Context, p Principal) (User, error) {
+	return s.User(ctx, p.UserID)
+}
+
+// ProfileInput changes the fields a user may edit on their own account; nil leaves a field
+// as it is. IfVersion, when not 0, must equal the stored Version (ErrVersionMismatch).
+type ProfileInput struct {
+	Name      *string
+	Phone     *string
+	IfVersion int64
+}
+
+// MaxPhoneChars bounds a phone number as typed (digits, spaces and punctuation).
+const MaxPhoneChars = 32
+
+// UpdateProfile validates and applies in to p's account.
+func (s *Service) UpdateProfile(ctx context.Context, p Principal, in ProfileInput) (User, error) {
+	var v commerce.Validator
+	var name, phone string
+	if in.Name != nil {
+		name = strings.TrimSpace(*in.Name)
+		msg := nameProblem(name)
+		if msg == "" && name == "" {
+			msg = "must not be empty"
+		}
+		v.Check(msg == "", "name", msg)
+	}
+	if in.Phone != nil {
+		var msg string
+		phone, msg = normalizePhone(*in.Phone)
+		v.Check(msg == "", "phone", msg)
+	}
+	if err := v.Err(); err != nil {
+		return User{}, err
+	}
+	if !commerce.ValidID(p.UserID) {
+		return User{}, ErrUserNotFound
+	}
+	u, err := s.users.UpdateUser(ctx, p.UserID, func(u *User) error {
+		if in.IfVersion != 0 && u.Version != in.IfVersion {
+			return ErrVersionMismatch.WithDetails(map[string]any{"current_version": u.Version})
+		}
+		if in.Name != nil {
+			u.Name = name
+		}
+		if in.Phone != nil {
+			u.Phone = phone
+		}
+		u.UpdatedAt = s.clock.Now().UTC()
+		return nil
+	})
+	if err != nil {
+		return User{}, err
+	}
+	return redact(u), nil
+}
+
+// normalizePhone trims s and checks it looks like a phone number: an optional leading '+',
+// then digits with spaces, dots, dashes or parentheses between, 5 to 15 digits (E.164's
+// maximum). An empty s clears the number.
+func normalizePhone(s string) (string, string) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", ""
+	}
+	if utf8.RuneCountInString(s) > MaxPhoneChars {
+		return "", fmt.Sprintf("must be at most %d characters", MaxPhoneChars)
+	}
+	digits := 0
+	for i, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case r == '+' && i == 0:
+		case r == ' ' || r == '-' || r == '.' || r == '(' || r == ')':
+		default:
+			return "", "may hold only digits, a leading +, spaces, dots, dashes and parentheses"
+		}
+	}
+	if digits < 5 || digits > 15 {
+		return "", "must have 5 to 15 digits"
+	}
+	return s, ""
+}
+
+// dummyState is embedded in Service for Login's dummy hash.
+type dummyState struct {
+	dummyMu sync.Mutex
+	dummy   string
+}
