@@ -1,15 +1,30 @@
 package store
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/ultramarket/ultramarket/commerce"
 	"github.com/ultramarket/ultramarket/commerce/catalog"
 )
 
 // Catalog is the Pebble implementation of catalog.Repository.
+//
+// Besides the product records it keeps, in the same batch as every product write:
+//   - catalog/slug/<slug> and catalog/sku/<SKU> rows, for lookups and uniqueness;
+//   - listing rows catalog/plist/<status>/<scope>/<order>/<sort key><product ID>, one per
+//     status ("*" too), scope ("-" for the whole catalog and every category of the product's
+//     ancestry) and order (t: created_at, p: lowest price, n: title), whose value carries the
+//     lowest price, the product ID and the variant IDs. A filtered, sorted page is then one
+//     bounded range scan of a few rows, plus the stock rows for in_stock.
 type Catalog struct{ db *DB }
 
 // NewCatalog returns the catalog repository on db.
@@ -17,14 +32,52 @@ func NewCatalog(db *DB) *Catalog { return &Catalog{db: db} }
 
 var _ catalog.Repository = (*Catalog)(nil)
 
-func productKey(id string) []byte { return Key(prefixProduct, id) }
-func variantKey(id string) []byte { return Key(prefixVariant, id) }
+func productKey(id string) []byte        { return Key(prefixProduct, id) }
+func variantKey(id string) []byte        { return Key(prefixVariant, id) }
+func productSlugKey(slug string) []byte  { return Key(prefixProductSlug, slug) }
+func skuKey(sku string) []byte           { return Key(prefixSKU, strings.ToUpper(sku)) }
+func categoryKey(id string) []byte       { return Key(prefixCategory, id) }
+func categorySlugKey(slug string) []byte { return Key(prefixCategorySlug, slug) }
 
 // Product returns the product with the given ID.
 func (c *Catalog) Product(ctx context.Context, id string) (catalog.Product, error) {
 	var p catalog.Product
 	err := c.db.View(ctx, func(r *Reader) (err error) { p, err = productTx(r, id); return err })
 	return p, err
+}
+
+// ProductBySlug returns the product with the given slug.
+func (c *Catalog) ProductBySlug(ctx context.Context, slug string) (catalog.Product, error) {
+	var p catalog.Product
+	err := c.db.View(ctx, func(r *Reader) error {
+		id, err := r.Get(productSlugKey(slug))
+		if errors.Is(err, ErrNotFound) {
+			return catalog.ErrProductNotFound
+		} else if err != nil {
+			return err
+		}
+		p, err = productTx(r, string(id))
+		return err
+	})
+	return p, err
+}
+
+// ProductsByID returns the products with the given IDs in that order, leaving out missing ones.
+func (c *Catalog) ProductsByID(ctx context.Context, ids []string) ([]catalog.Product, error) {
+	out := make([]catalog.Product, 0, len(ids))
+	err := c.db.View(ctx, func(r *Reader) error {
+		for _, id := range ids {
+			p, err := productTx(r, id)
+			if errors.Is(err, catalog.ErrProductNotFound) {
+				continue
+			} else if err != nil {
+				return err
+			}
+			out = append(out, p)
+		}
+		return nil
+	})
+	return out, err
 }
 
 // productTx reads a product with its variants' current stock, or catalog.ErrProductNotFound.
@@ -116,40 +169,112 @@ func (c *Catalog) SaveProduct(ctx context.Context, p catalog.Product) error {
 }
 
 // SaveProductTx writes p and its created/updated event inside an update: the product
-// record, a variant index row and the stock row (set to Variant.Stock) of every variant.
-// Variants the stored product had and p has not lose their index and stock rows.
-func SaveProductTx(tx *Tx, p catalog.Product) error {
+// record (with CategoryPath set from the stored categories), its slug, SKU, variant and
+// listing rows, and the stock row (set to Variant.Stock) of every variant. What the stored
+// version had and p has not (variants, SKUs, slug, listing rows) is removed. A slug or SKU
+// of another product is refused with catalog.ErrSlugTaken or catalog.ErrSKUTaken: the
+// service checks first, so this guards bulk writers such as the demo seeder.
+func SaveProductTx(tx *Tx, p catalog.Product) error { return saveProduct(tx, p, true) }
+
+// saveProduct is SaveProductTx; writeStock false leaves the stock rows alone (a product
+// filed under a moved category is rewritten without touching its stock).
+func saveProduct(tx *Tx, p catalog.Product, writeStock bool) error {
 	typ := catalog.EventProductUpdated
 	var old catalog.Product
+	exists := true
 	if err := getJSON(tx, productKey(p.ID), &old); errors.Is(err, ErrNotFound) {
-		typ = catalog.EventProductCreated
+		typ, exists = catalog.EventProductCreated, false
 	} else if err != nil {
 		return err
 	}
 	if p.Images == nil {
 		p.Images = []catalog.Image{}
 	}
-	keep := make(map[string]bool, len(p.Variants))
-	rec := p
-	rec.Variants = make([]catalog.Variant, len(p.Variants))
-	for i, v := range p.Variants {
-		keep[v.ID] = true
-		if owner, err := tx.Get(variantKey(v.ID)); err == nil && string(owner) != p.ID {
-			return fmt.Errorf("store: variant %s belongs to product %s", v.ID, owner)
+	path, err := categoryPath(tx, p.CategoryID)
+	if err != nil {
+		return err
+	}
+	p.CategoryPath = path
+
+	// Slug.
+	if exists && old.Slug != "" && old.Slug != p.Slug {
+		if owner, err := tx.Get(productSlugKey(old.Slug)); err == nil && string(owner) == p.ID {
+			tx.Delete(productSlugKey(old.Slug))
 		}
-		tx.Set(variantKey(v.ID), []byte(p.ID))
-		if err := setStock(tx, v.ID, v.Stock); err != nil {
+	}
+	if p.Slug != "" {
+		owner, err := tx.Get(productSlugKey(p.Slug))
+		switch {
+		case err == nil && string(owner) != p.ID:
+			return catalog.ErrSlugTaken.WithDetails(map[string]any{"slug": p.Slug})
+		case err != nil && !errors.Is(err, ErrNotFound):
 			return err
 		}
-		v.Stock = 0 // the stock row is the truth
-		rec.Variants[i] = v
+		tx.Set(productSlugKey(p.Slug), []byte(p.ID))
 	}
+
+	// Variants, SKUs and stock. Rows of dropped variants go first, so a SKU moved from a
+	// dropped variant to a new one ends up pointing at the new one.
+	keep := make(map[string]bool, len(p.Variants))
+	keepSKU := make(map[string]bool, len(p.Variants))
+	for _, v := range p.Variants {
+		keep[v.ID] = true
+		keepSKU[strings.ToUpper(v.SKU)] = true
+	}
+	ours := make(map[string]bool, len(old.Variants)+len(p.Variants))
 	for _, v := range old.Variants {
+		ours[v.ID] = true
 		if !keep[v.ID] {
 			tx.Delete(variantKey(v.ID))
 			tx.Delete(stockKey(v.ID))
 		}
+		if v.SKU != "" && !keepSKU[strings.ToUpper(v.SKU)] {
+			tx.Delete(skuKey(v.SKU))
+		}
 	}
+	rec := p
+	rec.Variants = make([]catalog.Variant, len(p.Variants))
+	for i, v := range p.Variants {
+		ours[v.ID] = true
+		if owner, err := tx.Get(variantKey(v.ID)); err == nil && string(owner) != p.ID {
+			return fmt.Errorf("store: variant %s belongs to product %s", v.ID, owner)
+		}
+		tx.Set(variantKey(v.ID), []byte(p.ID))
+		if v.SKU != "" {
+			if owner, err := skuOwner(tx, v.SKU); err != nil {
+				return err
+			} else if owner != "" && owner != p.ID {
+				return catalog.ErrSKUTaken.WithDetails(map[string]any{"sku": v.SKU})
+			}
+			tx.Set(skuKey(v.SKU), []byte(v.ID))
+		}
+		if writeStock {
+			if err := setStock(tx, v.ID, v.Stock); err != nil {
+				return err
+			}
+		}
+		v.Stock = 0 // the stock row is the truth
+		rec.Variants[i] = v
+	}
+
+	// Listing rows.
+	newRows := listRowKeys(p)
+	if exists {
+		fresh := make(map[string]bool, len(newRows))
+		for _, k := range newRows {
+			fresh[string(k)] = true
+		}
+		for _, k := range listRowKeys(old) {
+			if !fresh[string(k)] {
+				tx.Delete(k)
+			}
+		}
+	}
+	val := listRowValue(p)
+	for _, k := range newRows {
+		tx.Set(k, val)
+	}
+
 	if err := putJSON(tx, productKey(p.ID), rec); err != nil {
 		return err
 	}
@@ -159,4 +284,497 @@ func SaveProductTx(tx *Tx, p catalog.Product) error {
 	}
 	tx.Emit(ev)
 	return nil
+}
+
+// skuOwner returns the ID of the product whose variant has sku, or "".
+func skuOwner(r getter, sku string) (string, error) {
+	vid, err := r.Get(skuKey(sku))
+	if errors.Is(err, ErrNotFound) {
+		return "", nil
+	} else if err != nil {
+		return "", err
+	}
+	pid, err := r.Get(variantKey(string(vid)))
+	if errors.Is(err, ErrNotFound) {
+		return "", nil // a row left by a variant that is gone: free
+	} else if err != nil {
+		return "", err
+	}
+	return string(pid), nil
+}
+
+// DeleteProductTx removes a product and every row that belongs to it (slug, SKUs, variants,
+// stock, listing rows) inside an update, and emits catalog.product_deleted.
+func DeleteProductTx(tx *Tx, id string) error {
+	var p catalog.Product
+	if err := getJSON(tx, productKey(id), &p); errors.Is(err, ErrNotFound) {
+		return catalog.ErrProductNotFound
+	} else if err != nil {
+		return err
+	}
+	if p.Slug != "" {
+		if owner, err := tx.Get(productSlugKey(p.Slug)); err == nil && string(owner) == id {
+			tx.Delete(productSlugKey(p.Slug))
+		}
+	}
+	for _, v := range p.Variants {
+		tx.Delete(variantKey(v.ID))
+		tx.Delete(stockKey(v.ID))
+		if v.SKU != "" {
+			if vid, err := tx.Get(skuKey(v.SKU)); err == nil && string(vid) == v.ID {
+				tx.Delete(skuKey(v.SKU))
+			}
+		}
+	}
+	for _, k := range listRowKeys(p) {
+		tx.Delete(k)
+	}
+	tx.Delete(productKey(id))
+	ev, err := commerce.NewEvent(catalog.EventProductDeleted, id, time.Now(), map[string]string{"id": id})
+	if err != nil {
+		return err
+	}
+	tx.Emit(ev)
+	return nil
+}
+
+// categoryPath returns the ancestry of category id, root first and id last. A category that
+// is not stored (bulk imports may file products under a bare key) is its own whole path.
+func categoryPath(r getter, id string) ([]string, error) {
+	if id == "" {
+		return nil, nil
+	}
+	var path []string
+	for cur := id; cur != "" && len(path) <= catalog.MaxCategoryDepth; {
+		var c catalog.Category
+		if err := getJSON(r, categoryKey(cur), &c); errors.Is(err, ErrNotFound) {
+			if len(path) == 0 {
+				path = append(path, cur)
+			}
+			break
+		} else if err != nil {
+			return nil, err
+		}
+		if slices.Contains(path, cur) {
+			break // a loop in a damaged tree
+		}
+		path = append(path, cur)
+		cur = c.ParentID
+	}
+	slices.Reverse(path)
+	return path, nil
+}
+
+// Listing rows.
+
+const (
+	listAllStatuses = "*" // status part of rows listing every status
+	listWholeScope  = "-" // scope part of rows listing the whole catalog
+	orderCreated    = 't'
+	orderPrice      = 'p'
+	orderTitle      = 'n'
+	titleKeyLen     = 64 // bytes of the lower-cased title kept in title-order keys
+)
+
+func listPrefix(status, scope string, order byte) []byte {
+	return append(Key(prefixProductList, status, scope, string(order)), '/')
+}
+
+// listRowKeys returns every listing row key of p.
+func listRowKeys(p catalog.Product) [][]byte {
+	statuses := []string{listAllStatuses}
+	if p.Status != "" {
+		statuses = append(statuses, p.Status)
+	}
+	scopes := []string{listWholeScope}
+	if len(p.CategoryPath) > 0 {
+		scopes = append(scopes, p.CategoryPath...)
+	} else if p.CategoryID != "" {
+		scopes = append(scopes, p.CategoryID)
+	}
+	out := make([][]byte, 0, len(statuses)*len(scopes)*3)
+	for _, st := range statuses {
+		for _, sc := range scopes {
+			for _, o := range []byte{orderCreated, orderPrice, orderTitle} {
+				out = append(out, append(listPrefix(st, sc, o), listSortKey(p, o)...))
+			}
+		}
+	}
+	return out
+}
+
+// listSortKey is the part of a listing row key after its prefix: the sort value, then the
+// product ID so keys are unique.
+func listSortKey(p catalog.Product, order byte) []byte {
+	var b []byte
+	switch order {
+	case orderCreated:
+		b = binary.BigEndian.AppendUint64(b, orderedInt(p.CreatedAt.UnixMicro()))
+	case orderPrice:
+		b = binary.BigEndian.AppendUint64(b, orderedInt(minPrice(p)))
+	case orderTitle:
+		t := strings.ToLower(p.Title)
+		if len(t) > titleKeyLen {
+			n := titleKeyLen
+			for n > 0 && !utf8.RuneStart(t[n]) {
+				n--
+			}
+			t = t[:n]
+		}
+		b = append(b, strings.ReplaceAll(t, "\x00", "")...)
+		b = append(b, 0)
+	}
+	return append(b, p.ID...)
+}
+
+// orderedInt maps an int64 to a uint64 with the same order.
+func orderedInt(v int64) uint64 { return uint64(v) ^ 1<<63 }
+
+func minPrice(p catalog.Product) int64 {
+	if len(p.Variants) == 0 {
+		return 0
+	}
+	return p.MinPrice().Amount
+}
+
+// listRowValue is the value of every listing row of p: the lowest price (8 bytes), the
+// product ID (length-prefixed) and the variant IDs separated by commas.
+func listRowValue(p catalog.Product) []byte {
+	b := binary.BigEndian.AppendUint64(nil, orderedInt(minPrice(p)))
+	b = append(b, byte(len(p.ID)))
+	b = append(b, p.ID...)
+	for i, v := range p.Variants {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, v.ID...)
+	}
+	return b
+}
+
+// parseListRow returns the parts of a listing row value.
+func parseListRow(v []byte) (price int64, id string, variants []byte, err error) {
+	if len(v) < 9 || len(v) < 9+int(v[8]) {
+		return 0, "", nil, fmt.Errorf("store: listing row: %w", ErrCodec)
+	}
+	price = int64(binary.BigEndian.Uint64(v) ^ 1<<63)
+	n := int(v[8])
+	return price, string(v[9 : 9+n]), v[9+n:], nil
+}
+
+// listOrder maps a sort order to its rows and direction.
+func listOrder(sort string) (order byte, reverse bool, code byte, ok bool) {
+	switch sort {
+	case catalog.SortNewest:
+		return orderCreated, true, 1, true
+	case catalog.SortOldest:
+		return orderCreated, false, 2, true
+	case catalog.SortPriceAsc:
+		return orderPrice, false, 3, true
+	case catalog.SortPriceDesc:
+		return orderPrice, true, 4, true
+	case catalog.SortTitleAsc:
+		return orderTitle, false, 5, true
+	case catalog.SortTitleDesc:
+		return orderTitle, true, 6, true
+	}
+	return 0, false, 0, false
+}
+
+// ListProducts returns one page of the products matching f. The cursor is the sort key of
+// the page's last row, so pages stay stable while products are added or removed.
+func (c *Catalog) ListProducts(ctx context.Context, f catalog.ListFilter) (commerce.List[catalog.Product], error) {
+	out := commerce.List[catalog.Product]{Items: []catalog.Product{}}
+	order, reverse, code, ok := listOrder(f.Sort)
+	if !ok {
+		return out, commerce.Invalid(commerce.FieldError{Field: "sort", Message: "unknown sort order"})
+	}
+	limit := commerce.Page{Limit: f.Limit}.Normalize().Limit
+	status := f.Status
+	if status == catalog.StatusAny || status == "" {
+		status = listAllStatuses
+	}
+	scope := f.CategoryID
+	if scope == "" {
+		scope = listWholeScope
+	}
+	prefix := listPrefix(status, scope, order)
+	lower, upper := prefix, PrefixEnd(prefix)
+	if order == orderPrice {
+		if f.MinPrice != nil {
+			lower = binary.BigEndian.AppendUint64(bytes.Clone(prefix), orderedInt(*f.MinPrice))
+		}
+		if f.MaxPrice != nil && *f.MaxPrice < 1<<62 {
+			upper = binary.BigEndian.AppendUint64(bytes.Clone(prefix), orderedInt(*f.MaxPrice+1))
+		}
+	}
+	if f.Cursor != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(f.Cursor)
+		if err != nil || len(raw) < 2 || raw[0] != code {
+			return out, catalog.ErrInvalidCursor
+		}
+		at := append(bytes.Clone(prefix), raw[1:]...)
+		if reverse {
+			if bytes.Compare(at, upper) < 0 {
+				upper = at
+			}
+		} else if at = append(at, 0); bytes.Compare(at, lower) > 0 {
+			lower = at
+		}
+	}
+	ids := make([]string, 0, limit)
+	var last []byte
+	more := false
+	err := c.db.View(ctx, func(r *Reader) error {
+		scan := r.Scan
+		if reverse {
+			scan = r.ScanReverse
+		}
+		err := scan(lower, upper, func(k, v []byte) error {
+			price, id, variants, err := parseListRow(v)
+			if err != nil {
+				return fmt.Errorf("%w: key %q", err, k)
+			}
+			if (f.MinPrice != nil && price < *f.MinPrice) || (f.MaxPrice != nil && price > *f.MaxPrice) {
+				return nil
+			}
+			if f.InStock != nil {
+				in, err := anyInStock(r, variants)
+				if err != nil {
+					return err
+				}
+				if in != *f.InStock {
+					return nil
+				}
+			}
+			if len(ids) == limit {
+				more = true
+				return ErrStop
+			}
+			ids = append(ids, id)
+			last = append(last[:0], k[len(prefix):]...)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			p, err := productTx(r, id)
+			if errors.Is(err, catalog.ErrProductNotFound) {
+				continue
+			} else if err != nil {
+				return err
+			}
+			out.Items = append(out.Items, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return commerce.List[catalog.Product]{}, err
+	}
+	if more {
+		out.NextCursor = base64.RawURLEncoding.EncodeToString(append([]byte{code}, last...))
+	}
+	return out, nil
+}
+
+// anyInStock reports whether any of the comma-separated variants has units available.
+func anyInStock(r getter, variants []byte) (bool, error) {
+	for len(variants) > 0 {
+		id := variants
+		if i := bytes.IndexByte(variants, ','); i >= 0 {
+			id, variants = variants[:i], variants[i+1:]
+		} else {
+			variants = nil
+		}
+		n, err := stockOf(r, string(id))
+		if err != nil {
+			return false, err
+		}
+		if n > 0 {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// Categories.
+
+// Category returns a category by ID.
+func (c *Catalog) Category(ctx context.Context, id string) (catalog.Category, error) {
+	var cat catalog.Category
+	err := c.db.View(ctx, func(r *Reader) (err error) { cat, err = categoryTx(r, id); return err })
+	return cat, err
+}
+
+// CategoryBySlug returns a category by slug.
+func (c *Catalog) CategoryBySlug(ctx context.Context, slug string) (catalog.Category, error) {
+	var cat catalog.Category
+	err := c.db.View(ctx, func(r *Reader) error {
+		id, err := r.Get(categorySlugKey(slug))
+		if errors.Is(err, ErrNotFound) {
+			return catalog.ErrCategoryNotFound
+		} else if err != nil {
+			return err
+		}
+		cat, err = categoryTx(r, string(id))
+		return err
+	})
+	return cat, err
+}
+
+// Categories returns every category in ID order.
+func (c *Catalog) Categories(ctx context.Context) ([]catalog.Category, error) {
+	var out []catalog.Category
+	err := c.db.View(ctx, func(r *Reader) (err error) { out, err = categoriesTx(r.Scan); return err })
+	return out, err
+}
+
+func categoryTx(r getter, id string) (catalog.Category, error) {
+	var c catalog.Category
+	if err := getJSON(r, categoryKey(id), &c); errors.Is(err, ErrNotFound) {
+		return c, catalog.ErrCategoryNotFound
+	} else if err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+func categoriesTx(scan func(lower, upper []byte, fn func(k, v []byte) error) error) ([]catalog.Category, error) {
+	out := []catalog.Category{}
+	err := scan([]byte(prefixCategory), PrefixEnd([]byte(prefixCategory)), func(k, v []byte) error {
+		var c catalog.Category
+		if err := decode(v, &c); err != nil {
+			return fmt.Errorf("store: category %s: %w", k[len(prefixCategory):], err)
+		}
+		out = append(out, c)
+		return nil
+	})
+	return out, err
+}
+
+// SaveCategoryTx writes c and its created/updated event inside an update, with its slug row.
+// When c moved to another parent, every product filed under it is rewritten with its new
+// category path (and emits catalog.product_updated) in the same update.
+func SaveCategoryTx(tx *Tx, c catalog.Category) error {
+	typ := catalog.EventCategoryUpdated
+	var old catalog.Category
+	exists := true
+	if err := getJSON(tx, categoryKey(c.ID), &old); errors.Is(err, ErrNotFound) {
+		typ, exists = catalog.EventCategoryCreated, false
+	} else if err != nil {
+		return err
+	}
+	if exists && old.Slug != "" && old.Slug != c.Slug {
+		if owner, err := tx.Get(categorySlugKey(old.Slug)); err == nil && string(owner) == c.ID {
+			tx.Delete(categorySlugKey(old.Slug))
+		}
+	}
+	if c.Slug != "" {
+		owner, err := tx.Get(categorySlugKey(c.Slug))
+		switch {
+		case err == nil && string(owner) != c.ID:
+			return catalog.ErrSlugTaken.WithDetails(map[string]any{"slug": c.Slug})
+		case err != nil && !errors.Is(err, ErrNotFound):
+			return err
+		}
+		tx.Set(categorySlugKey(c.Slug), []byte(c.ID))
+	}
+	// Products under c, found before c moves (their rows are filed under c either way).
+	var moved []string
+	if exists && old.ParentID != c.ParentID {
+		prefix := listPrefix(listAllStatuses, c.ID, orderCreated)
+		err := tx.Scan(prefix, PrefixEnd(prefix), func(_, v []byte) error {
+			_, id, _, err := parseListRow(v)
+			moved = append(moved, id)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if err := putJSON(tx, categoryKey(c.ID), c); err != nil {
+		return err
+	}
+	ev, err := commerce.NewEvent(typ, c.ID, c.UpdatedAt, c)
+	if err != nil {
+		return err
+	}
+	tx.Emit(ev)
+	for _, id := range moved {
+		p, err := productTx(tx, id)
+		if err != nil {
+			return err
+		}
+		p.UpdatedAt = c.UpdatedAt
+		if err := saveProduct(tx, p, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Update runs fn as one atomic store update.
+func (c *Catalog) Update(ctx context.Context, fn func(catalog.Tx) error) error {
+	return c.db.Update(ctx, func(tx *Tx) error { return fn(catalogTx{tx}) })
+}
+
+// catalogTx is catalog.Tx on a store update.
+type catalogTx struct{ tx *Tx }
+
+func (t catalogTx) Product(id string) (catalog.Product, error) { return productTx(t.tx, id) }
+
+func (t catalogTx) ProductIDBySlug(slug string) (string, error) {
+	return rawOrEmpty(t.tx, productSlugKey(slug))
+}
+
+func (t catalogTx) ProductIDBySKU(sku string) (string, error) { return skuOwner(t.tx, sku) }
+
+func (t catalogTx) Category(id string) (catalog.Category, error) { return categoryTx(t.tx, id) }
+
+func (t catalogTx) CategoryIDBySlug(slug string) (string, error) {
+	return rawOrEmpty(t.tx, categorySlugKey(slug))
+}
+
+func (t catalogTx) Categories() ([]catalog.Category, error) { return categoriesTx(t.tx.Scan) }
+
+func (t catalogTx) CategoryHasProducts(id string) (bool, error) {
+	prefix := listPrefix(listAllStatuses, id, orderCreated)
+	found := false
+	err := t.tx.Scan(prefix, PrefixEnd(prefix), func(_, _ []byte) error { found = true; return ErrStop })
+	return found, err
+}
+
+func (t catalogTx) SaveProduct(p catalog.Product) error { return SaveProductTx(t.tx, p) }
+
+func (t catalogTx) DeleteProduct(id string) error { return DeleteProductTx(t.tx, id) }
+
+func (t catalogTx) SaveCategory(c catalog.Category) error { return SaveCategoryTx(t.tx, c) }
+
+func (t catalogTx) DeleteCategory(id string) error {
+	c, err := categoryTx(t.tx, id)
+	if err != nil {
+		return err
+	}
+	if c.Slug != "" {
+		if owner, err := t.tx.Get(categorySlugKey(c.Slug)); err == nil && string(owner) == id {
+			t.tx.Delete(categorySlugKey(c.Slug))
+		}
+	}
+	t.tx.Delete(categoryKey(id))
+	ev, err := commerce.NewEvent(catalog.EventCategoryDeleted, id, time.Now(), map[string]string{"id": id})
+	if err != nil {
+		return err
+	}
+	t.tx.Emit(ev)
+	return nil
+}
+
+// rawOrEmpty returns the value at key as a string, "" when there is none.
+func rawOrEmpty(r getter, key []byte) (string, error) {
+	v, err := r.Get(key)
+	if errors.Is(err, ErrNotFound) {
+		return "", nil
+	}
+	return string(v), err
 }
