@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -23,6 +24,7 @@ const (
 	minSecretLen      = 32
 	maxAccessTokenLen = 4096 // ours are about 400 bytes; longer is refused before parsing
 	refreshBytes      = 32   // 256 random bits
+	maxVerifiedCache  = 8192 // verified access tokens remembered; the cache is emptied when full
 )
 
 // TokensConfig configures Tokens. Zero values mean the defaults said per field.
@@ -67,8 +69,8 @@ func (c TokensConfig) Validate() error {
 // refresh tokens (opaque 256-bit secrets stored only as SHA-256 hashes, see Sessions).
 //
 // Verifying an access token reads no storage: it checks the signature, algorithm, kid,
-// typ, issuer, audience and expiry, then an in-memory set of sessions revoked on this
-// process in the last access-token lifetime. A revocation therefore cuts off access tokens
+// typ, issuer, audience and expiry (once per token string; see verified), then an in-memory
+// set of sessions revoked on this process in the last access-token lifetime. A revocation therefore cuts off access tokens
 // at once, except across a restart, where an access token can outlive its session by at most
 // AccessTTL.
 type Tokens struct {
@@ -78,6 +80,17 @@ type Tokens struct {
 	revoked  sync.Map // session ID → time.Time after which no access token of it is alive
 	nRevoked int      // entries added since the last prune; guarded by pruneMu
 	pruneMu  sync.Mutex
+	// verified remembers access tokens that passed every check (token → verifiedToken), so
+	// a client's next requests skip the JSON decoding that dominates verification (about
+	// 19 µs, against well under 1 µs for a hit). Only an exact, already verified token
+	// string can hit; expiry and revocation are still checked on every use.
+	verified  sync.Map
+	nVerified atomic.Int64
+}
+
+type verifiedToken struct {
+	p   Principal
+	exp time.Time
 }
 
 // NewTokens validates cfg and returns Tokens storing sessions in sessions.
@@ -158,6 +171,17 @@ func (t *Tokens) VerifyAccess(_ context.Context, token string) (Principal, error
 	if len(token) > maxAccessTokenLen {
 		return Principal{}, ErrTokenInvalid
 	}
+	if v, ok := t.verified.Load(token); ok {
+		vt := v.(verifiedToken)
+		if !t.cfg.Clock.Now().Before(vt.exp) {
+			t.verified.Delete(token)
+			return Principal{}, ErrTokenExpired
+		}
+		if t.isRevoked(vt.p.SessionID) {
+			return Principal{}, ErrSessionRevoked
+		}
+		return vt.p, nil
+	}
 	var c accessClaims
 	if _, err := t.parser.ParseWithClaims(token, &c, t.key); err != nil {
 		if errors.Is(err, jwt.ErrTokenExpired) {
@@ -171,7 +195,13 @@ func (t *Tokens) VerifyAccess(_ context.Context, token string) (Principal, error
 	if t.isRevoked(c.SID) {
 		return Principal{}, ErrSessionRevoked
 	}
-	return Principal{UserID: c.Subject, Role: c.Role, SessionID: c.SID}, nil
+	p := Principal{UserID: c.Subject, Role: c.Role, SessionID: c.SID}
+	if t.nVerified.Add(1) > maxVerifiedCache {
+		t.verified.Clear()
+		t.nVerified.Store(1)
+	}
+	t.verified.Store(token, verifiedToken{p: p, exp: c.ExpiresAt.Time})
+	return p, nil
 }
 
 // hashToken is how a refresh token is keyed in storage.
