@@ -20,11 +20,16 @@ test: lint
 	$(GO) test -count=1 -timeout 20m ./...
 
 # Benchmarks: store commit throughput against raw Pebble, search, media, start-up time and
-# idle memory of the real binary. Figures are printed; nothing is asserted on time.
+# idle memory of the real binary, and the storefront load (ultramarket-load against serve --demo
+# with 10,000 products; its JSON report goes to bin/bench-storefront.json). Figures are
+# printed; nothing is asserted on time.
 bench: build
+	$(GO) build -trimpath -o bin/ultramarket-load ./cmd/ultramarket-load
 	$(GO) test -run '^$$' -bench . -benchtime 3s -timeout 30m ./store/ ./index/ ./media/ ./auth/
 	$(GO) test -run '^$$' -bench . -benchtime 5000x -timeout 30m ./bus/
-	ULTRAMARKET_BENCH_BINARY=$(abspath $(BIN)) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./internal/bench/
+	ULTRAMARKET_BENCH_BINARY=$(abspath $(BIN)) ULTRAMARKET_LOAD_BINARY=$(abspath bin/ultramarket-load) \
+	  ULTRAMARKET_LOAD_JSON=$(abspath bin/bench-storefront.json) \
+	  $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./internal/bench/
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -32,24 +32,32 @@ const (
 // when set, otherwise one built now into a temporary directory the way `make build` builds it.
 func ultramarketBinary(b *testing.B) string {
 	b.Helper()
-	if p := os.Getenv(BinaryEnv); p != "" {
+	return binary(b, BinaryEnv, "github.com/ultramarket/ultramarket/cmd/ultramarket")
+}
+
+// binary returns the absolute path held by the environment variable env when it is set,
+// otherwise the command pkg built now into a temporary directory (skipping the benchmark
+// when it cannot be built).
+func binary(b *testing.B, env, pkg string) string {
+	b.Helper()
+	if p := os.Getenv(env); p != "" {
 		abs, err := filepath.Abs(p)
 		if err != nil {
-			b.Fatalf("%s=%s: %v", BinaryEnv, p, err)
+			b.Fatalf("%s=%s: %v", env, p, err)
 		}
 		if fi, err := os.Stat(abs); err != nil || fi.IsDir() {
-			b.Fatalf("%s=%s is not a binary: %v", BinaryEnv, p, err)
+			b.Fatalf("%s=%s is not a binary: %v", env, p, err)
 		}
 		return abs
 	}
 	goTool, err := exec.LookPath("go")
 	if err != nil {
-		b.Skipf("%s is unset and the go tool is not on PATH to build the binary: %v", BinaryEnv, err)
+		b.Skipf("%s is unset and the go tool is not on PATH to build the binary: %v", env, err)
 	}
-	out := filepath.Join(b.TempDir(), "ultramarket")
-	cmd := exec.Command(goTool, "build", "-trimpath", "-ldflags", "-s -w", "-o", out, "github.com/ultramarket/ultramarket/cmd/ultramarket")
+	out := filepath.Join(b.TempDir(), filepath.Base(pkg))
+	cmd := exec.Command(goTool, "build", "-trimpath", "-ldflags", "-s -w", "-o", out, pkg)
 	if output, err := cmd.CombinedOutput(); err != nil {
-		b.Skipf("%s is unset and building the binary failed (build it and set %s): %v\n%s", BinaryEnv, BinaryEnv, err, output)
+		b.Skipf("%s is unset and building the binary failed (build it and set %s): %v\n%s", env, env, err, output)
 	}
 	return out
 }
@@ -95,14 +103,21 @@ type server struct {
 	client *http.Client
 }
 
-// startServer starts `ultramarket serve` on dir and a free 127.0.0.1 port. The process is
-// killed at the end of the benchmark if it is still running then.
-func startServer(b *testing.B, bin, dir string) *server {
+// serveOptions are extra command-line arguments and environment variables of a server.
+type serveOptions struct {
+	args []string
+	env  []string
+}
+
+// startServer starts `ultramarket serve` on dir and a free 127.0.0.1 port, with the demo
+// shop off unless opts turn it on. The process is killed at the end of the benchmark if it is
+// still running then.
+func startServer(b *testing.B, bin, dir string, opts serveOptions) *server {
 	b.Helper()
 	addr := freeAddr(b)
-	cmd := exec.Command(bin, "serve", "--data", dir, "--listen", addr)
+	cmd := exec.Command(bin, append([]string{"serve", "--data", dir, "--listen", addr}, opts.args...)...)
 	// The demo shop would turn an empty data dir into a seeded one.
-	cmd.Env = append(os.Environ(), "ULTRAMARKET_DEMO_ENABLED=false")
+	cmd.Env = append(append(os.Environ(), "ULTRAMARKET_DEMO_ENABLED=false"), opts.env...)
 	s := &server{
 		cmd:    cmd,
 		out:    &syncBuffer{},
@@ -141,8 +156,14 @@ func launch(b *testing.B, bin, dir string) (*server, time.Duration) {
 // launchWithin is launch with another bound on the wait for /readyz.
 func launchWithin(b *testing.B, bin, dir string, timeout time.Duration) (*server, time.Duration) {
 	b.Helper()
+	return launchWith(b, bin, dir, timeout, serveOptions{})
+}
+
+// launchWith is launchWithin with extra arguments and environment for the server.
+func launchWith(b *testing.B, bin, dir string, timeout time.Duration, opts serveOptions) (*server, time.Duration) {
+	b.Helper()
 	for attempt := 1; ; attempt++ {
-		s := startServer(b, bin, dir)
+		s := startServer(b, bin, dir, opts)
 		d, err := s.waitReady(timeout)
 		if err == nil {
 			return s, d
