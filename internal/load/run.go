@@ -434,43 +434,47 @@ func (r *runner) checkout(ctx context.Context) (CaseResult, error) {
 }
 
 // verifyStock compares each hot variant's stock before and after the checkout run with the
-// units the acknowledged orders bought.
+// units the acknowledged orders bought. Oversold counts units that left the stock without an
+// acknowledged order, plus units below zero. When some answers carried no lines (unparsed),
+// only totals compare: every prepared cart holds one unit, so units sold must equal orders.
 func verifyStock(before, after product, bought map[string]int64, orders, unparsed int64) *StockCheck {
 	now := map[string]int64{}
 	for _, v := range after.Variants {
 		now[v.ID] = v.Stock
 	}
 	sc := &StockCheck{Orders: orders, OK: true}
-	var lost, sum int64
 	for _, v := range before.Variants {
 		cur, ok := now[v.ID]
 		vc := VariantStock{ID: v.ID, SKU: v.SKU, Initial: v.Stock, Current: cur, Ordered: bought[v.ID]}
-		if !ok {
+		sold := v.Stock - cur
+		switch {
+		case !ok:
 			vc.Problem = "missing after the run"
-		} else if cur < 0 {
+		case cur < 0:
 			vc.Problem = "negative stock"
-		} else if unparsed == 0 && v.Stock-cur != vc.Ordered {
-			vc.Problem = fmt.Sprintf("stock fell by %d, acknowledged orders bought %d", v.Stock-cur, vc.Ordered)
+			sc.Oversold += -cur
+		case unparsed == 0 && sold != vc.Ordered:
+			vc.Problem = fmt.Sprintf("stock fell by %d, acknowledged orders bought %d", sold, vc.Ordered)
+		}
+		if ok {
+			sc.UnitsSold += sold
+			if unparsed == 0 {
+				sc.Oversold += max(0, sold-vc.Ordered)
+			}
 		}
 		if vc.Problem != "" {
 			sc.OK = false
 		}
-		sc.Oversold += max(0, (v.Stock-cur)-vc.Ordered)
-		lost += v.Stock - cur
-		sum += vc.Ordered
+		sc.UnitsOrdered += vc.Ordered
 		sc.Variants = append(sc.Variants, vc)
 	}
-	// Every prepared cart holds one unit, so without the lines the totals still compare.
 	if unparsed > 0 {
 		sc.Note = fmt.Sprintf("%d order answers had no lines; compared totals (1 unit per order)", unparsed)
-		if lost != orders {
-			sc.OK = false
-			sc.Oversold = max(0, lost-orders)
-		}
-	}
-	sc.UnitsSold, sc.UnitsOrdered = lost, sum
-	if unparsed > 0 {
 		sc.UnitsOrdered = orders
+		sc.Oversold += max(0, sc.UnitsSold-orders)
+		if sc.UnitsSold != orders {
+			sc.OK = false
+		}
 	}
 	return sc
 }
