@@ -1,0 +1,77 @@
+package store
+
+import (
+	"context"
+	"errors"
+
+	"github.com/ultramarket/ultramarket/commerce"
+	"github.com/ultramarket/ultramarket/commerce/cart"
+	"github.com/ultramarket/ultramarket/commerce/catalog"
+	"github.com/ultramarket/ultramarket/commerce/checkout"
+	"github.com/ultramarket/ultramarket/commerce/orders"
+)
+
+// Checkout is the Pebble implementation of checkout.Store: the reads and writes a checkout
+// makes inside one update. The decisions are checkout.Service's.
+type Checkout struct{ db *DB }
+
+// NewCheckout returns the checkout store on db.
+func NewCheckout(db *DB) *Checkout { return &Checkout{db: db} }
+
+var _ checkout.Store = (*Checkout)(nil)
+
+// Checkout runs fn as one atomic, durable update.
+func (s *Checkout) Checkout(ctx context.Context, fn func(checkout.Tx) error) error {
+	return s.db.Update(ctx, func(tx *Tx) error { return fn(checkoutTx{tx}) })
+}
+
+type checkoutTx struct{ tx *Tx }
+
+func (c checkoutTx) Cart(id string) (cart.Cart, error) { return cartOf(c.tx, id) }
+func (c checkoutTx) Variant(id string) (catalog.VariantRef, error) {
+	return variantTx(c.tx, id)
+}
+func (c checkoutTx) SetStock(variantID string, n int64) error { return setStock(c.tx, variantID, n) }
+func (c checkoutTx) Order(id string) (orders.Order, error)    { return orderOf(c.tx, id) }
+func (c checkoutTx) PutOrder(o orders.Order) error            { return putOrder(c.tx, o, nil) }
+func (c checkoutTx) PutCart(v cart.Cart) error                { return putCart(c.tx, v) }
+func (c checkoutTx) Emit(ev commerce.Event)                   { c.tx.Emit(ev) }
+
+// NextOrderNumber increments the order number counter inside the update, so a checkout that
+// fails leaves no gap.
+func (c checkoutTx) NextOrderNumber() (int64, error) {
+	var n uint64
+	b, err := c.tx.Get([]byte(keyOrderNumberSeq))
+	switch {
+	case errors.Is(err, ErrNotFound):
+	case err != nil:
+		return 0, err
+	default:
+		if n, err = decodeUint64(b); err != nil {
+			return 0, err
+		}
+	}
+	n++
+	c.tx.Set([]byte(keyOrderNumberSeq), encodeUint64(n))
+	return int64(n), nil
+}
+
+// Receipt returns the receipt kept under an Idempotency-Key, expired or not.
+func (c checkoutTx) Receipt(idem checkout.Idempotency) (checkout.Receipt, bool, error) {
+	var r checkout.Receipt
+	err := getJSON(c.tx, idemRowKey(prefixIdemCheckout, idem.Scope, idem.Key), &r)
+	if errors.Is(err, ErrNotFound) {
+		return r, false, nil
+	}
+	return r, err == nil, err
+}
+
+// PutReceipt keeps r under the key until r.ExpiresAt.
+func (c checkoutTx) PutReceipt(idem checkout.Idempotency, r checkout.Receipt) error {
+	k := idemRowKey(prefixIdemCheckout, idem.Scope, idem.Key)
+	if err := putJSON(c.tx, k, r); err != nil {
+		return err
+	}
+	setIdemExpiry(c.tx, k, r.ExpiresAt)
+	return nil
+}

@@ -1,0 +1,167 @@
+package store
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+
+	"github.com/ultramarket/ultramarket/commerce"
+	"github.com/ultramarket/ultramarket/commerce/orders"
+)
+
+// Orders is the Pebble implementation of orders.Store.
+type Orders struct{ db *DB }
+
+// NewOrders returns the order store on db.
+func NewOrders(db *DB) *Orders { return &Orders{db: db} }
+
+var _ orders.Store = (*Orders)(nil)
+
+func orderKey(id string) []byte                 { return Key(prefixOrder, id) }
+func orderByUserKey(userID, id string) []byte   { return Key(prefixOrderByUser, userID, id) }
+func orderByStatusKey(status, id string) []byte { return Key(prefixOrderByStatus, status, id) }
+func orderByNumberKey(n int64) []byte           { return Uint64Key(prefixOrderByNumber, uint64(n)) }
+
+// Order returns an order by ID.
+func (s *Orders) Order(ctx context.Context, id string) (orders.Order, error) {
+	var o orders.Order
+	err := s.db.View(ctx, func(r *Reader) (err error) { o, err = orderOf(r, id); return err })
+	return o, err
+}
+
+// OrderByNumber returns an order by its number.
+func (s *Orders) OrderByNumber(ctx context.Context, n int64) (orders.Order, error) {
+	var o orders.Order
+	err := s.db.View(ctx, func(r *Reader) error {
+		id, err := r.Get(orderByNumberKey(n))
+		if errors.Is(err, ErrNotFound) {
+			return orders.ErrNotFound
+		} else if err != nil {
+			return err
+		}
+		o, err = orderOf(r, string(id))
+		return err
+	})
+	return o, err
+}
+
+// errOrderCursor is returned for an order list cursor this store did not make.
+var errOrderCursor = &commerce.Error{Kind: commerce.EInvalid, Code: "invalid_cursor", Message: "store: invalid cursor"}
+
+// ListOrders returns a page of orders matching f, newest first. Order IDs are time-ordered,
+// so each list is a reverse scan of one keyspace: the user index, the status index or the
+// orders themselves. The cursor is the last ID of the previous page, base64url-encoded.
+func (s *Orders) ListOrders(ctx context.Context, f orders.Filter, page commerce.Page) (commerce.List[orders.Order], error) {
+	page = page.Normalize()
+	var prefix []byte
+	idOnly := true // index rows: the order ID is the key's last part
+	switch {
+	case f.UserID != "":
+		prefix = Key(prefixOrderByUser, f.UserID, "")
+	case f.Status != "":
+		prefix = Key(prefixOrderByStatus, f.Status, "")
+	default:
+		prefix, idOnly = []byte(prefixOrder), false
+	}
+	upper := PrefixEnd(prefix)
+	if page.Cursor != "" {
+		last, err := base64.RawURLEncoding.DecodeString(page.Cursor)
+		if err != nil || !commerce.ValidID(string(last)) {
+			return commerce.List[orders.Order]{}, errOrderCursor
+		}
+		upper = append(append([]byte(nil), prefix...), last...) // exclusive: strictly older
+	}
+	list := commerce.List[orders.Order]{Items: []orders.Order{}}
+	more := false
+	err := s.db.View(ctx, func(r *Reader) error {
+		return r.ScanReverse(prefix, upper, func(k, v []byte) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			var o orders.Order
+			if idOnly {
+				var err error
+				if o, err = orderOf(r, string(k[len(prefix):])); err != nil {
+					return err
+				}
+			} else if err := decode(v, &o); err != nil {
+				return fmt.Errorf("store: order %s: %w", k[len(prefix):], err)
+			}
+			// A customer's status filter runs over their own index.
+			if f.Status != "" && o.Status != f.Status {
+				return nil
+			}
+			if len(list.Items) == page.Limit {
+				more = true
+				return ErrStop
+			}
+			list.Items = append(list.Items, o)
+			return nil
+		})
+	})
+	if err != nil {
+		return commerce.List[orders.Order]{}, err
+	}
+	if more {
+		list.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(list.Items[len(list.Items)-1].ID))
+	}
+	return list, nil
+}
+
+// Update runs fn as one atomic update.
+func (s *Orders) Update(ctx context.Context, fn func(orders.Tx) error) error {
+	return s.db.Update(ctx, func(tx *Tx) error { return fn(orderTx{tx}) })
+}
+
+type orderTx struct{ tx *Tx }
+
+func (o orderTx) Order(id string) (orders.Order, error) { return orderOf(o.tx, id) }
+func (o orderTx) PutOrder(v, prev orders.Order) error   { return putOrder(o.tx, v, &prev) }
+func (o orderTx) Emit(ev commerce.Event)                { o.tx.Emit(ev) }
+
+// ReturnStock adds n units to a variant's stock; a variant deleted since has no stock row
+// to return to (its product is gone) and is skipped.
+func (o orderTx) ReturnStock(variantID string, n int64) error {
+	if _, err := o.tx.Get(variantKey(variantID)); errors.Is(err, ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	cur, err := stockOf(o.tx, variantID)
+	if err != nil {
+		return err
+	}
+	return setStock(o.tx, variantID, cur+n)
+}
+
+// orderOf reads an order, or orders.ErrNotFound.
+func orderOf(r getter, id string) (orders.Order, error) {
+	var o orders.Order
+	if err := getJSON(r, orderKey(id), &o); errors.Is(err, ErrNotFound) {
+		return o, orders.ErrNotFound
+	} else if err != nil {
+		return o, err
+	}
+	return o, nil
+}
+
+// putOrder writes o and its index rows; prev is the stored order it replaces, nil for a new
+// one (then the number and user rows are written too).
+func putOrder(tx *Tx, o orders.Order, prev *orders.Order) error {
+	if err := putJSON(tx, orderKey(o.ID), o); err != nil {
+		return err
+	}
+	if prev == nil {
+		tx.Set(orderByNumberKey(o.Number), []byte(o.ID))
+		if o.UserID != "" {
+			tx.Set(orderByUserKey(o.UserID, o.ID), nil)
+		}
+	} else if prev.Status != o.Status {
+		tx.Delete(orderByStatusKey(prev.Status, o.ID))
+	}
+	if prev == nil || prev.Status != o.Status {
+		tx.Set(orderByStatusKey(o.Status, o.ID), nil)
+	}
+	return nil
+}
