@@ -745,7 +745,14 @@ func (t catalogTx) CategoryHasProducts(id string) (bool, error) {
 	return found, err
 }
 
-func (t catalogTx) SaveProduct(p catalog.Product) error { return SaveProductTx(t.tx, p) }
+func (t catalogTx) SaveProduct(p *catalog.Product) error {
+	path, err := categoryPath(t.tx, p.CategoryID)
+	if err != nil {
+		return err
+	}
+	p.CategoryPath = path
+	return SaveProductTx(t.tx, *p)
+}
 
 func (t catalogTx) DeleteProduct(id string) error { return DeleteProductTx(t.tx, id) }
 

@@ -174,8 +174,8 @@ type Tx interface {
 	CategoryHasProducts(id string) (bool, error)
 	// SaveProduct writes p (created or replaced), its index rows and the stock rows of its
 	// variants (set to Variant.Stock), removes what a replaced version had and p has not, and
-	// emits EventProductCreated or EventProductUpdated.
-	SaveProduct(p Product) error
+	// emits EventProductCreated or EventProductUpdated. It sets p.CategoryPath.
+	SaveProduct(p *Product) error
 	// DeleteProduct removes a product with its slug, SKU, variant, stock and index rows and
 	// emits EventProductDeleted.
 	DeleteProduct(id string) error

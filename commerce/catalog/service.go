@@ -237,7 +237,7 @@ func (s *Service) CreateProduct(ctx context.Context, in ProductInput) (Product, 
 		if err := checkProductRefs(tx, &p, in.Slug, ""); err != nil {
 			return err
 		}
-		return tx.SaveProduct(p)
+		return tx.SaveProduct(&p)
 	})
 	if err != nil {
 		return Product{}, err
@@ -297,7 +297,7 @@ func (s *Service) UpdateProduct(ctx context.Context, ref string, in ProductInput
 		if p.Images == nil {
 			p.Images = []Image{}
 		}
-		return tx.SaveProduct(p)
+		return tx.SaveProduct(&p)
 	})
 	if err != nil {
 		return Product{}, err
