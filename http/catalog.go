@@ -1,3 +1,75 @@
 package http
 
-func (s *Server) catalogRoutes() {}
+import (
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/ultramarket/ultramarket/commerce"
+)
+
+// catalogRoutes registers the product, category and search routes (products.go,
+// categories.go, search.go). Reads are public; writes need ADMIN or SUPER_ADMIN.
+func (s *Server) catalogRoutes() {
+	s.productRoutes()
+	s.searchRoutes()
+	s.categoryRoutes()
+}
+
+var errNoCatalog = unavailable("catalog")
+
+// ifMatchVersion is ifMatch as the catalog service takes it: nil when there is no precondition.
+func ifMatchVersion(c echo.Context) (*int64, error) {
+	v, err := ifMatch(c)
+	if err != nil || v == 0 {
+		return nil, err
+	}
+	return &v, nil
+}
+
+// staffOf reports whether the request's principal is staff (ADMIN or above).
+func staffOf(c echo.Context) bool {
+	p, ok := principalOf(c)
+	return ok && isStaff(p)
+}
+
+// queryInt64 reads an optional integer query parameter, reporting a bad one to v.
+func queryInt64(c echo.Context, v *commerce.Validator, name string) *int64 {
+	s := c.QueryParam(name)
+	if s == "" {
+		return nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		v.Add(name, "must be an integer")
+		return nil
+	}
+	return &n
+}
+
+// queryInt reads an optional non-negative integer query parameter (0 when absent).
+func queryInt(c echo.Context, v *commerce.Validator, name string) int {
+	s := c.QueryParam(name)
+	if s == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		v.Add(name, "must be an integer")
+	}
+	return n
+}
+
+// queryBool reads an optional boolean query parameter.
+func queryBool(c echo.Context, v *commerce.Validator, name string) *bool {
+	s := c.QueryParam(name)
+	if s == "" {
+		return nil
+	}
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		v.Add(name, "must be true or false")
+		return nil
+	}
+	return &b
+}

@@ -1,0 +1,142 @@
+package http
+
+import (
+	stdhttp "net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/ultramarket/ultramarket/auth"
+	"github.com/ultramarket/ultramarket/commerce"
+	"github.com/ultramarket/ultramarket/commerce/catalog"
+)
+
+// productList is a page of products.
+type productList struct {
+	Items      []catalog.Product `json:"items"`
+	NextCursor string            `json:"next_cursor"`
+}
+
+var productListQuery = []Param{
+	{Name: "category", Type: "string", Description: "category ID or slug; products of its sub-categories are included"},
+	{Name: "min_price", Type: "integer", Description: "lowest price, in minor units, of the product's cheapest variant"},
+	{Name: "max_price", Type: "integer", Description: "highest price, in minor units, of the product's cheapest variant"},
+	{Name: "in_stock", Type: "boolean", Description: "true: products with a variant in stock; false: products with none"},
+	{Name: "sort", Type: "string", Description: "newest (default), oldest, price_asc, price_desc, title_asc or title_desc"},
+	{Name: "status", Type: "string", Description: "staff only: active, draft, archived or any (the default for staff; shoppers see active products)"},
+	{Name: "limit", Type: "integer", Description: "page size, 1-100 (default 20)"},
+	{Name: "cursor", Type: "string", Description: "next_cursor of the previous page"},
+}
+
+func (s *Server) productRoutes() {
+	s.handle(Route{Method: "POST", Path: "/api/v1/products", Tag: "catalog", Summary: "Create a product with its variants",
+		Description: "Slug is generated from the title unless given; status defaults to active. Every variant gets an id; stock defaults to 0.",
+		Role:        auth.RoleAdmin, Request: catalog.ProductInput{}, Response: catalog.Product{}, Status: stdhttp.StatusCreated,
+		Errors:  []int{stdhttp.StatusUnprocessableEntity, stdhttp.StatusConflict},
+		Handler: s.createProduct})
+	s.handle(Route{Method: "GET", Path: "/api/v1/products", Tag: "catalog", Summary: "List products, filtered and sorted, a page at a time",
+		OptionalAuth: true, Query: productListQuery, Response: productList{},
+		Errors:  []int{stdhttp.StatusUnprocessableEntity, stdhttp.StatusNotFound, stdhttp.StatusForbidden},
+		Handler: s.listProducts})
+	s.handle(Route{Method: "GET", Path: "/api/v1/products/:id", Tag: "catalog", Summary: "A product by ID or slug",
+		Description:  "Drafts and archived products are visible to staff only. The ETag is the product's version.",
+		OptionalAuth: true, Response: catalog.Product{}, Errors: []int{stdhttp.StatusNotFound},
+		Handler: s.getProduct})
+	s.handle(Route{Method: "PUT", Path: "/api/v1/products/:id", Tag: "catalog", Summary: "Replace a product's editable fields and variants",
+		Description: "Variants with an id are kept (stock unchanged unless given), variants without one are added, variants left out are removed. " +
+			"An empty slug keeps the current one. If-Match with the ETag guards against lost updates.",
+		Role: auth.RoleAdmin, Request: catalog.ProductInput{}, Response: catalog.Product{},
+		Errors:  []int{stdhttp.StatusUnprocessableEntity, stdhttp.StatusNotFound, stdhttp.StatusConflict, stdhttp.StatusPreconditionFailed},
+		Handler: s.updateProduct})
+	s.handle(Route{Method: "DELETE", Path: "/api/v1/products/:id", Tag: "catalog", Summary: "Delete a product with its variants and their stock",
+		Role: auth.RoleAdmin, Status: stdhttp.StatusNoContent, Errors: []int{stdhttp.StatusNotFound, stdhttp.StatusPreconditionFailed},
+		Handler: s.deleteProduct})
+}
+
+func (s *Server) createProduct(c echo.Context) error {
+	if s.deps.Catalog == nil {
+		return errNoCatalog
+	}
+	var in catalog.ProductInput
+	if err := bind(c, &in); err != nil {
+		return err
+	}
+	p, err := s.deps.Catalog.CreateProduct(c.Request().Context(), in)
+	if err != nil {
+		return err
+	}
+	h := c.Response().Header()
+	h.Set("ETag", etag(p.Version))
+	h.Set(echo.HeaderLocation, "/api/v1/products/"+p.ID)
+	return c.JSON(stdhttp.StatusCreated, p)
+}
+
+func (s *Server) listProducts(c echo.Context) error {
+	if s.deps.Catalog == nil {
+		return errNoCatalog
+	}
+	var v commerce.Validator
+	q := catalog.ListQuery{
+		Category: c.QueryParam("category"),
+		MinPrice: queryInt64(c, &v, "min_price"),
+		MaxPrice: queryInt64(c, &v, "max_price"),
+		InStock:  queryBool(c, &v, "in_stock"),
+		Status:   c.QueryParam("status"),
+		Sort:     c.QueryParam("sort"),
+		Limit:    queryInt(c, &v, "limit"),
+		Cursor:   c.QueryParam("cursor"),
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	page, err := s.deps.Catalog.ListProducts(c.Request().Context(), q, staffOf(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(stdhttp.StatusOK, productList{Items: page.Items, NextCursor: page.NextCursor})
+}
+
+func (s *Server) getProduct(c echo.Context) error {
+	if s.deps.Catalog == nil {
+		return errNoCatalog
+	}
+	p, err := s.deps.Catalog.Product(c.Request().Context(), c.Param("id"), staffOf(c))
+	if err != nil {
+		return err
+	}
+	setETag(c, p.Version)
+	return c.JSON(stdhttp.StatusOK, p)
+}
+
+func (s *Server) updateProduct(c echo.Context) error {
+	if s.deps.Catalog == nil {
+		return errNoCatalog
+	}
+	version, err := ifMatchVersion(c)
+	if err != nil {
+		return err
+	}
+	var in catalog.ProductInput
+	if err := bind(c, &in); err != nil {
+		return err
+	}
+	p, err := s.deps.Catalog.UpdateProduct(c.Request().Context(), c.Param("id"), in, version)
+	if err != nil {
+		return err
+	}
+	setETag(c, p.Version)
+	return c.JSON(stdhttp.StatusOK, p)
+}
+
+func (s *Server) deleteProduct(c echo.Context) error {
+	if s.deps.Catalog == nil {
+		return errNoCatalog
+	}
+	version, err := ifMatchVersion(c)
+	if err != nil {
+		return err
+	}
+	if err := s.deps.Catalog.DeleteProduct(c.Request().Context(), c.Param("id"), version); err != nil {
+		return err
+	}
+	return c.NoContent(stdhttp.StatusNoContent)
+}

@@ -1,0 +1,129 @@
+package http
+
+import (
+	stdhttp "net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/ultramarket/ultramarket/commerce"
+	"github.com/ultramarket/ultramarket/commerce/catalog"
+	"github.com/ultramarket/ultramarket/index"
+)
+
+// searchResponse is one page of search results: current products from the store in the
+// index's order, the number of matches on all pages and facet counts.
+type searchResponse struct {
+	Items  []catalog.Product       `json:"items"`
+	Total  uint64                  `json:"total"`
+	Facets map[string][]facetCount `json:"facets"`
+}
+
+type facetCount struct {
+	Term  string `json:"term"`
+	Count int    `json:"count"`
+}
+
+// searchSorts maps the sort parameter to the index's orders.
+var searchSorts = map[string]string{
+	"":                    index.SortRelevance,
+	index.SortRelevance:   index.SortRelevance,
+	catalog.SortNewest:    index.SortNewest,
+	catalog.SortPriceAsc:  index.SortPrice,
+	catalog.SortPriceDesc: index.SortPriceDesc,
+	index.SortPrice:       index.SortPrice,
+	index.SortPriceDesc:   index.SortPriceDesc,
+	index.SortRating:      index.SortRating,
+}
+
+func (s *Server) searchRoutes() {
+	s.handle(Route{Method: "GET", Path: "/api/v1/products/search", Tag: "catalog", Summary: "Full-text product search with filters and facets",
+		Description: "Words match titles, tags, brands and descriptions with typo tolerance; the last word may be a prefix; the whole query also matches a SKU. " +
+			"Facets count matches by category_id (every ancestor too), brand, in_stock and price range.",
+		OptionalAuth: true, Response: searchResponse{},
+		Query: []Param{
+			{Name: "q", Type: "string", Description: "search text; empty matches every product"},
+			{Name: "category", Type: "string", Description: "category ID or slug; sub-categories are included"},
+			{Name: "brand", Type: "string", Description: "exact brand"},
+			{Name: "min_price", Type: "integer", Description: "lowest price in minor units"},
+			{Name: "max_price", Type: "integer", Description: "highest price in minor units"},
+			{Name: "in_stock", Type: "boolean", Description: "only products with (true) or without (false) stock"},
+			{Name: "sort", Type: "string", Description: "relevance (default), newest, price_asc, price_desc or rating"},
+			{Name: "status", Type: "string", Description: "staff only: active, draft, archived or any (the default for staff)"},
+			{Name: "limit", Type: "integer", Description: "page size, 1-100 (default 20)"},
+			{Name: "offset", Type: "integer", Description: "matches to skip (offset+limit at most 10000)"},
+		},
+		Errors:  []int{stdhttp.StatusUnprocessableEntity, stdhttp.StatusNotFound, stdhttp.StatusForbidden, stdhttp.StatusServiceUnavailable},
+		Handler: s.searchProducts})
+}
+
+func (s *Server) searchProducts(c echo.Context) error {
+	if s.deps.Catalog == nil {
+		return errNoCatalog
+	}
+	if s.deps.Search == nil {
+		return unavailable("search")
+	}
+	ctx := c.Request().Context()
+	staff := staffOf(c)
+	var v commerce.Validator
+	q := index.Query{
+		Text:     c.QueryParam("q"),
+		Brand:    c.QueryParam("brand"),
+		MinPrice: queryInt64(c, &v, "min_price"),
+		MaxPrice: queryInt64(c, &v, "max_price"),
+		InStock:  queryBool(c, &v, "in_stock"),
+		Limit:    queryInt(c, &v, "limit"),
+		Offset:   queryInt(c, &v, "offset"),
+		Facets:   true,
+	}
+	sort, ok := searchSorts[c.QueryParam("sort")]
+	v.Check(ok, "sort", "must be one of relevance, newest, price_asc, price_desc, rating")
+	q.Sort = sort
+	switch st := c.QueryParam("status"); st {
+	case "":
+		if staff {
+			q.Status = index.StatusAny
+		}
+	case catalog.StatusActive, catalog.StatusDraft, catalog.StatusArchived, catalog.StatusAny:
+		q.Status = st
+		if st == catalog.StatusAny {
+			q.Status = index.StatusAny
+		}
+	default:
+		v.Add("status", "must be one of active, draft, archived, any")
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	if !staff && q.Status != "" && q.Status != catalog.StatusActive {
+		return catalog.ErrStatusForbidden
+	}
+	if ref := c.QueryParam("category"); ref != "" {
+		cat, err := s.deps.Catalog.Category(ctx, ref)
+		if err != nil {
+			return err
+		}
+		q.Category = cat.ID
+	}
+	res, err := s.deps.Search.Search(ctx, q)
+	if err != nil {
+		return err
+	}
+	ids := make([]string, len(res.Hits))
+	for i, h := range res.Hits {
+		ids[i] = h.ID
+	}
+	items, err := s.deps.Catalog.ProductsByID(ctx, ids, staff)
+	if err != nil {
+		return err
+	}
+	out := searchResponse{Items: items, Total: res.Total, Facets: make(map[string][]facetCount, len(res.Facets))}
+	for name, counts := range res.Facets {
+		fc := make([]facetCount, len(counts))
+		for i, f := range counts {
+			fc[i] = facetCount{Term: f.Term, Count: f.Count}
+		}
+		out.Facets[name] = fc
+	}
+	return c.JSON(stdhttp.StatusOK, out)
+}
