@@ -114,7 +114,7 @@ func (s *Sessions) UpdateSession(ctx context.Context, hash []byte, fn func(*auth
 		var old auth.Session
 		if err := readSession(tx, tok.SessionID, &old); err != nil {
 			if errors.Is(err, auth.ErrSessionNotFound) {
-				return fmt.Errorf("store: refresh token of missing session %s", tok.SessionID)
+				return auth.ErrTokenInvalid // purged while its expired rows wait for the next pass
 			}
 			return err
 		}
@@ -209,4 +209,96 @@ func (s *Sessions) RevokeUserSessions(ctx context.Context, userID string, at tim
 		return nil
 	})
 	return revoked, err
+}
+
+// sessionPurgeBatch bounds the deletions of one purge update, so a long backlog never makes one
+// huge batch that holds up other writers.
+const sessionPurgeBatch = 1000
+
+// PurgeExpired deletes refresh-token rows and sessions that expired before now, in updates
+// of at most 1000 deletions, and returns how many rows it deleted. Rows go first: a session
+// outlives all of its tokens (its expiry is its newest token's), so no live token loses its
+// session. A revoked session is kept until it expires too, so its tokens keep answering
+// "revoked" rather than "unknown".
+func (s *Sessions) PurgeExpired(ctx context.Context, now time.Time) (int, error) {
+	total := 0
+	for _, prefix := range []string{prefixRefresh, prefixSession} {
+		lower := []byte(prefix)
+		for {
+			if err := ctx.Err(); err != nil {
+				return total, err
+			}
+			var keys [][]byte
+			var next []byte
+			err := s.db.View(ctx, func(r *Reader) error {
+				return r.Scan(lower, PrefixEnd([]byte(prefix)), func(k, v []byte) error {
+					if len(keys) == sessionPurgeBatch {
+						next = append([]byte(nil), k...)
+						return ErrStop
+					}
+					if exp, err := expiryOf(prefix, v); err != nil {
+						return fmt.Errorf("store: %s: %w", keyString(k), err)
+					} else if exp.Before(now) {
+						keys = append(keys, append([]byte(nil), k...))
+					}
+					return nil
+				})
+			})
+			if err != nil {
+				return total, err
+			}
+			if len(keys) > 0 {
+				n, err := s.deleteExpired(ctx, prefix, keys, now)
+				total += n
+				if err != nil {
+					return total, err
+				}
+			}
+			if next == nil {
+				break
+			}
+			lower = next
+		}
+	}
+	return total, nil
+}
+
+// expiryOf decodes the expiry of a refresh-token row or a session.
+func expiryOf(prefix string, v []byte) (time.Time, error) {
+	var e struct {
+		ExpiresAt time.Time `json:"expires_at"`
+	}
+	err := decode(v, &e)
+	return e.ExpiresAt, err
+}
+
+// deleteExpired deletes the keys found expired by a scan, checking each again inside the
+// update (a session's expiry moves forward when it is refreshed).
+func (s *Sessions) deleteExpired(ctx context.Context, prefix string, keys [][]byte, now time.Time) (int, error) {
+	n := 0
+	err := s.db.Update(ctx, func(tx *Tx) error {
+		n = 0
+		for _, k := range keys {
+			v, err := tx.Get(k)
+			if errors.Is(err, ErrNotFound) {
+				continue
+			} else if err != nil {
+				return err
+			}
+			if exp, err := expiryOf(prefix, v); err != nil || !exp.Before(now) {
+				continue
+			}
+			if prefix == prefixSession {
+				var sess auth.Session
+				if err := decode(v, &sess); err != nil {
+					return err
+				}
+				tx.Delete(userSessionKey(sess.UserID, sess.ID))
+			}
+			tx.Delete(k)
+			n++
+		}
+		return nil
+	})
+	return n, err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -281,5 +282,62 @@ func TestSessionsWithService(t *testing.T) {
 	}
 	if rep.Keyspaces[prefixSession] != 2 || rep.Keyspaces[prefixRefresh] != 3 || rep.Keyspaces[prefixUserSession] != 2 {
 		t.Fatalf("keyspaces %v", rep.Keyspaces)
+	}
+}
+
+func TestSessionsPurgeExpired(t *testing.T) {
+	ctx := context.Background()
+	db := openMem(t, vfs.NewMem())
+	ss := NewSessions(db)
+	uid := commerce.NewID()
+	// old: expired an hour before now, with a rotated row; live: expires after now, with an
+	// expired rotated row of its own.
+	now := usersTestTime.Add(10 * time.Hour)
+	old, oldFirst := sessionsTestSession(uid)
+	must(t, ss.CreateSession(ctx, old, oldFirst))
+	live, liveFirst := sessionsTestSession(uid)
+	must(t, ss.CreateSession(ctx, live, liveFirst))
+	liveNext := auth.NewRefreshRow{Hash: sessionsTestHash("live next"), Row: auth.RefreshToken{SessionID: live.ID, UserID: uid, IssuedAt: now, ExpiresAt: now.Add(time.Hour)}}
+	must(t, ss.UpdateSession(ctx, liveFirst.Hash, func(tok *auth.RefreshToken, s *auth.Session) (*auth.NewRefreshRow, error) {
+		tok.Rotated = true
+		s.ExpiresAt = liveNext.Row.ExpiresAt
+		return &liveNext, nil
+	}))
+	// Many expired rows, to cross a batch boundary.
+	for i := range sessionPurgeBatch + 5 {
+		must(t, ss.UpdateSession(ctx, oldFirst.Hash, func(_ *auth.RefreshToken, s *auth.Session) (*auth.NewRefreshRow, error) {
+			return &auth.NewRefreshRow{Hash: sessionsTestHash(fmt.Sprint("old ", i)), Row: oldFirst.Row}, nil
+		}))
+	}
+
+	n, err := ss.PurgeExpired(ctx, now)
+	must(t, err)
+	// Every row of old, the expired rotated row of live, and old's session.
+	if want := 1 + sessionPurgeBatch + 5 + 1 + 1; n != want {
+		t.Fatalf("purged %d, want %d", n, want)
+	}
+	if _, err := ss.RefreshToken(ctx, oldFirst.Hash); !errors.Is(err, auth.ErrTokenInvalid) {
+		t.Fatalf("expired row kept: %v", err)
+	}
+	if _, err := ss.RefreshToken(ctx, liveFirst.Hash); !errors.Is(err, auth.ErrTokenInvalid) {
+		t.Fatalf("expired rotated row of a live session kept: %v", err)
+	}
+	if _, err := ss.RefreshToken(ctx, liveNext.Hash); err != nil {
+		t.Fatalf("live row purged: %v", err)
+	}
+	ids, err := ss.RevokeUserSessions(ctx, uid, now, auth.RevokeAll)
+	must(t, err)
+	if len(ids) != 1 || ids[0] != live.ID {
+		t.Fatalf("sessions left %v, want only %s", ids, live.ID)
+	}
+	var keys int
+	must(t, db.View(ctx, func(r *Reader) error {
+		return r.Scan([]byte(prefixUserSession), PrefixEnd([]byte(prefixUserSession)), func(_, _ []byte) error { keys++; return nil })
+	}))
+	if keys != 1 {
+		t.Fatalf("%d user index rows, want 1", keys)
+	}
+	if n, err := ss.PurgeExpired(ctx, now); err != nil || n != 0 {
+		t.Fatalf("second purge: %d %v", n, err)
 	}
 }
