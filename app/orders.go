@@ -1,6 +1,66 @@
 package app
 
-import "context"
+import (
+	"context"
+	"sync"
+	"time"
 
-// openOrders sets up carts, checkout and orders on the store.
-func (a *App) openOrders(ctx context.Context) error { return nil }
+	"github.com/ultramarket/ultramarket/auth"
+	"github.com/ultramarket/ultramarket/commerce"
+	"github.com/ultramarket/ultramarket/commerce/cart"
+	"github.com/ultramarket/ultramarket/commerce/checkout"
+	"github.com/ultramarket/ultramarket/commerce/orders"
+	"github.com/ultramarket/ultramarket/store"
+)
+
+// idemPurgeEvery is how often expired Idempotency-Key rows are deleted. Reads ignore expired
+// rows anyway; the purge only keeps them from piling up.
+const idemPurgeEvery = 10 * time.Minute
+
+// openOrders sets up carts, checkout, orders and the Idempotency-Key store on the store,
+// and (when serving) the periodic purge of expired idempotency rows.
+func (a *App) openOrders(ctx context.Context) error {
+	clock := commerce.SystemClock{}
+	a.Carts = cart.NewService(store.NewCarts(a.DB), clock)
+	a.Orders = orders.NewService(store.NewOrders(a.DB), clock)
+	a.Checkout = checkout.NewService(store.NewCheckout(a.DB), accountEmails{a.Auth}, clock)
+	a.Idem = store.NewIdempotency(a.DB)
+	if a.opts.Offline {
+		return nil
+	}
+	purgeCtx, stop := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(idemPurgeEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-purgeCtx.Done():
+				return
+			case now := <-t.C:
+				if n, err := a.Idem.Purge(purgeCtx, now); err != nil {
+					a.log.Warn("idempotency purge failed", "err", err)
+				} else if n > 0 {
+					a.log.Debug("idempotency rows purged", "rows", n)
+				}
+			}
+		}
+	})
+	a.onClose("idempotency purge", func(context.Context) error {
+		stop()
+		wg.Wait()
+		return nil
+	})
+	return nil
+}
+
+// accountEmails gives checkout a signed-in buyer's e-mail address.
+type accountEmails struct{ auth *auth.Service }
+
+func (e accountEmails) Email(ctx context.Context, userID string) (string, error) {
+	u, err := e.auth.User(ctx, userID)
+	if err != nil {
+		return "", err
+	}
+	return u.Email, nil
+}

@@ -1,3 +1,169 @@
 package http
 
-func (s *Server) cartRoutes() {}
+import (
+	stdhttp "net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/ultramarket/ultramarket/commerce"
+	"github.com/ultramarket/ultramarket/commerce/cart"
+)
+
+// cartResponse is a cart priced from the catalog at read time. Only available lines count
+// in the totals.
+type cartResponse struct {
+	ID        string             `json:"id"` // a guest's bearer secret: whoever holds it may use the cart
+	Status    string             `json:"status"`
+	OrderID   string             `json:"order_id,omitempty"`
+	Currency  string             `json:"currency"`
+	Lines     []cartLineResponse `json:"lines"`
+	Totals    cartTotals         `json:"totals"`
+	Version   int64              `json:"version"`
+	CreatedAt time.Time          `json:"created_at"`
+	UpdatedAt time.Time          `json:"updated_at"`
+	ExpiresAt time.Time          `json:"expires_at"`
+}
+
+type cartLineResponse struct {
+	ID        string            `json:"id"`
+	VariantID string            `json:"variant_id"`
+	ProductID string            `json:"product_id"`
+	SKU       string            `json:"sku"`
+	Title     string            `json:"title"`
+	Options   map[string]string `json:"options,omitempty"`
+	Quantity  int64             `json:"quantity"`
+	UnitPrice commerce.Money    `json:"unit_price"`
+	LineTotal commerce.Money    `json:"line_total"`
+	Available bool              `json:"available"`
+}
+
+type cartTotals struct {
+	Subtotal  commerce.Money `json:"subtotal"`
+	Total     commerce.Money `json:"total"`
+	ItemCount int64          `json:"item_count"`
+}
+
+// addItemRequest is the body of POST /carts/:id/items. There is no price: prices come from
+// the catalog, and strict decoding refuses a "price" field.
+type addItemRequest struct {
+	VariantID string `json:"variant_id"`
+	Quantity  int64  `json:"quantity"`
+}
+
+type updateItemRequest struct {
+	Quantity int64 `json:"quantity"`
+}
+
+// createCartRequest is the optional (empty) body of POST /carts.
+type createCartRequest struct{}
+
+func cartOut(v cart.View) cartResponse {
+	out := cartResponse{ID: v.ID, Status: v.Status, OrderID: v.OrderID, Currency: v.Currency, Version: v.Version,
+		CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt, ExpiresAt: v.ExpiresAt, Lines: make([]cartLineResponse, len(v.Items)),
+		Totals: cartTotals{Subtotal: v.Totals.Subtotal, Total: v.Totals.Total, ItemCount: v.Totals.ItemCount}}
+	for i, it := range v.Items {
+		out.Lines[i] = cartLineResponse{ID: it.ID, VariantID: it.VariantID, ProductID: it.ProductID, SKU: it.SKU, Title: it.Title,
+			Options: it.Options, Quantity: it.Quantity, UnitPrice: it.UnitPrice, LineTotal: it.LineTotal, Available: it.Available}
+	}
+	return out
+}
+
+// cartViewer is who the request acts as, for the cart's access rule.
+func cartViewer(c echo.Context) cart.Viewer {
+	p, _ := principalOf(c)
+	return cart.Viewer{UserID: p.UserID, Staff: isStaff(p)}
+}
+
+const cartAccess = " A guest cart is open to whoever holds its id; an account cart (created with a bearer token) " +
+	"only to its owner and ADMIN+ — anyone else gets 404. Carts untouched for 30 days expire (404)."
+
+func (s *Server) cartRoutes() {
+	carts := func() (*cart.Service, error) {
+		if s.deps.Carts == nil {
+			return nil, unavailable("carts")
+		}
+		return s.deps.Carts, nil
+	}
+	reply := func(c echo.Context, status int, v cart.View, err error) error {
+		if err != nil {
+			return err
+		}
+		noStore(c)
+		return c.JSON(status, cartOut(v))
+	}
+	s.handle(Route{Method: "POST", Path: "/api/v1/carts", Tag: "carts", Summary: "Create a cart",
+		Description: "Creates an empty cart. Without a bearer token it is a guest cart whose id is an unguessable " +
+			"secret (128 random bits); with one it belongs to that account." + cartAccess,
+		OptionalAuth: true, Request: createCartRequest{}, Response: cartResponse{}, Status: stdhttp.StatusCreated,
+		Handler: func(c echo.Context) error {
+			svc, err := carts()
+			if err != nil {
+				return err
+			}
+			if c.Request().ContentLength != 0 {
+				if err := bind(c, &createCartRequest{}); err != nil {
+					return err
+				}
+			}
+			v, err := svc.Create(c.Request().Context(), cartViewer(c))
+			return reply(c, stdhttp.StatusCreated, v, err)
+		}})
+	s.handle(Route{Method: "GET", Path: "/api/v1/carts/:id", Tag: "carts", Summary: "Read a cart with prices from the catalog",
+		Description:  "Unit prices, availability and totals are computed from the catalog now; only available lines count in the totals." + cartAccess,
+		OptionalAuth: true, Response: cartResponse{}, Errors: []int{stdhttp.StatusNotFound},
+		Handler: func(c echo.Context) error {
+			svc, err := carts()
+			if err != nil {
+				return err
+			}
+			v, err := svc.Get(c.Request().Context(), cartViewer(c), c.Param("id"))
+			return reply(c, stdhttp.StatusOK, v, err)
+		}})
+	s.handle(Route{Method: "POST", Path: "/api/v1/carts/:id/items", Tag: "carts", Summary: "Add a variant to a cart",
+		Description: "Adds quantity (1-999) units of a variant; a variant already in the cart gets them added to its line. " +
+			"An unknown variant or one whose product is not active is a 422 on variant_id; a variant priced in another currency " +
+			"than the cart's is 409 currency_mismatch; not enough stock is 409 out_of_stock; a 101st line is 409 cart_full; " +
+			"a checked-out cart is 409 cart_checked_out." + cartAccess,
+		OptionalAuth: true, Request: addItemRequest{}, Response: cartResponse{},
+		Errors: []int{stdhttp.StatusNotFound, stdhttp.StatusConflict, stdhttp.StatusUnprocessableEntity},
+		Handler: func(c echo.Context) error {
+			svc, err := carts()
+			if err != nil {
+				return err
+			}
+			var req addItemRequest
+			if err := bind(c, &req); err != nil {
+				return err
+			}
+			v, err := svc.AddItem(c.Request().Context(), cartViewer(c), c.Param("id"), cart.AddItemInput{VariantID: req.VariantID, Quantity: req.Quantity})
+			return reply(c, stdhttp.StatusOK, v, err)
+		}})
+	s.handle(Route{Method: "PUT", Path: "/api/v1/carts/:id/items/:item_id", Tag: "carts", Summary: "Set a cart line's quantity",
+		Description:  "Sets the line's quantity (1-999); raising it needs the stock." + cartAccess,
+		OptionalAuth: true, Request: updateItemRequest{}, Response: cartResponse{},
+		Errors: []int{stdhttp.StatusNotFound, stdhttp.StatusConflict, stdhttp.StatusUnprocessableEntity},
+		Handler: func(c echo.Context) error {
+			svc, err := carts()
+			if err != nil {
+				return err
+			}
+			var req updateItemRequest
+			if err := bind(c, &req); err != nil {
+				return err
+			}
+			v, err := svc.UpdateItem(c.Request().Context(), cartViewer(c), c.Param("id"), c.Param("item_id"), req.Quantity)
+			return reply(c, stdhttp.StatusOK, v, err)
+		}})
+	s.handle(Route{Method: "DELETE", Path: "/api/v1/carts/:id/items/:item_id", Tag: "carts", Summary: "Remove a cart line",
+		Description:  "Removes the line and answers with the cart." + cartAccess,
+		OptionalAuth: true, Response: cartResponse{}, Errors: []int{stdhttp.StatusNotFound, stdhttp.StatusConflict},
+		Handler: func(c echo.Context) error {
+			svc, err := carts()
+			if err != nil {
+				return err
+			}
+			v, err := svc.RemoveItem(c.Request().Context(), cartViewer(c), c.Param("id"), c.Param("item_id"))
+			return reply(c, stdhttp.StatusOK, v, err)
+		}})
+}

@@ -128,6 +128,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	e.Use(bodyLimit(cfg.BodyLimit))
 	e.Use(s.authenticate)
+	e.Use(s.idempotency()) // after authenticate: keys are scoped by principal
 	e.Use(middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{Timeout: cfg.WriteTimeout}))
 
 	s.registerRoutes()

@@ -188,7 +188,7 @@ func CanTransition(from, to string) bool {
 }
 
 // NextStatuses returns the legal next statuses of from.
-func NextStatuses(from string) []string { return append([]string(nil), transitions[from]...) }
+func NextStatuses(from string) []string { return append([]string{}, transitions[from]...) }
 
 // NewAccessKey returns a fresh guest access key and the hash to store.
 func NewAccessKey() (key, hash string) {
