@@ -3,6 +3,7 @@ package index
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -10,16 +11,30 @@ import (
 	"github.com/ultramarket/ultramarket/commerce/catalog"
 )
 
+// Order events that change stock, and so a product's in_stock. Their data carries the order
+// lines ({"lines":[{"product_id":...,"variant_id":...,"quantity":...}]}); the names are those
+// of commerce/orders, repeated here so the index depends on the event contract only.
+const (
+	eventOrderPlaced    = "orders.placed"
+	eventOrderCancelled = "orders.cancelled"
+)
+
 // Apply applies a batch of events to the index in one Bleve batch that also stores the new
-// high-water mark, so documents and mark are persisted together. Product created and updated
-// events upsert the product carried in Data; deleted events remove the product named by
-// {"id"} (or the event's Aggregate). Other event types only advance the mark.
+// high-water mark, so documents and mark are persisted together.
+//
+// Events name the products they touch: catalog product events their aggregate (or {"id"}),
+// order placed and cancelled events the product of every line (stock moved). Each product
+// named in the batch is read once from the source, as it is now, and indexed, or deleted
+// from the index when the source no longer has it. Reading the current state rather than
+// the event's copy keeps stock (which orders change without product events) and the order
+// of concurrent writes right. Other event types only advance the mark.
 //
 // Events are taken in Seq order; an event whose Seq is at or below the mark was applied before
 // (a redelivery) and is skipped, which makes Apply idempotent; an event with Seq 0 (never
-// committed) is logged and skipped. An event whose Data cannot be
-// decoded is logged and skipped rather than returned: a poison event must not stall the
-// consumer, and a Rebuild repairs the document.
+// committed) is logged and skipped. An event whose Data cannot be decoded is logged and
+// skipped rather than returned: a poison event must not stall the consumer, and a Rebuild
+// repairs the document. A failure to read the source is returned, with the mark unmoved, so
+// the batch is delivered again.
 func (ix *Index) Apply(ctx context.Context, events []commerce.Event) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -43,7 +58,14 @@ func (ix *Index) Apply(ctx context.Context, events []commerce.Event) error {
 
 	mark := ix.hw.Load()
 	next := mark
-	b := ix.bi.NewBatch()
+	var ids []string
+	seen := map[string]bool{}
+	touch := func(id string) {
+		if id != "" && !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
 	for _, ev := range evs {
 		if ev.Seq == 0 {
 			// Seq is assigned when the store commits; an event without one is a bug upstream
@@ -56,46 +78,54 @@ func (ix *Index) Apply(ctx context.Context, events []commerce.Event) error {
 		}
 		next = ev.Seq
 		switch ev.Type {
-		case catalog.EventProductCreated, catalog.EventProductUpdated:
-			var p catalog.Product
-			if err := json.Unmarshal(ev.Data, &p); err != nil {
-				ix.skip(ev, "undecodable product", err)
-				continue
-			}
-			id := p.ID
-			if id == "" {
-				id = ev.Aggregate
-			}
-			if id == "" {
-				ix.skip(ev, "product without ID", nil)
-				continue
-			}
-			if err := b.Index(id, toDocument(p)); err != nil {
-				ix.skip(ev, "product not indexable", err)
-				continue
-			}
-		case catalog.EventProductDeleted:
-			var d struct {
-				ID string `json:"id"`
-			}
-			if len(ev.Data) > 0 {
+		case catalog.EventProductCreated, catalog.EventProductUpdated, catalog.EventProductDeleted:
+			id := ev.Aggregate
+			if id == "" && len(ev.Data) > 0 {
+				var d struct {
+					ID string `json:"id"`
+				}
 				if err := json.Unmarshal(ev.Data, &d); err != nil {
-					ix.skip(ev, "undecodable delete", err)
+					ix.skip(ev, "undecodable product event", err)
 					continue
 				}
+				id = d.ID
 			}
-			if d.ID == "" {
-				d.ID = ev.Aggregate
-			}
-			if d.ID == "" {
-				ix.skip(ev, "delete without ID", nil)
+			if id == "" {
+				ix.skip(ev, "product event without ID", nil)
 				continue
 			}
-			b.Delete(d.ID)
+			touch(id)
+		case eventOrderPlaced, eventOrderCancelled:
+			var d struct {
+				Lines []struct {
+					ProductID string `json:"product_id"`
+				} `json:"lines"`
+			}
+			if err := json.Unmarshal(ev.Data, &d); err != nil {
+				ix.skip(ev, "undecodable order event", err)
+				continue
+			}
+			for _, l := range d.Lines {
+				touch(l.ProductID)
+			}
 		}
 	}
 	if next == mark {
 		return nil
+	}
+	b := ix.bi.NewBatch()
+	for _, id := range ids {
+		p, err := ix.src.Product(ctx, id)
+		switch {
+		case errors.Is(err, catalog.ErrProductNotFound):
+			b.Delete(id)
+		case err != nil:
+			return fmt.Errorf("index: read product %s: %w", id, err)
+		default:
+			if err := b.Index(id, toDocument(p)); err != nil {
+				ix.log.Error("index: product not indexable", "product", id, "err", err)
+			}
+		}
 	}
 	b.SetInternal(keyHighWater, encodeUint(next))
 	if err := ix.bi.Batch(b); err != nil {

@@ -89,6 +89,8 @@ type fakeRepo struct {
 	// onScan, when set, runs before each product is handed over (to observe rebuilds in flight).
 	// A non-nil error ends the scan with it.
 	onScan func(ctx context.Context, i int) error
+	// failRead, when set, is returned by Product.
+	failRead error
 }
 
 func newFakeRepo(ps ...catalog.Product) *fakeRepo {
@@ -102,6 +104,9 @@ func newFakeRepo(ps ...catalog.Product) *fakeRepo {
 func (r *fakeRepo) Product(_ context.Context, id string) (catalog.Product, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.failRead != nil {
+		return catalog.Product{}, r.failRead
+	}
 	p, ok := r.products[id]
 	if !ok {
 		return catalog.Product{}, catalog.ErrProductNotFound
@@ -147,6 +152,18 @@ func (r *fakeRepo) put(p catalog.Product) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.products[p.ID] = p
+}
+
+func (r *fakeRepo) setFailRead(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.failRead = err
+}
+
+func (r *fakeRepo) remove(id string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.products, id)
 }
 
 func (r *fakeRepo) setOnScan(f func(ctx context.Context, i int) error) {
@@ -205,13 +222,21 @@ func deleteEvent(t testing.TB, seq uint64, id string) commerce.Event {
 
 // openEmpty opens a new index over an empty repository.
 func openEmpty(t testing.TB, cfg Config) *Index {
+	ix, _ := openWithRepo(t, cfg)
+	return ix
+}
+
+// openWithRepo opens a new index over an empty repository and returns both: Apply reads
+// products from the repository, so tests put them there before applying their events.
+func openWithRepo(t testing.TB, cfg Config) (*Index, *fakeRepo) {
 	t.Helper()
-	ix, err := Open(context.Background(), cfg, newFakeRepo())
+	repo := newFakeRepo()
+	ix, err := Open(context.Background(), cfg, repo)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
 	t.Cleanup(func() { _ = ix.Close() })
-	return ix
+	return ix, repo
 }
 
 // dummyIndex returns an index holding the dummy catalog plus one draft product, fed by
@@ -219,7 +244,10 @@ func openEmpty(t testing.TB, cfg Config) *Index {
 func dummyIndex(t testing.TB) (*Index, map[string]catalog.Product) {
 	t.Helper()
 	ps := append(loadDummy(t), draftProduct())
-	ix := openEmpty(t, testConfig(t))
+	ix, repo := openWithRepo(t, testConfig(t))
+	for _, p := range ps {
+		repo.put(p)
+	}
 	if err := ix.Apply(context.Background(), productEvents(t, 1, catalog.EventProductCreated, ps...)); err != nil {
 		t.Fatalf("Apply: %v", err)
 	}

@@ -16,7 +16,7 @@ import (
 
 // MappingVersion identifies the document mapping and analyzers below. Bump it whenever either
 // changes: an index built with another version is rebuilt from the store at Open.
-const MappingVersion = 1
+const MappingVersion = 2 // 2: category_id holds the whole category path
 
 // docType is the Bleve document type of products, named by typeField in each document.
 const (
@@ -66,12 +66,20 @@ func toDocument(p catalog.Product) map[string]any {
 		fieldTitle:       p.Title,
 		fieldDescription: p.Description,
 		fieldBrand:       p.Brand,
-		fieldCategory:    p.CategoryID,
 		fieldVendor:      p.Vendor,
 	} {
 		if v != "" {
 			d[field] = v
 		}
+	}
+	// Every category of the ancestry, so a filter on a category finds its sub-categories'
+	// products too.
+	path := p.CategoryPath
+	if len(path) == 0 && p.CategoryID != "" {
+		path = []string{p.CategoryID}
+	}
+	if cats := nonEmpty(path); len(cats) > 0 {
+		d[fieldCategory] = cats
 	}
 	if tags := nonEmpty(p.Tags); len(tags) > 0 {
 		d[fieldTags] = tags

@@ -329,6 +329,7 @@ func TestRebuildWhileSearching(t *testing.T) {
 		t.Errorf("leftover directories %v", left)
 	}
 	// Applying continues on the new index.
+	repo.remove(extra.ID)
 	if err := ix.Apply(ctx, []commerce.Event{deleteEvent(t, 10, extra.ID)}); err != nil {
 		t.Fatal(err)
 	}

@@ -48,7 +48,7 @@ const (
 // Query is a product search.
 type Query struct {
 	Text     string // free text; empty matches every product
-	Category string // exact category ID
+	Category string // category ID; products of its sub-categories match too (documents hold the whole category path)
 	Brand    string // exact brand, as written on the product
 	MinPrice *int64 // inclusive, minor units
 	MaxPrice *int64 // inclusive, minor units
