@@ -49,10 +49,10 @@ func TestApply(t *testing.T) {
 	}
 	seed := step{put: base, batch: created}
 	scenarios := []struct {
-		name     string
-		steps    []step
-		docs     uint64
-		mark     uint64
+		name    string
+		steps   []step
+		docs    uint64
+		mark    uint64
 		find    map[string][]string // text -> IDs expected exactly (active products)
 		inStock *bool               // search with this in_stock filter
 		without map[string]string   // text -> an ID the search must not return
