@@ -2,6 +2,7 @@ package http
 
 import (
 	stdhttp "net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -69,6 +70,12 @@ type profileRequest struct {
 	Name  *string `json:"name,omitempty"`
 	Phone *string `json:"phone,omitempty"`
 }
+
+// isAuthRoute reports whether the request is for an /auth/ route. The Idempotency-Key
+// middleware skips them: their answers carry tokens (which are never stored in clear), their
+// bodies passwords (whose fast hash it would keep), and a replayed refresh answer would hand
+// out a live pair again without the reuse check.
+func isAuthRoute(c echo.Context) bool { return strings.HasPrefix(c.Path(), "/api/v1/auth/") }
 
 // noStore keeps responses that carry tokens or personal data out of caches.
 func noStore(c echo.Context) {

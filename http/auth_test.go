@@ -230,3 +230,28 @@ func TestNewUserRoles(t *testing.T) {
 		}
 	}
 }
+
+// TestAuthRoutesAreNotReplayed checks that an Idempotency-Key does not make the auth routes
+// keep and replay answers: a replayed refresh would hand out a live pair without the reuse
+// check, and the stored request hash would be a fast hash of a password.
+func TestAuthRoutesAreNotReplayed(t *testing.T) {
+	a := apptest.New(t)
+	u := a.NewUser(t, auth.RoleCustomer)
+	key := map[string]string{"Idempotency-Key": "same-key-1"}
+	login := map[string]string{"email": u.Email, "password": u.Password}
+	var first, second tokenBody
+	r1 := a.Do(t, "POST", "/api/v1/auth/login", login, key)
+	r1.JSON(t, &first)
+	r2 := a.Do(t, "POST", "/api/v1/auth/login", login, key)
+	r2.JSON(t, &second)
+	if r1.Status != 200 || r2.Status != 200 || r2.Header.Get("Idempotent-Replayed") != "" || first.RefreshToken == second.RefreshToken {
+		t.Fatalf("login replayed: %d %d %q", r1.Status, r2.Status, r2.Header.Get("Idempotent-Replayed"))
+	}
+	body := map[string]string{"refresh_token": first.RefreshToken}
+	if r := a.Do(t, "POST", "/api/v1/auth/refresh-token", body, key); r.Status != 200 {
+		t.Fatalf("refresh: %d %s", r.Status, r.Body)
+	}
+	if r := a.Do(t, "POST", "/api/v1/auth/refresh-token", body, key); r.Status != 401 || !strings.Contains(string(r.Body), "token_reused") {
+		t.Fatalf("second refresh with the same key: %d %s", r.Status, r.Body)
+	}
+}

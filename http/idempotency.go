@@ -73,7 +73,7 @@ func (s *Server) idempotency() echo.MiddlewareFunc {
 		return func(c echo.Context) error {
 			req := c.Request()
 			key := req.Header.Get(headerIdempotencyKey)
-			if req.Method != stdhttp.MethodPost || key == "" || s.deps.Idem == nil {
+			if req.Method != stdhttp.MethodPost || key == "" || s.deps.Idem == nil || isAuthRoute(c) {
 				return next(c)
 			}
 			if !validIdempotencyKey(key) {
