@@ -154,7 +154,7 @@ func TestOrdersAPI(t *testing.T) {
 	apptest.Run(t, a, []apptest.Scenario{
 		// read
 		{Name: "owner reads the order", Method: "GET", URL: orderURL, Headers: ann.Bearer(), ExpectedStatus: 200,
-			ExpectedContent: []string{`"id":"` + annOrder.ID + `"`, `"next_statuses":["CONFIRMED","CANCELLED"]`},
+			ExpectedContent:    []string{`"id":"` + annOrder.ID + `"`, `"next_statuses":["CONFIRMED","CANCELLED"]`},
 			NotExpectedContent: []string{"access_key", "access_key_hash"}, ExpectedHeaders: map[string]string{"ETag": `"1"`}},
 		{Name: "another customer gets 404", Method: "GET", URL: orderURL, Headers: bob.Bearer(), ExpectedStatus: 404,
 			ExpectedContent: []string{`"code":"order_not_found"`}},
@@ -199,7 +199,7 @@ func TestOrdersAPI(t *testing.T) {
 		{Name: "confirm", Method: "PUT", URL: orderURL + "/status", Headers: map[string]string{"Authorization": "Bearer " + admin.Token, "If-Match": `"1"`},
 			Body: map[string]string{"status": "CONFIRMED", "note": "paid at the till"}, ExpectedStatus: 200,
 			ExpectedContent: []string{`"status":"CONFIRMED"`, `"version":2`}, ExpectedHeaders: map[string]string{"ETag": `"2"`},
-			ExpectedEvents:  map[string]int{orders.EventStatusChanged: 1}},
+			ExpectedEvents: map[string]int{orders.EventStatusChanged: 1}},
 		{Name: "process", Method: "PUT", URL: orderURL + "/status", Headers: admin.Bearer(),
 			Body: map[string]string{"status": "PROCESSING"}, ExpectedStatus: 200, ExpectedEvents: map[string]int{orders.EventStatusChanged: 1}},
 		{Name: "ship with tracking", Method: "PUT", URL: orderURL + "/status", Headers: admin.Bearer(),
