@@ -23,8 +23,9 @@ import (
 //   - listing rows catalog/plist/<status>/<scope>/<order>/<sort key><product ID>, one per
 //     status ("*" too), scope ("-" for the whole catalog and every category of the product's
 //     ancestry) and order (t: created_at, p: lowest price, n: title), whose value carries the
-//     lowest price, the product ID and the variant IDs. A filtered, sorted page is then one
-//     bounded range scan of a few rows, plus the stock rows for in_stock.
+//     lowest price and the product ID. A filtered, sorted page is then one bounded range
+//     scan of a few rows (plus, for in_stock, the product's catalog/pvariants/<product ID>
+//     row, its variant IDs, and their stock rows).
 type Catalog struct{ db *DB }
 
 // NewCatalog returns the catalog repository on db.
@@ -32,12 +33,13 @@ func NewCatalog(db *DB) *Catalog { return &Catalog{db: db} }
 
 var _ catalog.Repository = (*Catalog)(nil)
 
-func productKey(id string) []byte        { return Key(prefixProduct, id) }
-func variantKey(id string) []byte        { return Key(prefixVariant, id) }
-func productSlugKey(slug string) []byte  { return Key(prefixProductSlug, slug) }
-func skuKey(sku string) []byte           { return Key(prefixSKU, strings.ToUpper(sku)) }
-func categoryKey(id string) []byte       { return Key(prefixCategory, id) }
-func categorySlugKey(slug string) []byte { return Key(prefixCategorySlug, slug) }
+func productKey(id string) []byte         { return Key(prefixProduct, id) }
+func variantKey(id string) []byte         { return Key(prefixVariant, id) }
+func productSlugKey(slug string) []byte   { return Key(prefixProductSlug, slug) }
+func skuKey(sku string) []byte            { return Key(prefixSKU, strings.ToUpper(sku)) }
+func categoryKey(id string) []byte        { return Key(prefixCategory, id) }
+func categorySlugKey(slug string) []byte  { return Key(prefixCategorySlug, slug) }
+func productVariantsKey(id string) []byte { return Key(prefixProductVariants, id) }
 
 // Product returns the product with the given ID.
 func (c *Catalog) Product(ctx context.Context, id string) (catalog.Product, error) {
@@ -274,6 +276,7 @@ func saveProduct(tx *Tx, p catalog.Product, writeStock bool) error {
 	for _, k := range newRows {
 		tx.Set(k, val)
 	}
+	tx.Set(productVariantsKey(p.ID), variantIDs(p))
 
 	if err := putJSON(tx, productKey(p.ID), rec); err != nil {
 		return err
@@ -329,6 +332,7 @@ func DeleteProductTx(tx *Tx, id string) error {
 	for _, k := range listRowKeys(p) {
 		tx.Delete(k)
 	}
+	tx.Delete(productVariantsKey(id))
 	tx.Delete(productKey(id))
 	ev, err := commerce.NewEvent(catalog.EventProductDeleted, id, time.Now(), map[string]string{"id": id})
 	if err != nil {
@@ -437,12 +441,25 @@ func minPrice(p catalog.Product) int64 {
 	return p.MinPrice().Amount
 }
 
-// listRowValue is the value of every listing row of p: the lowest price (8 bytes), the
-// product ID (length-prefixed) and the variant IDs separated by commas.
+// listRowValue is the value of every listing row of p: the lowest price (8 bytes) and the
+// product ID.
 func listRowValue(p catalog.Product) []byte {
-	b := binary.BigEndian.AppendUint64(nil, orderedInt(minPrice(p)))
-	b = append(b, byte(len(p.ID)))
-	b = append(b, p.ID...)
+	b := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(p.ID)), orderedInt(minPrice(p)))
+	return append(b, p.ID...)
+}
+
+// parseListRow returns the parts of a listing row value.
+func parseListRow(v []byte) (price int64, id string, err error) {
+	if len(v) < 9 {
+		return 0, "", fmt.Errorf("store: listing row: %w", ErrCodec)
+	}
+	return int64(binary.BigEndian.Uint64(v) ^ 1<<63), string(v[8:]), nil
+}
+
+// variantIDs is the value of a product's catalog/pvariants row: its variant IDs separated
+// by commas.
+func variantIDs(p catalog.Product) []byte {
+	var b []byte
 	for i, v := range p.Variants {
 		if i > 0 {
 			b = append(b, ',')
@@ -450,16 +467,6 @@ func listRowValue(p catalog.Product) []byte {
 		b = append(b, v.ID...)
 	}
 	return b
-}
-
-// parseListRow returns the parts of a listing row value.
-func parseListRow(v []byte) (price int64, id string, variants []byte, err error) {
-	if len(v) < 9 || len(v) < 9+int(v[8]) {
-		return 0, "", nil, fmt.Errorf("store: listing row: %w", ErrCodec)
-	}
-	price = int64(binary.BigEndian.Uint64(v) ^ 1<<63)
-	n := int(v[8])
-	return price, string(v[9 : 9+n]), v[9+n:], nil
 }
 
 // listOrder maps a sort order to its rows and direction.
@@ -531,7 +538,7 @@ func (c *Catalog) ListProducts(ctx context.Context, f catalog.ListFilter) (comme
 			scan = r.ScanReverse
 		}
 		err := scan(lower, upper, func(k, v []byte) error {
-			price, id, variants, err := parseListRow(v)
+			price, id, err := parseListRow(v)
 			if err != nil {
 				return fmt.Errorf("%w: key %q", err, k)
 			}
@@ -539,6 +546,10 @@ func (c *Catalog) ListProducts(ctx context.Context, f catalog.ListFilter) (comme
 				return nil
 			}
 			if f.InStock != nil {
+				variants, err := r.Get(productVariantsKey(id))
+				if err != nil && !errors.Is(err, ErrNotFound) {
+					return err
+				}
 				in, err := anyInStock(r, variants)
 				if err != nil {
 					return err
@@ -685,7 +696,7 @@ func SaveCategoryTx(tx *Tx, c catalog.Category) error {
 	if exists && old.ParentID != c.ParentID {
 		prefix := listPrefix(listAllStatuses, c.ID, orderCreated)
 		err := tx.Scan(prefix, PrefixEnd(prefix), func(_, v []byte) error {
-			_, id, _, err := parseListRow(v)
+			_, id, err := parseListRow(v)
 			moved = append(moved, id)
 			return err
 		})

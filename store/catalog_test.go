@@ -82,6 +82,7 @@ func checkIndexes(t *testing.T, db *DB) {
 			for _, k := range listRowKeys(p) {
 				want[string(k)] = string(listRowValue(p))
 			}
+			want[string(productVariantsKey(p.ID))] = string(variantIDs(p))
 			return nil
 		})
 		if err != nil {
@@ -98,7 +99,7 @@ func checkIndexes(t *testing.T, db *DB) {
 		if err != nil {
 			return err
 		}
-		for _, p := range []string{prefixProductSlug, prefixSKU, prefixVariant, prefixStock, prefixProductList, prefixCategorySlug} {
+		for _, p := range []string{prefixProductSlug, prefixSKU, prefixVariant, prefixStock, prefixProductList, prefixProductVariants, prefixCategorySlug} {
 			err := r.Scan([]byte(p), PrefixEnd([]byte(p)), func(k, v []byte) error {
 				if p == prefixStock {
 					got[string(k)] = "stock"

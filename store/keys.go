@@ -18,7 +18,8 @@ import (
 //	catalog/variant/     variant ID                product ID (raw)        catalog repository, same batch as the product
 //	catalog/slug/        product slug              product ID (raw)        catalog repository, same batch as the product
 //	catalog/sku/         upper-cased SKU           variant ID (raw)        catalog repository, same batch as the product
-//	catalog/plist/       status/scope/order/sort key+product ID   price, product ID, variant IDs (raw, see store/catalog.go)   catalog repository, same batch as the product
+//	catalog/plist/       status/scope/order/sort key+product ID   price, product ID (raw, see store/catalog.go)   catalog repository, same batch as the product
+//	catalog/pvariants/   product ID                variant IDs, comma-separated (raw)   catalog repository, same batch as the product
 //	catalog/category/    category ID               catalog.Category        catalog repository (categories)
 //	catalog/catslug/     category slug             category ID (raw)       catalog repository, same batch as the category
 //	inventory/stock/     variant ID                uint64 big-endian       catalog repository (initial/edited stock), checkout and order cancellation
@@ -37,20 +38,21 @@ import (
 //	auth/refresh/        hex SHA-256 of the token  auth.RefreshToken       session repository, same batch as its session (kept after rotation until it expires)
 //	auth/user_session/   user ID / session ID      empty (raw)             session repository, same batch as the session
 const (
-	keySchemaVersion   = "sys/schema_version"
-	keyOutboxSeq       = "sys/outbox_seq"
-	prefixMeta         = "sys/meta/"
-	prefixOutbox       = "outbox/"
-	prefixProduct      = "catalog/product/"
-	prefixVariant      = "catalog/variant/"
-	prefixProductSlug  = "catalog/slug/"
-	prefixSKU          = "catalog/sku/"
-	prefixProductList  = "catalog/plist/"
-	prefixCategory     = "catalog/category/"
-	prefixCategorySlug = "catalog/catslug/"
-	prefixStock        = "inventory/stock/"
-	prefixUser         = "auth/user/"
-	prefixUserEmail    = "auth/email/"
+	keySchemaVersion      = "sys/schema_version"
+	keyOutboxSeq          = "sys/outbox_seq"
+	prefixMeta            = "sys/meta/"
+	prefixOutbox          = "outbox/"
+	prefixProduct         = "catalog/product/"
+	prefixVariant         = "catalog/variant/"
+	prefixProductSlug     = "catalog/slug/"
+	prefixSKU             = "catalog/sku/"
+	prefixProductList     = "catalog/plist/"
+	prefixProductVariants = "catalog/pvariants/"
+	prefixCategory        = "catalog/category/"
+	prefixCategorySlug    = "catalog/catslug/"
+	prefixStock           = "inventory/stock/"
+	prefixUser            = "auth/user/"
+	prefixUserEmail       = "auth/email/"
 )
 
 // Session keyspaces (store/sessions.go).

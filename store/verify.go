@@ -49,6 +49,7 @@ var verifyKeyspaces = []verifyKeyspace{
 	{prefix: prefixProductSlug, kind: kindRaw},
 	{prefix: prefixSKU, kind: kindRaw},
 	{prefix: prefixProductList, kind: kindRaw},
+	{prefix: prefixProductVariants, kind: kindRaw},
 	{prefix: prefixCategory, kind: kindCodec},
 	{prefix: prefixCategorySlug, kind: kindRaw},
 	{prefix: prefixStock, kind: kindCounter},

@@ -160,12 +160,13 @@ func TestVerify(t *testing.T) {
 				want := map[string]int{
 					keySchemaVersion: 1, keyOutboxSeq: 1, prefixMeta: 1,
 					prefixOutbox: 3, prefixProduct: 5, prefixUser: 1, prefixUserEmail: 1,
-					prefixProductList: 15, // 5 products x the whole catalog x 3 orders, no status
+					prefixProductList:     15, // 5 products x the whole catalog x 3 orders, no status
+					prefixProductVariants: 5,
 				}
 				if !equalMaps(rep.Keyspaces, want) {
 					t.Errorf("Keyspaces = %v, want %v", rep.Keyspaces, want)
 				}
-				if rep.Keys != 28 || rep.OutboxRows != 3 || rep.OutboxSeq != 5 || rep.SchemaVersion != SchemaVersion() || rep.Bytes <= 0 {
+				if rep.Keys != 33 || rep.OutboxRows != 3 || rep.OutboxSeq != 5 || rep.SchemaVersion != SchemaVersion() || rep.Bytes <= 0 {
 					t.Errorf("report = %+v", rep)
 				}
 				return
