@@ -164,7 +164,14 @@ func TestCheckoutPlacesOrderAtomically(t *testing.T) {
 		t.Fatalf("events %+v %v", evs, err)
 	}
 	var data orders.EventData
-	if err := json.Unmarshal(evs[0].Data, &data); err != nil || len(data.Lines) != 2 || data.Lines[0].SKU == "" || data.Lines[1].Quantity != 3 {
+	qty := map[string]int64{}
+	if err := json.Unmarshal(evs[0].Data, &data); err != nil || len(data.Lines) != 2 || data.Lines[0].SKU == "" || data.Lines[0].ProductID == "" {
+		t.Errorf("placed data %s", evs[0].Data)
+	}
+	for _, l := range data.Lines {
+		qty[l.VariantID] = l.Quantity
+	}
+	if qty[v[0]] != 2 || qty[v[1]] != 3 {
 		t.Errorf("placed data %s", evs[0].Data)
 	}
 	// A second checkout of the same cart, and changes to it, are refused.
