@@ -431,3 +431,33 @@ func TestIdempotencyStoreExpiresAndPurges(t *testing.T) {
 		t.Errorf("final purge removed %d, %d idem keys left", n, countKeys(t, db, "idem/"))
 	}
 }
+
+type fakeClock struct{ t time.Time }
+
+func (c *fakeClock) Now() time.Time { return c.t }
+
+func TestCartsExpire(t *testing.T) {
+	ctx := context.Background()
+	db := openMem(t, vfs.NewMem())
+	s := newShop(t, db)
+	clock := &fakeClock{t: time.Now().UTC()}
+	s.carts = cart.NewService(NewCarts(db), clock)
+	s.checkout = checkout.NewService(NewCheckout(db), nil, clock)
+	v := s.product(t, 10)
+	idle := s.cartWith(t, "", map[string]int64{v[0]: 1})
+	busy := s.cartWith(t, "", map[string]int64{v[0]: 1})
+	clock.t = clock.t.Add(cart.TTL - time.Hour)
+	if _, err := s.carts.AddItem(ctx, cart.Viewer{}, busy, cart.AddItemInput{VariantID: v[0], Quantity: 1}); err != nil {
+		t.Fatal(err) // a change pushes the expiry back
+	}
+	clock.t = clock.t.Add(2 * time.Hour)
+	if _, err := s.carts.Get(ctx, cart.Viewer{}, idle); !errors.Is(err, cart.ErrNotFound) {
+		t.Errorf("an expired cart: %v", err)
+	}
+	if _, err := s.checkout.PlaceOrder(ctx, checkout.Buyer{}, input(idle), checkout.Idempotency{}); !errors.Is(err, cart.ErrNotFound) {
+		t.Errorf("checkout of an expired cart: %v", err)
+	}
+	if c, err := s.carts.Get(ctx, cart.Viewer{}, busy); err != nil || c.Lines[0].Quantity != 2 {
+		t.Errorf("a cart changed within its TTL: %+v %v", c, err)
+	}
+}
