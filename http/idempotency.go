@@ -65,7 +65,8 @@ func idemScope(c echo.Context) string {
 // (2xx or 4xx other than 429) is kept 24 h and replayed, with Idempotent-Replayed: true, for
 // the same key and body; the same key with another body is 422 idempotency_key_reused, and a
 // request while one with the same key is still running is 409 idempotency_in_progress.
-// Requests without the header (and every other method) pass straight through.
+// Requests without the header, every other method and the /auth/ routes (see isAuthRoute)
+// pass straight through.
 func (s *Server) idempotency() echo.MiddlewareFunc {
 	var mu sync.Mutex
 	inflight := map[string]bool{}
