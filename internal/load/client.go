@@ -15,7 +15,7 @@ import (
 // vegeta's attacker instead).
 type client struct {
 	base  string // http://host:port
-	token string // admin bearer token, once logged in
+	token string // bearer token; empty for an anonymous shopper
 	http  *http.Client
 }
 
@@ -126,22 +126,24 @@ type (
 	}
 )
 
-// login signs the admin in and keeps the access token for later calls.
-func (c *client) login(ctx context.Context, email, password string) error {
+// login signs in and returns a client that sends the account's access token. The receiver
+// stays anonymous: shoppers' requests (guest carts, public reads) carry no token.
+func (c *client) login(ctx context.Context, email, password string) (*client, error) {
 	var out struct {
 		AccessToken string `json:"access_token"`
 	}
 	if err := c.do(ctx, http.MethodPost, "/api/v1/auth/login", map[string]string{"email": email, "password": password}, &out, http.StatusOK); err != nil {
-		return fmt.Errorf("log in as %s: %w", email, err)
+		return nil, fmt.Errorf("log in as %s: %w", email, err)
 	}
 	if out.AccessToken == "" {
-		return fmt.Errorf("log in as %s: no access_token in the answer", email)
+		return nil, fmt.Errorf("log in as %s: no access_token in the answer", email)
 	}
-	c.token = out.AccessToken
-	return nil
+	signed := *c
+	signed.token = out.AccessToken
+	return &signed, nil
 }
 
-// products pages through the whole catalog.
+// products pages through the catalog (what the client may see: shoppers see active products).
 func (c *client) products(ctx context.Context) ([]product, error) {
 	var all []product
 	cursor := ""

@@ -122,7 +122,7 @@ func (r *Report) evaluate() {
 
 // Print writes the report as a table with the targets below it.
 func (r *Report) Print(w io.Writer) {
-	fmt.Fprintf(w, "\nUltraMarket storefront load: %s; %d products (%d variants, %d categories); %d connections, %.0f s per case\n",
+	fmt.Fprintf(w, "\nUltraMarket storefront load: %s; %d products (%d variants, %d categories); %d connections, %g s per case\n",
 		r.Target, r.Catalog.Products, r.Catalog.Variants, r.Catalog.Categories, r.Connections, r.CaseSeconds)
 	if r.Catalog.Products < 10_000 {
 		fmt.Fprintf(w, "note: the issue's figures are for a 10,000-product catalog; this one has %d\n", r.Catalog.Products)

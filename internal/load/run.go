@@ -110,7 +110,8 @@ func (c *Config) setDefaults() error {
 // runner holds the state of one run.
 type runner struct {
 	cfg    Config
-	api    *client
+	api    *client // anonymous, like a shopper
+	admin  *client // signed in as the administrator
 	report *Report
 
 	productIDs []string // every product of the catalog
@@ -161,9 +162,11 @@ func (r *runner) logf(format string, args ...any) {
 
 // setup logs in, reads the catalog and creates the hot variants.
 func (r *runner) setup(ctx context.Context) error {
-	if err := r.api.login(ctx, r.cfg.Email, r.cfg.Password); err != nil {
+	admin, err := r.api.login(ctx, r.cfg.Email, r.cfg.Password)
+	if err != nil {
 		return err
 	}
+	r.admin = admin
 	cats, err := r.api.categories(ctx)
 	if err != nil {
 		return fmt.Errorf("list categories: %w", err)
@@ -262,7 +265,7 @@ func (r *runner) createHot(ctx context.Context, cats []category) error {
 	if len(cats) > 0 {
 		body["category_id"] = cats[0].ID
 	}
-	if err := r.api.do(ctx, http.MethodPost, "/api/v1/products", body, &r.hot, http.StatusCreated); err != nil {
+	if err := r.admin.do(ctx, http.MethodPost, "/api/v1/products", body, &r.hot, http.StatusCreated); err != nil {
 		return fmt.Errorf("create the hot variants: %w", err)
 	}
 	if len(r.hot.Variants) != r.cfg.HotVariants {
