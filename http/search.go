@@ -48,7 +48,7 @@ func (s *Server) searchRoutes() {
 			{Name: "max_price", Type: "integer", Description: "highest price in minor units"},
 			{Name: "in_stock", Type: "boolean", Description: "only products with (true) or without (false) stock"},
 			{Name: "sort", Type: "string", Description: "relevance (default), newest, price_asc, price_desc or rating"},
-			{Name: "status", Type: "string", Description: "staff only: active, draft, archived or any (the default for staff)"},
+			{Name: "status", Type: "string", Description: "staff only: draft, archived or any (default active)"},
 			{Name: "limit", Type: "integer", Description: "page size, 1-100 (default 20)"},
 			{Name: "offset", Type: "integer", Description: "matches to skip (offset+limit at most 10000)"},
 		},
@@ -81,9 +81,6 @@ func (s *Server) searchProducts(c echo.Context) error {
 	q.Sort = sort
 	switch st := c.QueryParam("status"); st {
 	case "":
-		if staff {
-			q.Status = index.StatusAny
-		}
 	case catalog.StatusActive, catalog.StatusDraft, catalog.StatusArchived, catalog.StatusAny:
 		q.Status = st
 		if st == catalog.StatusAny {

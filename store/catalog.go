@@ -84,12 +84,17 @@ func (c *Catalog) ProductsByID(ctx context.Context, ids []string) ([]catalog.Pro
 
 // productTx reads a product with its variants' current stock, or catalog.ErrProductNotFound.
 func productTx(r getter, id string) (catalog.Product, error) {
-	var p catalog.Product
-	if err := getJSON(r, productKey(id), &p); errors.Is(err, ErrNotFound) {
-		return p, catalog.ErrProductNotFound
+	raw, err := r.Get(productKey(id))
+	if errors.Is(err, ErrNotFound) {
+		return catalog.Product{}, catalog.ErrProductNotFound
 	} else if err != nil {
-		return p, err
+		return catalog.Product{}, err
 	}
+	e, err := cachedProductOf(id, raw)
+	if err != nil {
+		return catalog.Product{}, err
+	}
+	p := e.product()
 	return p, fillStock(r, &p)
 }
 

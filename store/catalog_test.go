@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -433,8 +434,9 @@ func TestListProducts(t *testing.T) {
 		want  []string
 	}{
 		{"newest active", catalog.ListQuery{}, false, []string{"Darjeeling", "Teapot", "Assam", "Matcha", "Sencha"}},
+		{"staff see active products by default", catalog.ListQuery{}, true, []string{"Darjeeling", "Teapot", "Assam", "Matcha", "Sencha"}},
 		{"oldest", catalog.ListQuery{Sort: catalog.SortOldest}, false, []string{"Sencha", "Matcha", "Assam", "Teapot", "Darjeeling"}},
-		{"staff sees every status", catalog.ListQuery{Sort: catalog.SortOldest}, true, []string{"Sencha", "Matcha", "Assam", "Earl Grey", "Teapot", "Cup", "Darjeeling"}},
+		{"staff ask for every status", catalog.ListQuery{Sort: catalog.SortOldest, Status: catalog.StatusAny}, true, []string{"Sencha", "Matcha", "Assam", "Earl Grey", "Teapot", "Cup", "Darjeeling"}},
 		{"staff asks for drafts", catalog.ListQuery{Status: catalog.StatusDraft}, true, []string{"Earl Grey"}},
 		{"category with descendants", catalog.ListQuery{Category: tea.Slug, Sort: catalog.SortTitleAsc}, false, []string{"Assam", "Darjeeling", "Matcha", "Sencha"}},
 		{"category by ID", catalog.ListQuery{Category: green.ID, Sort: catalog.SortTitleDesc}, false, []string{"Sencha", "Matcha"}},
@@ -566,5 +568,58 @@ func TestListProductsAtScale(t *testing.T) {
 	t.Logf("category page of 20 in a %d-product catalog: %v", n, per)
 	if per > 20*time.Millisecond { // about 0.3 ms here; generous for slow CI machines
 		t.Errorf("a category page took %v", per)
+	}
+}
+
+// The product document is the product's JSON with current stock, whatever changed since
+// it was cached: stock, the product, or the product under the same ID in another store.
+func TestProductDocument(t *testing.T) {
+	ctx := context.Background()
+	db, cat, svc := newCatalogShop(t)
+	p, err := svc.CreateProduct(ctx, catalog.ProductInput{Title: "Kettle <steel> & \"copper\"", Description: `"stock":-9000000000000000000`,
+		Variants: []catalog.VariantInput{variant("K1", 900, ptr64(10), "Size", "1l"), variant("K2", 1200, ptr64(0), "Size", "2l")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(ref string) {
+		t.Helper()
+		d, err := cat.ProductDocument(ctx, ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := cat.Product(ctx, p.ID)
+		body, _ := json.Marshal(want)
+		if string(d.JSON) != string(body) || d.ID != p.ID || d.Version != want.Version || d.Status != want.Status {
+			t.Errorf("document %s\nwant     %s", d.JSON, body)
+		}
+	}
+	check(p.ID)
+	check(p.Slug)
+	if err := db.Update(ctx, func(tx *Tx) error { return setStock(tx, p.Variants[1].ID, 7) }); err != nil {
+		t.Fatal(err)
+	}
+	check(p.ID)
+	in := catalog.ProductInput{Title: "Kettle", Variants: []catalog.VariantInput{{ID: p.Variants[1].ID, SKU: "K2", Price: commerce.Money{Amount: 1300, Currency: "USD"}}}}
+	if p, err = svc.UpdateProduct(ctx, p.ID, in, nil); err != nil {
+		t.Fatal(err)
+	}
+	check(p.Slug)
+	// Another store holding a different product under the same ID.
+	_, cat2, _ := newCatalogShop(t)
+	other := p
+	other.Title, other.Variants = "Not a kettle", p.Variants[:1]
+	if err := cat2.SaveProduct(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := cat2.ProductDocument(ctx, p.ID)
+	if !strings.Contains(string(d.JSON), "Not a kettle") {
+		t.Errorf("another store's product: %s", d.JSON)
+	}
+	check(p.ID)
+	if _, err := cat.ProductDocument(ctx, "no-such-slug"); !errors.Is(err, catalog.ErrProductNotFound) {
+		t.Errorf("unknown slug: %v", err)
+	}
+	if _, err := cat.ProductDocument(ctx, commerce.NewID()); !errors.Is(err, catalog.ErrProductNotFound) {
+		t.Errorf("unknown id: %v", err)
 	}
 }

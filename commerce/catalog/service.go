@@ -91,7 +91,7 @@ type ListQuery struct {
 	MinPrice *int64 // inclusive, minor units, on the lowest variant price
 	MaxPrice *int64
 	InStock  *bool
-	Status   string // a product status or StatusAny; "" means active for shoppers and any for staff
+	Status   string // a product status or StatusAny (staff only); "" means active
 	Sort     string // one of Sorts; "" means SortNewest
 	Limit    int
 	Cursor   string
@@ -147,6 +147,18 @@ func (s *Service) Product(ctx context.Context, ref string, staff bool) (Product,
 	return p, nil
 }
 
+// ProductDocument is Product as a JSON document: the product page's fast path.
+func (s *Service) ProductDocument(ctx context.Context, ref string, staff bool) (Document, error) {
+	d, err := s.repo.ProductDocument(ctx, ref)
+	if err != nil {
+		return Document{}, err
+	}
+	if !staff && d.Status != StatusActive {
+		return Document{}, ErrProductNotFound
+	}
+	return d, nil
+}
+
 // ProductsByID returns the products with the given IDs in that order, leaving out missing
 // ones and, for shoppers, those not active (the search index may lag the store briefly).
 func (s *Service) ProductsByID(ctx context.Context, ids []string, staff bool) ([]Product, error) {
@@ -163,8 +175,8 @@ func (s *Service) ProductsByID(ctx context.Context, ids []string, staff bool) ([
 	return out, nil
 }
 
-// ListProducts returns one page of products. Shoppers see active products only; staff see
-// every status unless they ask for one.
+// ListProducts returns one page of products. Lists show active products unless staff ask
+// for another status (or StatusAny): the storefront looks the same to everyone.
 func (s *Service) ListProducts(ctx context.Context, q ListQuery, staff bool) (commerce.List[Product], error) {
 	f, err := s.listFilter(ctx, q, staff)
 	if err != nil {
@@ -183,9 +195,6 @@ func (s *Service) listFilter(ctx context.Context, q ListQuery, staff bool) (List
 	switch q.Status {
 	case "":
 		f.Status = StatusActive
-		if staff {
-			f.Status = StatusAny
-		}
 	case StatusActive, StatusDraft, StatusArchived, StatusAny:
 		f.Status = q.Status
 	default:

@@ -1,0 +1,159 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+
+	"github.com/ultramarket/ultramarket/commerce"
+	"github.com/ultramarket/ultramarket/commerce/catalog"
+)
+
+// Decoded products are cached, keyed by product ID and checked against the stored record on
+// every use: a hit is a record whose bytes equal those the entry was decoded from, so the
+// cache can never serve a product that changed, whoever wrote it. Reading a product then
+// costs its record's get and its stock rows, without the JSON decode (and, for the product
+// page, without the encode either: the entry keeps the product's JSON split where the stock
+// values go).
+//
+// The cache is shared by every DB in the process (entries are checked against the record,
+// so two stores cannot confuse each other) and bounded: past maxCachedProducts entries,
+// arbitrary ones are dropped.
+const maxCachedProducts = 20_000
+
+var products = struct {
+	sync.RWMutex
+	m map[string]*cachedProduct
+}{m: map[string]*cachedProduct{}}
+
+type cachedProduct struct {
+	raw []byte          // the stored record the entry was made from
+	p   catalog.Product // decoded; shared, never modified
+
+	docOnce sync.Once
+	segs    [][]byte // the product's JSON cut before each variant's stock value
+	docErr  error
+}
+
+// cachedProductOf returns the entry of the stored record raw of product id.
+func cachedProductOf(id string, raw []byte) (*cachedProduct, error) {
+	products.RLock()
+	e := products.m[id]
+	products.RUnlock()
+	if e != nil && bytes.Equal(e.raw, raw) {
+		return e, nil
+	}
+	e = &cachedProduct{raw: raw}
+	if err := decode(raw, &e.p); err != nil {
+		return nil, fmt.Errorf("store: product %s: %w", id, err)
+	}
+	if e.p.Images == nil {
+		e.p.Images = []catalog.Image{}
+	}
+	products.Lock()
+	if len(products.m) >= maxCachedProducts {
+		for k := range products.m {
+			delete(products.m, k)
+			if len(products.m) < maxCachedProducts*3/4 {
+				break
+			}
+		}
+	}
+	products.m[id] = e
+	products.Unlock()
+	return e, nil
+}
+
+// product returns a copy of the entry's product that the caller may change (its variants
+// are its own; tags, options and images are shared and must not be modified in place).
+func (e *cachedProduct) product() catalog.Product {
+	p := e.p
+	p.Variants = append([]catalog.Variant(nil), e.p.Variants...)
+	return p
+}
+
+// stockSentinel is the stock written for variant i when the JSON template is made: a value
+// no real stock has, so its place in the JSON can be found.
+func stockSentinel(i int) int64 { return -9_000_000_000_000_000_000 + int64(i) }
+
+// doc returns the JSON template: len(variants)+1 segments to join with the stock values.
+func (e *cachedProduct) doc() ([][]byte, error) {
+	e.docOnce.Do(func() {
+		p := e.product()
+		for i := range p.Variants {
+			p.Variants[i].Stock = stockSentinel(i)
+		}
+		body, err := json.Marshal(p)
+		if err != nil {
+			e.docErr = err
+			return
+		}
+		segs := make([][]byte, 0, len(p.Variants)+1)
+		for i := range p.Variants {
+			mark := []byte(`"stock":` + strconv.FormatInt(stockSentinel(i), 10))
+			at := bytes.Index(body, mark)
+			if at < 0 {
+				e.docErr = fmt.Errorf("store: product %s: stock of variant %d not found in its JSON", p.ID, i)
+				return
+			}
+			at += len(`"stock":`)
+			segs = append(segs, body[:at])
+			body = body[at+len(mark)-len(`"stock":`):]
+		}
+		e.segs = append(segs, body)
+	})
+	return e.segs, e.docErr
+}
+
+// ProductDocument returns the product with the given ID (when ref looks like one) or slug as
+// its JSON document with current stock.
+func (c *Catalog) ProductDocument(ctx context.Context, ref string) (catalog.Document, error) {
+	var d catalog.Document
+	err := c.db.View(ctx, func(r *Reader) error {
+		id := ref
+		if !commerce.ValidID(ref) {
+			v, err := r.Get(productSlugKey(ref))
+			if errors.Is(err, ErrNotFound) {
+				return catalog.ErrProductNotFound
+			} else if err != nil {
+				return err
+			}
+			id = string(v)
+		}
+		raw, err := r.Get(productKey(id))
+		if errors.Is(err, ErrNotFound) {
+			return catalog.ErrProductNotFound
+		} else if err != nil {
+			return err
+		}
+		e, err := cachedProductOf(id, raw)
+		if err != nil {
+			return err
+		}
+		segs, err := e.doc()
+		if err != nil {
+			return err
+		}
+		n := 0
+		for _, s := range segs {
+			n += len(s) + 20
+		}
+		out := make([]byte, 0, n)
+		for i, v := range e.p.Variants {
+			stock, err := stockOf(r, v.ID)
+			if err != nil {
+				return err
+			}
+			out = append(out, segs[i]...)
+			out = strconv.AppendInt(out, stock, 10)
+		}
+		out = append(out, segs[len(segs)-1]...)
+		d = catalog.Document{ID: e.p.ID, Status: e.p.Status, Version: e.p.Version, JSON: out}
+		return nil
+	})
+	return d, err
+}
