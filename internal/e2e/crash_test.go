@@ -48,7 +48,7 @@ func TestKill9KeepsAcknowledgedUsers(t *testing.T) {
 
 // Figures of the checkout crash test.
 const (
-	crashRounds     = 8  // kill -9 and restart this many times
+	crashRounds     = 10 // kill -9 and restart this many times
 	crashShoppers   = 8  // concurrent shoppers per round
 	crashHotPerProd = 4  // hot variants created per round
 	crashMinStock   = 30 // each hot variant starts with crashMinStock..crashMaxStock units
@@ -102,8 +102,9 @@ func TestKill9CheckoutKeepsOrdersAndStock(t *testing.T) {
 		s = serve(t, dir)
 		api.base = s.url
 		placed, cancels := led.counts()
-		t.Logf("round %d: killed after %v; %d orders and %d cancels acknowledged so far", round, delay, placed, cancels)
-		verifyAfterCrash(t, s, api, products, led)
+		unacked := verifyAfterCrash(t, s, api, products, led)
+		t.Logf("round %d: killed after %v with %d requests in flight; %d orders and %d cancels acknowledged so far, %d more orders stored without a 201",
+			round, delay, sh.cut.Load(), placed, cancels, unacked)
 		if t.Failed() {
 			t.Fatalf("round %d (seed %d): the data dir does not hold what was acknowledged", round, seed)
 		}
@@ -182,6 +183,7 @@ type shoppers struct {
 	wg     sync.WaitGroup
 	// killing is set just before the server is killed: from then on failures are expected.
 	killing    atomic.Bool
+	cut        atomic.Int64 // requests the kill left without an answer
 	mu         sync.Mutex
 	unexpected []error
 }
@@ -198,6 +200,8 @@ func startShoppers(api *shopAPI, p crashProduct, led *ledger, seed uint64) *shop
 						sh.mu.Lock()
 						sh.unexpected = append(sh.unexpected, err)
 						sh.mu.Unlock()
+					} else {
+						sh.cut.Add(1)
 					}
 					return
 				}
@@ -275,8 +279,8 @@ func unexpected(r reply, err error) error {
 }
 
 // verifyAfterCrash checks the restarted server against the ledger and the products' initial
-// stock.
-func verifyAfterCrash(t *testing.T, s *server, api *shopAPI, products []crashProduct, led *ledger) {
+// stock. It returns how many stored orders the ledger does not hold (their 201 was lost).
+func verifyAfterCrash(t *testing.T, s *server, api *shopAPI, products []crashProduct, led *ledger) (unacked int) {
 	t.Helper()
 	led.mu.Lock()
 	defer led.mu.Unlock()
@@ -303,6 +307,9 @@ func verifyAfterCrash(t *testing.T, s *server, api *shopAPI, products []crashPro
 
 	held := map[string]int64{} // variant → units in orders that are not cancelled
 	for _, o := range all {
+		if _, ok := led.orders[o.ID]; !ok {
+			unacked++
+		}
 		if o.Status == "CANCELLED" {
 			continue
 		}
@@ -346,6 +353,7 @@ func verifyAfterCrash(t *testing.T, s *server, api *shopAPI, products []crashPro
 		v, ok := metric(body, "ultramarket_index_documents")
 		return ok && v == float64(n), fmt.Sprintf("ultramarket_index_documents %v (present %v), %d products", v, ok, n)
 	})
+	return unacked
 }
 
 // searchAgrees reports whether searching for the product's token finds it with the stock
