@@ -133,17 +133,22 @@ func (r *relay) run(ctx context.Context) {
 			continue // more may be pending
 		}
 		var ripe <-chan time.Time
+		var t *time.Timer
 		if len(r.marks) > 0 {
-			t := time.NewTimer(time.Until(r.marks[0].at.Add(r.ackDelay)))
+			t = time.NewTimer(time.Until(r.marks[0].at.Add(r.ackDelay)))
 			ripe = t.C
-			defer t.Stop()
 		}
 		select {
 		case <-ctx.Done():
-			return
 		case <-notify:
 		case <-tick.C:
 		case <-ripe:
+		}
+		if t != nil {
+			t.Stop() // not deferred: run never returns while serving, defers would pile up
+		}
+		if ctx.Err() != nil {
+			return
 		}
 	}
 }
@@ -223,6 +228,7 @@ func (r *relay) ack(ctx context.Context) error {
 		upTo = max(upTo, r.marks[i].seq)
 	}
 	if upTo <= r.acked {
+		r.marks = r.marks[i:] // ripe and already acknowledged: keeping them made run spin
 		return nil
 	}
 	if err := r.src.AckOutbox(ctx, upTo); err != nil {
