@@ -382,7 +382,9 @@ func (b *Bus) publishAsync(ev commerce.Event) (jetstream.PubAckFuture, error) {
 	if len(msg.Data) > int(b.nc.MaxPayload()) {
 		return nil, ErrInvalidEvent.WithDetails(map[string]any{"id": ev.ID, "reason": "too large"})
 	}
-	f, err := b.js.PublishMsgAsync(msg, jetstream.WithExpectStream(StreamName))
+	// No automatic retry when the stream is missing: a retried message would land after
+	// later ones of the batch; the relay retries the whole tail itself, in order.
+	f, err := b.js.PublishMsgAsync(msg, jetstream.WithExpectStream(StreamName), jetstream.WithRetryAttempts(0))
 	if err != nil {
 		return nil, fmt.Errorf("bus: publish %s %s: %w", ev.Type, ev.ID, err)
 	}
