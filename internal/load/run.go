@@ -197,7 +197,14 @@ func (r *runner) setup(ctx context.Context) error {
 			}
 		}
 	}
-	r.report.Catalog = CatalogInfo{Products: len(products), Variants: variants, Categories: len(cats)}
+	r.report.Catalog = CatalogInfo{Products: len(products), Variants: variants, Categories: len(cats), All: len(products)}
+	// Drafts and archived products are not for shoppers, but they are part of the catalog's size.
+	var all struct {
+		Total int `json:"total"`
+	}
+	if err := r.admin.do(ctx, http.MethodGet, "/api/v1/products/search?status=any&limit=1", nil, &all, http.StatusOK); err == nil && all.Total > len(products) {
+		r.report.Catalog.All = all.Total
+	}
 	r.logf("catalog: %d products, %d variants, %d categories (read in %v)", len(products), variants, len(cats), time.Since(t0).Round(time.Millisecond))
 	r.listQuery = r.categoryFilters(ctx, cats, products)
 	return nil
