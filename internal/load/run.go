@@ -318,12 +318,26 @@ func (r *runner) runCase(ctx context.Context, name string) (CaseResult, error) {
 		}, nil), nil
 
 	case CaseSearch:
+		matching := 0
+		for _, q := range SearchQueries {
+			var res struct {
+				Total int `json:"total"`
+			}
+			if err := r.api.do(ctx, http.MethodGet, "/api/v1/products/search?q="+url.QueryEscape(q), nil, &res, http.StatusOK); err != nil {
+				return CaseResult{}, err
+			}
+			if res.Total > 0 {
+				matching++
+			}
+		}
 		var n atomic.Uint64
-		return r.attack(ctx, name, func(t *vegeta.Target) error {
+		res := r.attack(ctx, name, func(t *vegeta.Target) error {
 			q := SearchQueries[(n.Add(1)-1)%uint64(len(SearchQueries))]
 			t.Method, t.URL = http.MethodGet, base+"/api/v1/products/search?q="+url.QueryEscape(q)
 			return nil
-		}, nil), nil
+		}, nil)
+		res.Note = fmt.Sprintf("%d of %d rotating queries match products", matching, len(SearchQueries))
+		return res, nil
 
 	case CaseAddToCart:
 		return r.addToCart(ctx)
