@@ -219,7 +219,7 @@ type relayMark struct {
 // ack acknowledges the outbox up to the last event the stream confirmed at least ackDelay
 // ago: by then the stream has synced it to disk, so deleting its outbox row cannot lose it.
 func (r *relay) ack(ctx context.Context) error {
-	if n := len(r.marks); n == 0 || r.marks[n-1].seq < r.published {
+	if n := len(r.marks); r.published > r.acked && (n == 0 || r.marks[n-1].seq < r.published) {
 		r.marks = append(r.marks, relayMark{seq: r.published, at: time.Now()})
 	}
 	cutoff := time.Now().Add(-r.ackDelay)
