@@ -342,3 +342,22 @@ func TestRelayKeepsOutboxRowsUntilTheStreamSynced(t *testing.T) {
 		t.Fatalf("outbox acknowledged after %s, before two sync intervals", took)
 	}
 }
+
+// An idle relay with everything acknowledged waits for notifications; it must not poll the
+// outbox in a loop (a mark kept after its acknowledgement once made it spin).
+func TestIdleRelayDoesNotSpin(t *testing.T) {
+	b, err := Open(t.Context(), Config{Dir: t.TempDir(), SyncInterval: 100 * time.Millisecond, Logger: testLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	src := newFakeOutbox()
+	src.append(t, "orders.placed", 5)
+	b.StartRelay(src)
+	poll.Until(t, "outbox acknowledged", func() bool { return src.pendingLen() == 0 })
+	before := src.readCount()
+	time.Sleep(1500 * time.Millisecond) // idle on purpose: count what the relay does meanwhile
+	if reads := src.readCount() - before; reads > 5 {
+		t.Fatalf("idle relay read the outbox %d times in 1.5 s", reads)
+	}
+}
