@@ -132,6 +132,9 @@ func (ix *Index) Apply(ctx context.Context, events []commerce.Event) error {
 		return fmt.Errorf("index: apply events up to seq %d: %w", next, err)
 	}
 	ix.hw.Store(next)
+	if len(ids) > 0 {
+		ix.gen.Add(1)
+	}
 	return nil
 }
 

@@ -112,6 +112,10 @@ type Index struct {
 	closed bool // guarded by writeMu and mu (both held to set it)
 
 	hw atomic.Uint64
+	// gen counts changes of the searchable content (applied batches, swapped rebuilds); the
+	// result cache keeps answers of one generation only.
+	gen   atomic.Uint64
+	cache resultCache
 
 	// stop is canceled by Close so a running Rebuild gives up promptly.
 	stop       context.Context

@@ -131,6 +131,7 @@ func (ix *Index) reopenLocked() error {
 	}
 	ix.bi = bi
 	ix.hw.Store(hw)
+	ix.gen.Add(1)
 	return nil
 }
 

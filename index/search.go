@@ -114,10 +114,19 @@ func PriceRanges() []PriceRange {
 // matches a variant SKU exactly. When no product matches every word, Search falls back to
 // products matching any word. Filters narrow the result without changing scores. Invalid
 // queries return an EInvalid *commerce.Error.
+//
+// Results are cached until the index next changes (see resultCache), so a popular query
+// costs one search per change of the catalog rather than one per shopper. The Result
+// returned is the caller's own.
 func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	if err := q.normalize(); err != nil {
 		return Result{}, err
 	}
+	return ix.cache.do(ctx, ix.gen.Load(), q.key(), func() (Result, error) { return ix.searchNow(ctx, q) })
+}
+
+// searchNow runs a normalized query against the index.
+func (ix *Index) searchNow(ctx context.Context, q Query) (Result, error) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	if err := ix.usableLocked(); err != nil {
