@@ -1,11 +1,14 @@
 package http
 
 import (
+	"encoding/json"
+	stdhttp "net/http"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/ultramarket/ultramarket/commerce"
+	"github.com/ultramarket/ultramarket/commerce/catalog"
 )
 
 // catalogRoutes registers the product, category and search routes (products.go,
@@ -17,6 +20,43 @@ func (s *Server) catalogRoutes() {
 }
 
 var errNoCatalog = unavailable("catalog")
+
+// writeDocuments answers 200 with a JSON object whose "items" are the products' documents
+// as the store made them (no decoding or encoding of products per request), followed by the
+// other members, each already encoded: `"next_cursor":"..."`, for instance.
+func writeDocuments(c echo.Context, items []catalog.Document, members ...[]byte) error {
+	n := 16
+	for _, d := range items {
+		n += len(d.JSON) + 1
+	}
+	for _, m := range members {
+		n += len(m) + 1
+	}
+	b := make([]byte, 0, n)
+	b = append(b, `{"items":[`...)
+	for i, d := range items {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, d.JSON...)
+	}
+	b = append(b, ']')
+	for _, m := range members {
+		b = append(b, ',')
+		b = append(b, m...)
+	}
+	b = append(b, '}')
+	return c.Blob(stdhttp.StatusOK, echo.MIMEApplicationJSON, b)
+}
+
+// member encodes one JSON object member.
+func member(name string, v any) ([]byte, error) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return append(strconv.AppendQuote(nil, name), append([]byte{':'}, body...)...), nil
+}
 
 // ifMatchVersion is ifMatch as the catalog service takes it: nil when there is no precondition.
 func ifMatchVersion(c echo.Context) (*int64, error) {

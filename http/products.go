@@ -88,11 +88,15 @@ func (s *Server) listProducts(c echo.Context) error {
 	if err := v.Err(); err != nil {
 		return err
 	}
-	page, err := s.deps.Catalog.ListProducts(c.Request().Context(), q, staffOf(c))
+	page, err := s.deps.Catalog.ListProductDocuments(c.Request().Context(), q, staffOf(c))
 	if err != nil {
 		return err
 	}
-	return c.JSON(stdhttp.StatusOK, productList{Items: page.Items, NextCursor: page.NextCursor})
+	next, err := member("next_cursor", page.NextCursor)
+	if err != nil {
+		return err
+	}
+	return writeDocuments(c, page.Items, next) // the productList shape
 }
 
 func (s *Server) getProduct(c echo.Context) error {

@@ -110,17 +110,25 @@ func (s *Server) searchProducts(c echo.Context) error {
 	for i, h := range res.Hits {
 		ids[i] = h.ID
 	}
-	items, err := s.deps.Catalog.ProductsByID(ctx, ids, staff)
+	items, err := s.deps.Catalog.ProductDocumentsByID(ctx, ids, staff)
 	if err != nil {
 		return err
 	}
-	out := searchResponse{Items: items, Total: res.Total, Facets: make(map[string][]facetCount, len(res.Facets))}
+	facets := make(map[string][]facetCount, len(res.Facets))
 	for name, counts := range res.Facets {
 		fc := make([]facetCount, len(counts))
 		for i, f := range counts {
 			fc[i] = facetCount{Term: f.Term, Count: f.Count}
 		}
-		out.Facets[name] = fc
+		facets[name] = fc
 	}
-	return c.JSON(stdhttp.StatusOK, out)
+	total, err := member("total", res.Total)
+	if err != nil {
+		return err
+	}
+	fm, err := member("facets", facets)
+	if err != nil {
+		return err
+	}
+	return writeDocuments(c, items, total, fm) // the searchResponse shape
 }

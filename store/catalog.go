@@ -497,9 +497,50 @@ func listOrder(sort string) (order byte, reverse bool, code byte, ok bool) {
 // the page's last row, so pages stay stable while products are added or removed.
 func (c *Catalog) ListProducts(ctx context.Context, f catalog.ListFilter) (commerce.List[catalog.Product], error) {
 	out := commerce.List[catalog.Product]{Items: []catalog.Product{}}
+	err := c.db.View(ctx, func(r *Reader) error {
+		ids, next, err := listPage(r, f)
+		if err != nil {
+			return err
+		}
+		out.NextCursor = next
+		for _, id := range ids {
+			p, err := productTx(r, id)
+			if errors.Is(err, catalog.ErrProductNotFound) {
+				continue
+			} else if err != nil {
+				return err
+			}
+			out.Items = append(out.Items, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return commerce.List[catalog.Product]{}, err
+	}
+	return out, nil
+}
+
+// ListProductDocuments is ListProducts with the products as JSON documents.
+func (c *Catalog) ListProductDocuments(ctx context.Context, f catalog.ListFilter) (catalog.DocumentList, error) {
+	var out catalog.DocumentList
+	err := c.db.View(ctx, func(r *Reader) error {
+		ids, next, err := listPage(r, f)
+		if err != nil {
+			return err
+		}
+		out.NextCursor = next
+		out.Items, err = documentsTx(r, ids)
+		return err
+	})
+	return out, err
+}
+
+// listPage returns the IDs of one page of the products matching f and the cursor of the
+// next page ("" on the last one).
+func listPage(r *Reader, f catalog.ListFilter) (ids []string, next string, err error) {
 	order, reverse, code, ok := listOrder(f.Sort)
 	if !ok {
-		return out, commerce.Invalid(commerce.FieldError{Field: "sort", Message: "unknown sort order"})
+		return nil, "", commerce.Invalid(commerce.FieldError{Field: "sort", Message: "unknown sort order"})
 	}
 	limit := commerce.Page{Limit: f.Limit}.Normalize().Limit
 	status := f.Status
@@ -523,7 +564,7 @@ func (c *Catalog) ListProducts(ctx context.Context, f catalog.ListFilter) (comme
 	if f.Cursor != "" {
 		raw, err := base64.RawURLEncoding.DecodeString(f.Cursor)
 		if err != nil || len(raw) < 2 || raw[0] != code {
-			return out, catalog.ErrInvalidCursor
+			return nil, "", catalog.ErrInvalidCursor
 		}
 		at := append(bytes.Clone(prefix), raw[1:]...)
 		if reverse {
@@ -534,64 +575,49 @@ func (c *Catalog) ListProducts(ctx context.Context, f catalog.ListFilter) (comme
 			lower = at
 		}
 	}
-	ids := make([]string, 0, limit)
+	ids = make([]string, 0, limit)
 	var last []byte
 	more := false
-	err := c.db.View(ctx, func(r *Reader) error {
-		scan := r.Scan
-		if reverse {
-			scan = r.ScanReverse
-		}
-		err := scan(lower, upper, func(k, v []byte) error {
-			price, id, err := parseListRow(v)
-			if err != nil {
-				return fmt.Errorf("%w: key %q", err, k)
-			}
-			if (f.MinPrice != nil && price < *f.MinPrice) || (f.MaxPrice != nil && price > *f.MaxPrice) {
-				return nil
-			}
-			if f.InStock != nil {
-				variants, err := r.Get(productVariantsKey(id))
-				if err != nil && !errors.Is(err, ErrNotFound) {
-					return err
-				}
-				in, err := anyInStock(r, variants)
-				if err != nil {
-					return err
-				}
-				if in != *f.InStock {
-					return nil
-				}
-			}
-			if len(ids) == limit {
-				more = true
-				return ErrStop
-			}
-			ids = append(ids, id)
-			last = append(last[:0], k[len(prefix):]...)
-			return nil
-		})
+	scan := r.Scan
+	if reverse {
+		scan = r.ScanReverse
+	}
+	err = scan(lower, upper, func(k, v []byte) error {
+		price, id, err := parseListRow(v)
 		if err != nil {
-			return err
+			return fmt.Errorf("%w: key %q", err, k)
 		}
-		for _, id := range ids {
-			p, err := productTx(r, id)
-			if errors.Is(err, catalog.ErrProductNotFound) {
-				continue
-			} else if err != nil {
+		if (f.MinPrice != nil && price < *f.MinPrice) || (f.MaxPrice != nil && price > *f.MaxPrice) {
+			return nil
+		}
+		if f.InStock != nil {
+			variants, err := r.Get(productVariantsKey(id))
+			if err != nil && !errors.Is(err, ErrNotFound) {
 				return err
 			}
-			out.Items = append(out.Items, p)
+			in, err := anyInStock(r, variants)
+			if err != nil {
+				return err
+			}
+			if in != *f.InStock {
+				return nil
+			}
 		}
+		if len(ids) == limit {
+			more = true
+			return ErrStop
+		}
+		ids = append(ids, id)
+		last = append(last[:0], k[len(prefix):]...)
 		return nil
 	})
 	if err != nil {
-		return commerce.List[catalog.Product]{}, err
+		return nil, "", err
 	}
 	if more {
-		out.NextCursor = base64.RawURLEncoding.EncodeToString(append([]byte{code}, last...))
+		next = base64.RawURLEncoding.EncodeToString(append([]byte{code}, last...))
 	}
-	return out, nil
+	return ids, next, nil
 }
 
 // anyInStock reports whether any of the comma-separated variants has units available.

@@ -124,36 +124,64 @@ func (c *Catalog) ProductDocument(ctx context.Context, ref string) (catalog.Docu
 			}
 			id = string(v)
 		}
-		raw, err := r.Get(productKey(id))
-		if errors.Is(err, ErrNotFound) {
-			return catalog.ErrProductNotFound
-		} else if err != nil {
-			return err
-		}
-		e, err := cachedProductOf(id, raw)
-		if err != nil {
-			return err
-		}
-		segs, err := e.doc()
-		if err != nil {
-			return err
-		}
-		n := 0
-		for _, s := range segs {
-			n += len(s) + 20
-		}
-		out := make([]byte, 0, n)
-		for i, v := range e.p.Variants {
-			stock, err := stockOf(r, v.ID)
-			if err != nil {
-				return err
-			}
-			out = append(out, segs[i]...)
-			out = strconv.AppendInt(out, stock, 10)
-		}
-		out = append(out, segs[len(segs)-1]...)
-		d = catalog.Document{ID: e.p.ID, Status: e.p.Status, Version: e.p.Version, JSON: out}
-		return nil
+		var err error
+		d, err = documentTx(r, id)
+		return err
 	})
 	return d, err
+}
+
+// ProductDocumentsByID returns the products with the given IDs in that order as JSON
+// documents, leaving out missing ones.
+func (c *Catalog) ProductDocumentsByID(ctx context.Context, ids []string) ([]catalog.Document, error) {
+	var out []catalog.Document
+	err := c.db.View(ctx, func(r *Reader) (err error) { out, err = documentsTx(r, ids); return err })
+	return out, err
+}
+
+func documentsTx(r getter, ids []string) ([]catalog.Document, error) {
+	out := make([]catalog.Document, 0, len(ids))
+	for _, id := range ids {
+		d, err := documentTx(r, id)
+		if errors.Is(err, catalog.ErrProductNotFound) {
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// documentTx reads product id as its JSON document with current stock.
+func documentTx(r getter, id string) (catalog.Document, error) {
+	raw, err := r.Get(productKey(id))
+	if errors.Is(err, ErrNotFound) {
+		return catalog.Document{}, catalog.ErrProductNotFound
+	} else if err != nil {
+		return catalog.Document{}, err
+	}
+	e, err := cachedProductOf(id, raw)
+	if err != nil {
+		return catalog.Document{}, err
+	}
+	segs, err := e.doc()
+	if err != nil {
+		return catalog.Document{}, err
+	}
+	n := 0
+	for _, s := range segs {
+		n += len(s) + 20
+	}
+	out := make([]byte, 0, n)
+	for i, v := range e.p.Variants {
+		stock, err := stockOf(r, v.ID)
+		if err != nil {
+			return catalog.Document{}, err
+		}
+		out = append(out, segs[i]...)
+		out = strconv.AppendInt(out, stock, 10)
+	}
+	out = append(out, segs[len(segs)-1]...)
+	return catalog.Document{ID: e.p.ID, Status: e.p.Status, Version: e.p.Version, JSON: out}, nil
 }

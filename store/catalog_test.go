@@ -394,7 +394,7 @@ func TestCategoryTree(t *testing.T) {
 
 func TestListProducts(t *testing.T) {
 	ctx := context.Background()
-	db, _, svc := newCatalogShop(t)
+	db, cat, svc := newCatalogShop(t)
 	tea, _ := svc.CreateCategory(ctx, catalog.CategoryInput{Name: "Tea"})
 	green, _ := svc.CreateCategory(ctx, catalog.CategoryInput{Name: "Green", ParentID: tea.ID})
 	type prod struct {
@@ -478,6 +478,22 @@ func TestListProducts(t *testing.T) {
 			}
 			if got := titles(page.Items); !slices.Equal(got, sc.want) || page.NextCursor != "" {
 				t.Errorf("one page %q (next %q), want %q", got, page.NextCursor, sc.want)
+			}
+			// The documents' list is the same page as JSON.
+			f := catalog.ListFilter{Status: catalog.StatusActive, Sort: catalog.SortNewest}
+			if sc.q.Sort != "" {
+				f.Sort = sc.q.Sort
+			}
+			docs, err := cat.ListProductDocuments(ctx, f)
+			plain, err2 := cat.ListProducts(ctx, f)
+			if err != nil || err2 != nil || len(docs.Items) != len(plain.Items) || docs.NextCursor != plain.NextCursor {
+				t.Fatalf("documents %v %v: %d vs %d items", err, err2, len(docs.Items), len(plain.Items))
+			}
+			for i, d := range docs.Items {
+				want, _ := json.Marshal(plain.Items[i])
+				if string(d.JSON) != string(want) {
+					t.Errorf("document %s\nwant %s", d.JSON, want)
+				}
 			}
 		})
 	}

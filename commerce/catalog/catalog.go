@@ -141,6 +141,12 @@ type Document struct {
 	JSON    []byte
 }
 
+// DocumentList is one page of products as JSON documents.
+type DocumentList struct {
+	Items      []Document
+	NextCursor string
+}
+
 // Source is what derived state (the search index) reads from the catalog.
 type Source interface {
 	// Product returns a product with its variants' current stock, or ErrProductNotFound.
@@ -164,6 +170,10 @@ type Repository interface {
 	// ListProducts returns one page of the products matching f, ordered by f.Sort. It returns
 	// ErrInvalidCursor for a cursor it did not make for f.Sort.
 	ListProducts(ctx context.Context, f ListFilter) (commerce.List[Product], error)
+	// ListProductDocuments and ProductDocumentsByID are ListProducts and ProductsByID with
+	// the products as JSON documents.
+	ListProductDocuments(ctx context.Context, f ListFilter) (DocumentList, error)
+	ProductDocumentsByID(ctx context.Context, ids []string) ([]Document, error)
 	// Category returns a category by ID, CategoryBySlug by slug; ErrCategoryNotFound otherwise.
 	Category(ctx context.Context, id string) (Category, error)
 	CategoryBySlug(ctx context.Context, slug string) (Category, error)

@@ -185,6 +185,30 @@ func (s *Service) ListProducts(ctx context.Context, q ListQuery, staff bool) (co
 	return s.repo.ListProducts(ctx, f)
 }
 
+// ListProductDocuments is ListProducts with the products as JSON documents.
+func (s *Service) ListProductDocuments(ctx context.Context, q ListQuery, staff bool) (DocumentList, error) {
+	f, err := s.listFilter(ctx, q, staff)
+	if err != nil {
+		return DocumentList{}, err
+	}
+	return s.repo.ListProductDocuments(ctx, f)
+}
+
+// ProductDocumentsByID is ProductsByID with the products as JSON documents.
+func (s *Service) ProductDocumentsByID(ctx context.Context, ids []string, staff bool) ([]Document, error) {
+	ds, err := s.repo.ProductDocumentsByID(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := ds[:0]
+	for _, d := range ds {
+		if staff || d.Status == StatusActive {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
 func (s *Service) listFilter(ctx context.Context, q ListQuery, staff bool) (ListFilter, error) {
 	var v commerce.Validator
 	f := ListFilter{MinPrice: q.MinPrice, MaxPrice: q.MaxPrice, InStock: q.InStock, Sort: q.Sort, Cursor: q.Cursor}
