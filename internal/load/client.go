@@ -12,7 +12,7 @@ import (
 )
 
 // client is the JSON client the set-up and the checks use (the timed cases go through
-// vegeta's attacker instead).
+// the lean engine in engine.go instead).
 type client struct {
 	base  string // http://host:port
 	token string // bearer token; empty for an anonymous shopper

@@ -1,6 +1,6 @@
 // Package load owns the storefront load run behind `make bench`: it drives a running
 // UltraMarket server over HTTP for a fixed time per case with a fixed number of connections
-// (closed loop, through vegeta's attacker), measures a bare Echo handler in another process as
+// (closed loop, on fasthttp's client so the generator leaves the shared cores to the server), measures a bare Echo handler in another process as
 // the machine's ceiling, checks after the checkout case that no unit was oversold, and
 // reports requests/s, p50, p99 and errors per case against the issue's targets.
 //

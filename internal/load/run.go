@@ -14,8 +14,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
 // Names of the cases, in the order a run measures them.
@@ -295,14 +293,14 @@ func (r *runner) runCase(ctx context.Context, name string) (CaseResult, error) {
 			return CaseResult{}, errors.New("no ceiling server")
 		}
 		u := r.cfg.CeilingURL
-		return r.attack(ctx, name, func(t *vegeta.Target) error {
+		return r.attack(ctx, name, func(t *target) error {
 			t.Method, t.URL = http.MethodGet, u
 			return nil
 		}, nil), nil
 
 	case CaseProductByID:
 		ids := r.productIDs
-		return r.attack(ctx, name, func(t *vegeta.Target) error {
+		return r.attack(ctx, name, func(t *target) error {
 			t.Method, t.URL = http.MethodGet, base+"/api/v1/products/"+ids[rand.IntN(len(ids))]
 			return nil
 		}, nil), nil
@@ -312,7 +310,7 @@ func (r *runner) runCase(ctx context.Context, name string) (CaseResult, error) {
 			return CaseResult{}, errors.New("no category filter selects any product")
 		}
 		cats := r.listQuery
-		return r.attack(ctx, name, func(t *vegeta.Target) error {
+		return r.attack(ctx, name, func(t *target) error {
 			t.Method = http.MethodGet
 			t.URL = base + "/api/v1/products?limit=20&category=" + url.QueryEscape(cats[rand.IntN(len(cats))])
 			return nil
@@ -332,7 +330,7 @@ func (r *runner) runCase(ctx context.Context, name string) (CaseResult, error) {
 			}
 		}
 		var n atomic.Uint64
-		res := r.attack(ctx, name, func(t *vegeta.Target) error {
+		res := r.attack(ctx, name, func(t *target) error {
 			q := SearchQueries[(n.Add(1)-1)%uint64(len(SearchQueries))]
 			t.Method, t.URL = http.MethodGet, base+"/api/v1/products/search?q="+url.QueryEscape(q)
 			return nil
@@ -366,7 +364,7 @@ func (r *runner) addToCart(ctx context.Context) (CaseResult, error) {
 	base := r.cfg.BaseURL
 	var n atomic.Uint64
 	header := jsonHeader()
-	return r.attack(ctx, CaseAddToCart, func(t *vegeta.Target) error {
+	return r.attack(ctx, CaseAddToCart, func(t *target) error {
 		i := n.Add(1) - 1
 		c := i % uint64(len(carts))
 		k := i / uint64(len(carts))
@@ -421,15 +419,15 @@ func (r *runner) checkout(ctx context.Context) (CaseResult, error) {
 		bought   = map[string]int64{}
 		unparsed int64
 	)
-	res := r.attack(ctx, CaseCheckout, func(t *vegeta.Target) error {
+	res := r.attack(ctx, CaseCheckout, func(t *target) error {
 		i := next.Add(1) - 1
 		if i >= uint64(len(carts)) {
-			return vegeta.ErrNoTargets
+			return errNoTargets
 		}
 		t.Method, t.URL, t.Header = http.MethodPost, base+"/api/v1/orders", header
 		t.Body = checkoutBody(carts[i], i)
 		return nil
-	}, func(res *vegeta.Result) {
+	}, func(res *result) {
 		if res.Code != http.StatusCreated {
 			return
 		}
@@ -545,62 +543,3 @@ func (r *runner) prepareCarts(ctx context.Context, n int, fill func(i int) strin
 func jsonHeader() http.Header {
 	return http.Header{"Content-Type": {"application/json"}}
 }
-
-// attack runs tr closed-loop for the configured duration with Connections workers, each
-// with its own keep-alive connection, and summarizes the results. each, when not nil, sees
-// every result. A targeter that runs out (vegeta.ErrNoTargets) ends the case early.
-func (r *runner) attack(ctx context.Context, name string, tr vegeta.Targeter, each func(*vegeta.Result)) CaseResult {
-	conns := r.cfg.Connections
-	bodyLimit := int64(512) // enough for an error message
-	if each != nil {
-		bodyLimit = -1
-	}
-	atk := vegeta.NewAttacker(
-		vegeta.Workers(uint64(conns)), vegeta.MaxWorkers(uint64(conns)),
-		vegeta.Connections(conns), vegeta.MaxConnections(conns),
-		vegeta.KeepAlive(true), vegeta.Timeout(10*time.Second), vegeta.MaxBody(bodyLimit),
-	)
-	stop := context.AfterFunc(ctx, func() { atk.Stop() })
-	defer stop()
-
-	var m vegeta.Metrics
-	res := CaseResult{Name: name, Codes: map[string]int{}}
-	noTargets := vegeta.ErrNoTargets.Error()
-	for x := range atk.Attack(tr, vegeta.ConstantPacer{}, r.cfg.Duration, name) {
-		if x.Code == 0 && x.URL == "" && x.Error == noTargets {
-			res.Exhausted = true
-			continue
-		}
-		m.Add(x)
-		res.Codes[fmt.Sprint(x.Code)]++
-		if x.Code < 200 || x.Code >= 300 {
-			res.Errors++
-			if len(res.ErrorSamples) < 5 {
-				s := x.Error
-				if len(x.Body) > 0 {
-					s += ": " + strings.TrimSpace(string(x.Body[:min(len(x.Body), 300)]))
-				}
-				if !slices.Contains(res.ErrorSamples, s) {
-					res.ErrorSamples = append(res.ErrorSamples, s)
-				}
-			}
-		}
-		if each != nil {
-			each(x)
-		}
-	}
-	m.Close()
-	res.Requests = m.Requests
-	res.OK = m.Requests - res.Errors
-	res.Seconds = (m.Duration + m.Wait).Seconds()
-	if res.Seconds > 0 {
-		res.RPS = float64(res.OK) / res.Seconds
-	}
-	res.P50MS = ms(m.Latencies.P50)
-	res.P90MS = ms(m.Latencies.P90)
-	res.P99MS = ms(m.Latencies.P99)
-	res.MaxMS = ms(m.Latencies.Max)
-	return res
-}
-
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
