@@ -10,10 +10,12 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ultramarket/ultramarket/config"
+	"github.com/ultramarket/ultramarket/internal/logbuf"
 )
 
 // Set at build time with -ldflags "-X main.version=... -X main.commit=...".
@@ -131,13 +133,17 @@ func (g *globals) quietLogger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(g.stderr, opts))
 }
 
-// logger builds the process logger from the configuration.
-func (g *globals) logger(cfg config.Config) *slog.Logger {
+// logger builds the server's logger from the configuration. Its output is buffered (one
+// write per 100 ms instead of one per request line; warnings and errors at once): the caller
+// closes the returned writer last.
+func (g *globals) logger(cfg config.Config) (*slog.Logger, *logbuf.Writer) {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(cfg.Log.Level))
 	opts := &slog.HandlerOptions{Level: level}
+	w := logbuf.New(g.stderr, 100*time.Millisecond)
+	var h slog.Handler = slog.NewTextHandler(w, opts)
 	if cfg.Log.Format == "json" {
-		return slog.New(slog.NewJSONHandler(g.stderr, opts))
+		h = slog.NewJSONHandler(w, opts)
 	}
-	return slog.New(slog.NewTextHandler(g.stderr, opts))
+	return slog.New(logbuf.Handler(h, w)), w
 }

@@ -43,7 +43,8 @@ A second serve on the same data dir exits at once with code 1.`,
 			if err := errors.Join(cfg.Validate(), app.CheckConfig(cfg)); err != nil {
 				return usageError(err)
 			}
-			log := g.logger(cfg)
+			log, logw := g.logger(cfg)
+			defer logw.Close()
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			a, err := app.Open(ctx, cfg, app.Options{Version: version, Logger: log, Stdout: g.stdout})
