@@ -25,6 +25,11 @@ var errNoCatalog = unavailable("catalog")
 // as the store made them (no decoding or encoding of products per request), followed by the
 // other members, each already encoded: `"next_cursor":"..."`, for instance.
 func writeDocuments(c echo.Context, items []catalog.Document, members ...[]byte) error {
+	return c.Blob(stdhttp.StatusOK, echo.MIMEApplicationJSON, documentsBody(items, members...))
+}
+
+// documentsBody is the body writeDocuments writes.
+func documentsBody(items []catalog.Document, members ...[]byte) []byte {
 	n := 16
 	for _, d := range items {
 		n += len(d.JSON) + 1
@@ -45,8 +50,7 @@ func writeDocuments(c echo.Context, items []catalog.Document, members ...[]byte)
 		b = append(b, ',')
 		b = append(b, m...)
 	}
-	b = append(b, '}')
-	return c.Blob(stdhttp.StatusOK, echo.MIMEApplicationJSON, b)
+	return append(b, '}')
 }
 
 // member encodes one JSON object member.

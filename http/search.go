@@ -2,6 +2,7 @@ package http
 
 import (
 	stdhttp "net/http"
+	"sync"
 
 	"github.com/labstack/echo/v4"
 
@@ -56,6 +57,41 @@ func (s *Server) searchRoutes() {
 		Handler: s.searchProducts})
 }
 
+// searchCache keeps whole search responses of the current index generation. An answer is
+// then exactly as current as the index it comes from (stock included: order events re-index
+// their products, which starts a new generation), the freshness the search route promises,
+// and a popular query costs a map lookup.
+type searchCache struct {
+	mu  sync.Mutex
+	gen uint64
+	m   map[string][]byte
+}
+
+const maxCachedSearches = 1024
+
+func (sc *searchCache) get(gen uint64, key string) ([]byte, bool) {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	if sc.gen != gen {
+		return nil, false
+	}
+	b, ok := sc.m[key]
+	return b, ok
+}
+
+// put keeps body for key, made from generation gen, unless the index has moved on.
+func (sc *searchCache) put(gen, now uint64, key string, body []byte) {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	if gen != now || gen < sc.gen {
+		return
+	}
+	if gen > sc.gen || sc.m == nil || len(sc.m) >= maxCachedSearches {
+		sc.gen, sc.m = gen, map[string][]byte{}
+	}
+	sc.m[key] = body
+}
+
 func (s *Server) searchProducts(c echo.Context) error {
 	if s.deps.Catalog == nil {
 		return errNoCatalog
@@ -63,8 +99,26 @@ func (s *Server) searchProducts(c echo.Context) error {
 	if s.deps.Search == nil {
 		return unavailable("search")
 	}
-	ctx := c.Request().Context()
 	staff := staffOf(c)
+	gen := s.deps.Search.Generation()
+	key := c.QueryParams().Encode()
+	if staff {
+		key += "&staff"
+	}
+	if body, ok := s.search.get(gen, key); ok {
+		return c.Blob(stdhttp.StatusOK, echo.MIMEApplicationJSON, body)
+	}
+	body, err := s.searchBody(c, staff)
+	if err != nil {
+		return err
+	}
+	s.search.put(gen, s.deps.Search.Generation(), key, body)
+	return c.Blob(stdhttp.StatusOK, echo.MIMEApplicationJSON, body)
+}
+
+// searchBody runs the search of the request and returns the response body.
+func (s *Server) searchBody(c echo.Context, staff bool) ([]byte, error) {
+	ctx := c.Request().Context()
 	var v commerce.Validator
 	q := index.Query{
 		Text:     c.QueryParam("q"),
@@ -90,21 +144,21 @@ func (s *Server) searchProducts(c echo.Context) error {
 		v.Add("status", "must be one of active, draft, archived, any")
 	}
 	if err := v.Err(); err != nil {
-		return err
+		return nil, err
 	}
 	if !staff && q.Status != "" && q.Status != catalog.StatusActive {
-		return catalog.ErrStatusForbidden
+		return nil, catalog.ErrStatusForbidden
 	}
 	if ref := c.QueryParam("category"); ref != "" {
 		cat, err := s.deps.Catalog.Category(ctx, ref)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		q.Category = cat.ID
 	}
 	res, err := s.deps.Search.Search(ctx, q)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ids := make([]string, len(res.Hits))
 	for i, h := range res.Hits {
@@ -112,7 +166,7 @@ func (s *Server) searchProducts(c echo.Context) error {
 	}
 	items, err := s.deps.Catalog.ProductDocumentsByID(ctx, ids, staff)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	facets := make(map[string][]facetCount, len(res.Facets))
 	for name, counts := range res.Facets {
@@ -124,11 +178,11 @@ func (s *Server) searchProducts(c echo.Context) error {
 	}
 	total, err := member("total", res.Total)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	fm, err := member("facets", facets)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return writeDocuments(c, items, total, fm) // the searchResponse shape
+	return documentsBody(items, total, fm), nil // the searchResponse shape
 }

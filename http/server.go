@@ -84,6 +84,7 @@ type Server struct {
 	echo    *echo.Echo
 	routes  []Route
 	openapi []byte // rendered once by New
+	search  searchCache
 	srv     *stdhttp.Server
 	ln      net.Listener
 	done    chan error

@@ -312,6 +312,11 @@ func removeLeftovers(cfg Config) {
 	}
 }
 
+// Generation returns a number that changes whenever the searchable content changes (an
+// applied batch that touched products, a rebuild swapped in). Callers may keep what they
+// derived from search results until it changes.
+func (ix *Index) Generation() uint64 { return ix.gen.Load() }
+
 // HighWater returns the Seq of the last applied event (or the mark a rebuild set).
 func (ix *Index) HighWater() uint64 { return ix.hw.Load() }
 
