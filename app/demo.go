@@ -164,10 +164,6 @@ func demoProducts(now time.Time, n int, subs [][]string) []catalog.Product {
 		price := d.minPrice + rng.Int64N(d.maxPrice-d.minPrice)
 		price = price/100*100 + 99 // prices end in .99
 		created := now.Add(-time.Duration(n-i) * time.Minute)
-		status := catalog.StatusActive
-		if i%97 == 96 {
-			status = catalog.StatusDraft // a few unpublished products for the admin views
-		}
 		p := catalog.Product{
 			ID:          commerce.NewID(),
 			Slug:        slug,
@@ -176,7 +172,7 @@ func demoProducts(now time.Time, n int, subs [][]string) []catalog.Product {
 			Brand:       brand,
 			CategoryID:  subs[di][si],
 			Tags:        []string{catalog.Slugify(d.name), d.tags[rng.IntN(len(d.tags))]},
-			Status:      status,
+			Status:      catalog.StatusActive,
 			Rating:      float64(30+rng.IntN(21)) / 10,
 			Version:     1,
 			CreatedAt:   created,
