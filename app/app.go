@@ -219,6 +219,13 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (_ *App, err err
 	a.onClose("index consumer", func(context.Context) error { indexConsumer.Close(); return nil })
 	// Runs before the consumer drains: its Apply waits for a running rebuild.
 	a.onClose("index rebuild", func(context.Context) error { a.Index.StopRebuild(); return nil })
+	// The demo is seeded before the relay starts: publishing and indexing alongside the
+	// seeding made a 10k-product shop take 16 s instead of 3; its events follow at once.
+	if cfg.Demo.Enabled {
+		if err := a.seedDemo(ctx); err != nil {
+			return nil, err
+		}
+	}
 	a.Bus.StartRelay(a.DB)
 	a.Registry.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "ultramarket_outbox_backlog", Help: "Events in the outbox the bus has not yet acknowledged."},
@@ -229,11 +236,6 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (_ *App, err err
 			func() float64 { n, _ := a.Index.DocCount(); return float64(n) }),
 	)
 
-	if cfg.Demo.Enabled {
-		if err := a.seedDemo(ctx); err != nil {
-			return nil, err
-		}
-	}
 	a.Snapshots.Start()
 	if err := a.serveAdmin(); err != nil {
 		return nil, err
