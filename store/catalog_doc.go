@@ -112,24 +112,29 @@ func (e *cachedProduct) doc() ([][]byte, error) {
 // ProductDocument returns the product with the given ID (when ref looks like one) or slug as
 // its JSON document with current stock.
 func (c *Catalog) ProductDocument(ctx context.Context, ref string) (catalog.Document, error) {
-	var d catalog.Document
-	err := c.db.View(ctx, func(r *Reader) error {
-		id := ref
-		if !commerce.ValidID(ref) {
-			v, err := r.Get(productSlugKey(ref))
-			if errors.Is(err, ErrNotFound) {
-				return catalog.ErrProductNotFound
-			} else if err != nil {
-				return err
-			}
-			id = string(v)
+	if err := ctx.Err(); err != nil {
+		return catalog.Document{}, err
+	}
+	// The busiest read: no snapshot. Each key is read at its newest committed state; the
+	// stock may be a moment newer than the record, which is what a shopper should see anyway.
+	r := latest{c.db}
+	id := ref
+	if !commerce.ValidID(ref) {
+		v, err := r.Get(productSlugKey(ref))
+		if errors.Is(err, ErrNotFound) {
+			return catalog.Document{}, catalog.ErrProductNotFound
+		} else if err != nil {
+			return catalog.Document{}, err
 		}
-		var err error
-		d, err = documentTx(r, id)
-		return err
-	})
-	return d, err
+		id = string(v)
+	}
+	return documentTx(r, id)
 }
+
+// latest reads the newest committed value of each key, without a snapshot.
+type latest struct{ db *DB }
+
+func (l latest) Get(key []byte) ([]byte, error) { return get(l.db.pdb, key) }
 
 // ProductDocumentsByID returns the products with the given IDs in that order as JSON
 // documents, leaving out missing ones.
