@@ -136,6 +136,8 @@ type latest struct{ db *DB }
 
 func (l latest) Get(key []byte) ([]byte, error) { return get(l.db.pdb, key) }
 
+func (l latest) stockCache() *stockCache { return l.db.stock }
+
 // ProductDocumentsByID returns the products with the given IDs in that order as JSON
 // documents, leaving out missing ones.
 func (c *Catalog) ProductDocumentsByID(ctx context.Context, ids []string) ([]catalog.Document, error) {

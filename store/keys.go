@@ -22,7 +22,7 @@ import (
 //	catalog/pvariants/   product ID                variant IDs, comma-separated (raw)   catalog repository, same batch as the product
 //	catalog/category/    category ID               catalog.Category        catalog repository (categories)
 //	catalog/catslug/     category slug             category ID (raw)       catalog repository, same batch as the category
-//	inventory/stock/     variant ID                uint64 big-endian       catalog repository (initial/edited stock), checkout and order cancellation
+//	inventory/stock/     variant ID                uint64 big-endian       catalog repository (initial/edited stock), checkout and order cancellation; mirrored in memory for readers (inventory.go)
 //	auth/user/           user ID                   auth user record        auth repository
 //	auth/email/          lower-cased email         user ID (raw)           auth repository, same batch as the user
 //	carts/cart/          cart ID (secret)          cart.Cart               cart repository; checkout marks it checked out

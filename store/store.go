@@ -80,7 +80,8 @@ type DB struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	seq       uint64 // last assigned outbox seq; owned by the writer goroutine
+	seq       uint64      // last assigned outbox seq; owned by the writer goroutine
+	stock     *stockCache // mirror of the stock rows; nil in read-only mode
 	notify    chan struct{}
 	lastSeq   atomic.Uint64 // last durable outbox seq, for readers
 	diskOK    atomic.Bool
@@ -102,6 +103,7 @@ type group struct {
 	applied bool   // handed to Pebble; the syncer must wait for its fsync
 	seq     uint64 // last outbox seq after this group
 	start   time.Time
+	stock   []stockWrite // the group's writes to stock rows, for the mirror
 }
 
 // maxInflight bounds the groups applied to Pebble and not yet acknowledged. Normally one
@@ -154,6 +156,10 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		go db.writer()
 		go db.syncer()
 		if err := db.migrate(ctx, migrations); err != nil {
+			db.Close()
+			return nil, err
+		}
+		if err := db.loadStock(ctx); err != nil {
 			db.Close()
 			return nil, err
 		}
@@ -285,6 +291,10 @@ func (db *DB) runRequest(g *group, r *request) {
 	tx := &Tx{db: db, batch: g.batch}
 	err := runFn(r.fn, tx)
 	tx.done = true
+	var stock []stockWrite
+	if err == nil && db.stock != nil {
+		stock, err = stockWritesOf(g.stock, tx.writes)
+	}
 	if err == nil {
 		err = tx.applyTo(g.batch, &g.seq)
 	}
@@ -292,6 +302,7 @@ func (db *DB) runRequest(g *group, r *request) {
 		g.errs[i] = err
 		return
 	}
+	g.stock = stock
 	g.writes++
 }
 
@@ -313,6 +324,9 @@ func (db *DB) commitGroup(g *group) {
 	}
 	db.seq = g.seq
 	g.applied = true
+	if db.stock != nil {
+		db.stock.apply(g.stock) // visible to readers from now on, like the batch
+	}
 }
 
 func runFn(fn func(*Tx) error, tx *Tx) (err error) {
@@ -377,7 +391,7 @@ func (db *DB) View(ctx context.Context, fn func(r *Reader) error) error {
 	}
 	snap := db.pdb.NewSnapshot()
 	defer snap.Close()
-	return fn(&Reader{r: snap})
+	return fn(&Reader{r: snap, db: db})
 }
 
 // OutboxNotify is signalled (without blocking) after each commit that appended events.
@@ -429,7 +443,17 @@ type reader interface {
 
 // Reader reads a consistent snapshot. Values passed to scan callbacks are valid only during
 // the callback.
-type Reader struct{ r reader }
+type Reader struct {
+	r  reader
+	db *DB
+}
+
+func (r *Reader) stockCache() *stockCache {
+	if r.db == nil {
+		return nil
+	}
+	return r.db.stock
+}
 
 // Get returns a copy of the value at key, or ErrNotFound.
 func (r *Reader) Get(key []byte) ([]byte, error) { return get(r.r, key) }
