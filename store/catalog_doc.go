@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/ultramarket/ultramarket/commerce"
 	"github.com/ultramarket/ultramarket/commerce/catalog"
@@ -33,6 +34,10 @@ var products = struct {
 type cachedProduct struct {
 	raw []byte          // the stored record the entry was made from
 	p   catalog.Product // decoded; shared, never modified
+
+	// valid says the entry equalled the record of db when db's productEpoch was epoch:
+	// until the epoch moves (a product record was written), it is served without a read.
+	valid atomic.Pointer[validAt]
 
 	docOnce sync.Once
 	segs    [][]byte // the product's JSON cut before each variant's stock value
@@ -66,6 +71,26 @@ func cachedProductOf(id string, raw []byte) (*cachedProduct, error) {
 	products.m[id] = e
 	products.Unlock()
 	return e, nil
+}
+
+type validAt struct {
+	db    *DB
+	epoch uint64
+}
+
+// freshProduct returns the cached entry of product id when no product record of db was
+// written since it was last checked against db, or nil.
+func freshProduct(db *DB, id string) *cachedProduct {
+	products.RLock()
+	e := products.m[id]
+	products.RUnlock()
+	if e == nil {
+		return nil
+	}
+	if v := e.valid.Load(); v != nil && v.db == db && v.epoch == db.productEpoch.Load() {
+		return e
+	}
+	return nil
 }
 
 // product returns a copy of the entry's product that the caller may change (its variants
@@ -131,6 +156,33 @@ func (c *Catalog) ProductDocument(ctx context.Context, ref string) (catalog.Docu
 	return documentTx(r, id)
 }
 
+// productEntry returns the cache entry of product id's stored record. Read outside a
+// snapshot (latest), an entry checked since the last product write is used without a read.
+func productEntry(r getter, id string) (*cachedProduct, error) {
+	l, isLatest := r.(latest)
+	var epoch uint64
+	if isLatest {
+		if e := freshProduct(l.db, id); e != nil {
+			return e, nil
+		}
+		epoch = l.db.productEpoch.Load() // before the read: a later write moves it on
+	}
+	raw, err := r.Get(productKey(id))
+	if errors.Is(err, ErrNotFound) {
+		return nil, catalog.ErrProductNotFound
+	} else if err != nil {
+		return nil, err
+	}
+	e, err := cachedProductOf(id, raw)
+	if err != nil {
+		return nil, err
+	}
+	if isLatest {
+		e.valid.Store(&validAt{db: l.db, epoch: epoch})
+	}
+	return e, nil
+}
+
 // latest reads the newest committed value of each key, without a snapshot.
 type latest struct{ db *DB }
 
@@ -162,13 +214,7 @@ func documentsTx(r getter, ids []string) ([]catalog.Document, error) {
 
 // documentTx reads product id as its JSON document with current stock.
 func documentTx(r getter, id string) (catalog.Document, error) {
-	raw, err := r.Get(productKey(id))
-	if errors.Is(err, ErrNotFound) {
-		return catalog.Document{}, catalog.ErrProductNotFound
-	} else if err != nil {
-		return catalog.Document{}, err
-	}
-	e, err := cachedProductOf(id, raw)
+	e, err := productEntry(r, id)
 	if err != nil {
 		return catalog.Document{}, err
 	}

@@ -5,10 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
+
+	"github.com/ultramarket/ultramarket/commerce"
+	"github.com/ultramarket/ultramarket/commerce/catalog"
 )
 
 // stockRows reads every stock row from Pebble itself (through an update's batch, which the
@@ -97,4 +101,62 @@ func TestStockMirrorFollowsTheStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	check(openMem(t, fs))
+}
+
+// The product page is served from memory between product writes: every write (an edit, a
+// sale, a delete) must show on the next read, and two stores in one process must not serve
+// each other's entries.
+func TestProductDocumentFollowsWrites(t *testing.T) {
+	ctx := context.Background()
+	db, cat, svc := newCatalogShop(t)
+	p, err := svc.CreateProduct(ctx, catalog.ProductInput{Title: "Kettle", Variants: []catalog.VariantInput{variant("K1", 900, ptr64(10))}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := func(cat *Catalog) string {
+		t.Helper()
+		d, err := cat.ProductDocument(ctx, p.ID)
+		if err != nil {
+			return err.Error()
+		}
+		return string(d.JSON)
+	}
+	steps := []struct {
+		name  string
+		write func()
+		want  []string
+	}{
+		{"first read", func() {}, []string{`"title":"Kettle"`, `"stock":10`}},
+		{"read again from memory", func() {}, []string{`"title":"Kettle"`, `"stock":10`}},
+		{"a sale", func() {
+			if err := db.Update(ctx, func(tx *Tx) error { return setStock(tx, p.Variants[0].ID, 7) }); err != nil {
+				t.Fatal(err)
+			}
+		}, []string{`"stock":7`}},
+		{"an edit", func() {
+			in := catalog.ProductInput{Title: "Steel kettle", Variants: []catalog.VariantInput{{ID: p.Variants[0].ID, SKU: "K1", Price: commerce.Money{Amount: 950, Currency: "USD"}}}}
+			if _, err := svc.UpdateProduct(ctx, p.ID, in, nil); err != nil {
+				t.Fatal(err)
+			}
+		}, []string{`"title":"Steel kettle"`, `"amount":950`, `"stock":7`}},
+		{"a delete", func() {
+			if err := svc.DeleteProduct(ctx, p.ID, nil); err != nil {
+				t.Fatal(err)
+			}
+		}, []string{"not found"}},
+	}
+	for _, st := range steps {
+		st.write()
+		got := doc(cat)
+		for _, w := range st.want {
+			if !strings.Contains(got, w) {
+				t.Fatalf("%s: product page %s lacks %s", st.name, got, w)
+			}
+		}
+	}
+	// Another store with a product of the same ID must not get this store's entry.
+	_, cat2, _ := newCatalogShop(t)
+	if got := doc(cat2); !strings.Contains(got, "not found") {
+		t.Fatalf("another store served %s", got)
+	}
 }

@@ -15,6 +15,7 @@ import (
 	"os"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -80,12 +81,15 @@ type DB struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	seq       uint64      // last assigned outbox seq; owned by the writer goroutine
-	stock     *stockCache // mirror of the stock rows; nil in read-only mode
-	notify    chan struct{}
-	lastSeq   atomic.Uint64 // last durable outbox seq, for readers
-	diskOK    atomic.Bool
-	diskCheck atomic.Int64 // unix nanos of the last free-space check
+	seq   uint64      // last assigned outbox seq; owned by the writer goroutine
+	stock *stockCache // mirror of the stock rows; nil in read-only mode
+	// productEpoch counts the groups that wrote product records, bumped once each is
+	// visible: a cached product validated at the current epoch needs no read (catalog_doc.go).
+	productEpoch atomic.Uint64
+	notify       chan struct{}
+	lastSeq      atomic.Uint64 // last durable outbox seq, for readers
+	diskOK       atomic.Bool
+	diskCheck    atomic.Int64 // unix nanos of the last free-space check
 }
 
 type request struct {
@@ -104,6 +108,7 @@ type group struct {
 	seq     uint64 // last outbox seq after this group
 	start   time.Time
 	stock   []stockWrite // the group's writes to stock rows, for the mirror
+	product bool         // the group writes product records (cached product pages revalidate)
 }
 
 // maxInflight bounds the groups applied to Pebble and not yet acknowledged. Normally one
@@ -303,6 +308,14 @@ func (db *DB) runRequest(g *group, r *request) {
 		return
 	}
 	g.stock = stock
+	if !g.product {
+		for k := range tx.writes {
+			if strings.HasPrefix(k, prefixProduct) {
+				g.product = true
+				break
+			}
+		}
+	}
 	g.writes++
 }
 
@@ -326,6 +339,9 @@ func (db *DB) commitGroup(g *group) {
 	g.applied = true
 	if db.stock != nil {
 		db.stock.apply(g.stock) // visible to readers from now on, like the batch
+	}
+	if g.product {
+		db.productEpoch.Add(1)
 	}
 }
 
