@@ -444,6 +444,9 @@ func (r *runner) checkout(ctx context.Context) (CaseResult, error) {
 			bought[l.VariantID] += l.Quantity
 		}
 	})
+	if next.Load() >= uint64(len(carts)) {
+		res.Exhausted = true // every cart was taken, even if the clock ended just then
+	}
 	if res.Exhausted {
 		res.Note = fmt.Sprintf("all %d prepared carts checked out after %.1f s", len(carts), res.Seconds)
 	}
