@@ -50,18 +50,24 @@ func (c *Catalog) Product(ctx context.Context, id string) (catalog.Product, erro
 
 // ProductBySlug returns the product with the given slug.
 func (c *Catalog) ProductBySlug(ctx context.Context, slug string) (catalog.Product, error) {
-	var p catalog.Product
-	err := c.db.View(ctx, func(r *Reader) error {
-		id, err := r.Get(productSlugKey(slug))
+	return viewBySlug(ctx, c.db, productSlugKey(slug), catalog.ErrProductNotFound, productTx)
+}
+
+// viewBySlug reads, in one snapshot, the slug row at key and then the entity it names with
+// read; a missing slug is notFound.
+func viewBySlug[T any](ctx context.Context, db *DB, key []byte, notFound error, read func(getter, string) (T, error)) (T, error) {
+	var v T
+	err := db.View(ctx, func(r *Reader) error {
+		id, err := r.Get(key)
 		if errors.Is(err, ErrNotFound) {
-			return catalog.ErrProductNotFound
+			return notFound
 		} else if err != nil {
 			return err
 		}
-		p, err = productTx(r, string(id))
+		v, err = read(r, string(id))
 		return err
 	})
-	return p, err
+	return v, err
 }
 
 // ProductsByID returns the products with the given IDs in that order, leaving out missing ones.
@@ -651,18 +657,7 @@ func (c *Catalog) Category(ctx context.Context, id string) (catalog.Category, er
 
 // CategoryBySlug returns a category by slug.
 func (c *Catalog) CategoryBySlug(ctx context.Context, slug string) (catalog.Category, error) {
-	var cat catalog.Category
-	err := c.db.View(ctx, func(r *Reader) error {
-		id, err := r.Get(categorySlugKey(slug))
-		if errors.Is(err, ErrNotFound) {
-			return catalog.ErrCategoryNotFound
-		} else if err != nil {
-			return err
-		}
-		cat, err = categoryTx(r, string(id))
-		return err
-	})
-	return cat, err
+	return viewBySlug(ctx, c.db, categorySlugKey(slug), catalog.ErrCategoryNotFound, categoryTx)
 }
 
 // Categories returns every category in ID order.
