@@ -143,48 +143,33 @@ type (
 		Status string    `json:"status"`
 		Lines  []apiLine `json:"lines"`
 	}
-	apiOrderPage struct {
-		Items      []apiOrder `json:"items"`
-		NextCursor string     `json:"next_cursor"`
-	}
-	apiProductPage struct {
-		Items      []apiProduct `json:"items"`
-		NextCursor string       `json:"next_cursor"`
-	}
 )
 
 // allOrders pages through every order as the administrator.
 func (a *shopAPI) allOrders(t testing.TB) []apiOrder {
-	t.Helper()
-	var out []apiOrder
-	cursor := ""
-	for {
-		q := url.Values{"limit": {"100"}}
-		if cursor != "" {
-			q.Set("cursor", cursor)
-		}
-		var page apiOrderPage
-		a.must(t, true, http.MethodGet, "/api/v1/orders?"+q.Encode(), nil, http.StatusOK, &page)
-		out = append(out, page.Items...)
-		if page.NextCursor == "" {
-			return out
-		}
-		cursor = page.NextCursor
-	}
+	return allPages[apiOrder](t, a, "/api/v1/orders")
 }
 
 // allProducts pages through the catalog.
 func (a *shopAPI) allProducts(t testing.TB) []apiProduct {
+	return allPages[apiProduct](t, a, "/api/v1/products")
+}
+
+// allPages follows a list route's cursor (as the administrator) to its last page.
+func allPages[T any](t testing.TB, a *shopAPI, path string) []T {
 	t.Helper()
-	var out []apiProduct
+	var out []T
 	cursor := ""
 	for {
 		q := url.Values{"limit": {"100"}}
 		if cursor != "" {
 			q.Set("cursor", cursor)
 		}
-		var page apiProductPage
-		a.must(t, true, http.MethodGet, "/api/v1/products?"+q.Encode(), nil, http.StatusOK, &page)
+		var page struct {
+			Items      []T    `json:"items"`
+			NextCursor string `json:"next_cursor"`
+		}
+		a.must(t, true, http.MethodGet, path+"?"+q.Encode(), nil, http.StatusOK, &page)
 		out = append(out, page.Items...)
 		if page.NextCursor == "" {
 			return out
