@@ -53,6 +53,28 @@ func (c *Catalog) ProductBySlug(ctx context.Context, slug string) (catalog.Produ
 	return viewBySlug(ctx, c.db, productSlugKey(slug), catalog.ErrProductNotFound, productTx)
 }
 
+// moveSlug points the slug row of slug (made by key) at id, dropping id's row of oldSlug
+// when the slug changed; a slug another entity holds is catalog.ErrSlugTaken.
+func moveSlug(tx *Tx, key func(string) []byte, id, oldSlug, slug string) error {
+	if oldSlug != "" && oldSlug != slug {
+		if owner, err := tx.Get(key(oldSlug)); err == nil && string(owner) == id {
+			tx.Delete(key(oldSlug))
+		}
+	}
+	if slug == "" {
+		return nil
+	}
+	owner, err := tx.Get(key(slug))
+	switch {
+	case err == nil && string(owner) != id:
+		return catalog.ErrSlugTaken.WithDetails(map[string]any{"slug": slug})
+	case err != nil && !errors.Is(err, ErrNotFound):
+		return err
+	}
+	tx.Set(key(slug), []byte(id))
+	return nil
+}
+
 // viewBySlug reads, in one snapshot, the slug row at key and then the entity it names with
 // read; a missing slug is notFound.
 func viewBySlug[T any](ctx context.Context, db *DB, key []byte, notFound error, read func(getter, string) (T, error)) (T, error) {
@@ -210,20 +232,8 @@ func saveProduct(tx *Tx, p catalog.Product, writeStock bool) error {
 	p.CategoryPath = path
 
 	// Slug.
-	if exists && old.Slug != "" && old.Slug != p.Slug {
-		if owner, err := tx.Get(productSlugKey(old.Slug)); err == nil && string(owner) == p.ID {
-			tx.Delete(productSlugKey(old.Slug))
-		}
-	}
-	if p.Slug != "" {
-		owner, err := tx.Get(productSlugKey(p.Slug))
-		switch {
-		case err == nil && string(owner) != p.ID:
-			return catalog.ErrSlugTaken.WithDetails(map[string]any{"slug": p.Slug})
-		case err != nil && !errors.Is(err, ErrNotFound):
-			return err
-		}
-		tx.Set(productSlugKey(p.Slug), []byte(p.ID))
+	if err := moveSlug(tx, productSlugKey, p.ID, old.Slug, p.Slug); err != nil { // old is zero when new
+		return err
 	}
 
 	// Variants, SKUs and stock. Rows of dropped variants go first, so a SKU moved from a
@@ -702,20 +712,8 @@ func SaveCategoryTx(tx *Tx, c catalog.Category) error {
 	} else if err != nil {
 		return err
 	}
-	if exists && old.Slug != "" && old.Slug != c.Slug {
-		if owner, err := tx.Get(categorySlugKey(old.Slug)); err == nil && string(owner) == c.ID {
-			tx.Delete(categorySlugKey(old.Slug))
-		}
-	}
-	if c.Slug != "" {
-		owner, err := tx.Get(categorySlugKey(c.Slug))
-		switch {
-		case err == nil && string(owner) != c.ID:
-			return catalog.ErrSlugTaken.WithDetails(map[string]any{"slug": c.Slug})
-		case err != nil && !errors.Is(err, ErrNotFound):
-			return err
-		}
-		tx.Set(categorySlugKey(c.Slug), []byte(c.ID))
+	if err := moveSlug(tx, categorySlugKey, c.ID, old.Slug, c.Slug); err != nil { // old is zero when new
+		return err
 	}
 	// Products under c, found before c moves (their rows are filed under c either way).
 	var moved []string
