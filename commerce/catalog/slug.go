@@ -3,7 +3,6 @@ package catalog
 import (
 	"strings"
 	"unicode"
-	"unicode/utf8"
 )
 
 // MaxSlugLen is the longest slug, in bytes (slugs are ASCII).
@@ -127,15 +126,4 @@ var translit = map[rune]string{
 	'п': "p", 'р': "r", 'с': "s", 'т': "t", 'у': "u", 'ф': "f", 'х': "kh", 'ц': "ts",
 	'ч': "ch", 'ш': "sh", 'щ': "shch", 'ъ': "", 'ы': "y", 'ь': "", 'э': "e", 'ю': "yu",
 	'я': "ya", 'є': "ye", 'і': "i", 'ї': "yi", 'ў': "o", 'қ': "q", 'ғ': "g", 'ҳ': "h",
-}
-
-// truncateRunes returns s cut to at most n bytes without splitting a UTF-8 sequence.
-func truncateRunes(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }
