@@ -90,9 +90,15 @@ func (c *stockCache) apply(ws []stockWrite) {
 	}
 }
 
-// stockWritesOf appends the stock writes of an update that is joining a group.
-func stockWritesOf(dst []stockWrite, writes map[string]op) ([]stockWrite, error) {
+// readerCacheChanges reads, in one pass over an update's writes, what the update changes
+// in the readers' in-memory state: its stock writes (appended to dst, for the mirror) and
+// whether it writes a product record (which moves DB.productEpoch, see catalog_doc.go).
+func readerCacheChanges(dst []stockWrite, writes map[string]op) (_ []stockWrite, product bool, _ error) {
 	for k, o := range writes {
+		if strings.HasPrefix(k, prefixProduct) {
+			product = true
+			continue
+		}
 		if !strings.HasPrefix(k, prefixStock) {
 			continue
 		}
@@ -100,13 +106,13 @@ func stockWritesOf(dst []stockWrite, writes map[string]op) ([]stockWrite, error)
 		if !o.del {
 			v, err := decodeUint64(o.value)
 			if err != nil || v > math.MaxInt64 {
-				return dst, fmt.Errorf("store: stock row %s: %w", k, ErrCodec)
+				return dst, product, fmt.Errorf("store: stock row %s: %w", k, ErrCodec)
 			}
 			w.n = int64(v)
 		}
 		dst = append(dst, w)
 	}
-	return dst, nil
+	return dst, product, nil
 }
 
 // loadStock fills the mirror from the stock keyspace.

@@ -15,7 +15,6 @@ import (
 	"os"
 	"runtime"
 	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -297,8 +296,9 @@ func (db *DB) runRequest(g *group, r *request) {
 	err := runFn(r.fn, tx)
 	tx.done = true
 	var stock []stockWrite
-	if err == nil && db.stock != nil {
-		stock, err = stockWritesOf(g.stock, tx.writes)
+	var product bool
+	if err == nil {
+		stock, product, err = readerCacheChanges(g.stock, tx.writes)
 	}
 	if err == nil {
 		err = tx.applyTo(g.batch, &g.seq)
@@ -308,14 +308,7 @@ func (db *DB) runRequest(g *group, r *request) {
 		return
 	}
 	g.stock = stock
-	if !g.product {
-		for k := range tx.writes {
-			if strings.HasPrefix(k, prefixProduct) {
-				g.product = true
-				break
-			}
-		}
-	}
+	g.product = g.product || product
 	g.writes++
 }
 
@@ -337,7 +330,7 @@ func (db *DB) commitGroup(g *group) {
 	}
 	db.seq = g.seq
 	g.applied = true
-	if db.stock != nil {
+	if db.stock != nil { // nil only read-only, which never writes
 		db.stock.apply(g.stock) // visible to readers from now on, like the batch
 	}
 	if g.product {
