@@ -167,49 +167,37 @@ func (s *Server) orderRoutes() {
 			noStore(c)
 			return c.JSON(stdhttp.StatusOK, out)
 		}})
-	get := func(c echo.Context) (orders.Order, error) {
-		o, err := svc()
-		if err != nil {
-			return orders.Order{}, err
+	// read answers one view of the order the caller may see, with its version as ETag.
+	read := func(view func(orders.Order) any) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			svc, err := svc()
+			if err != nil {
+				return err
+			}
+			o, err := svc.Get(c.Request().Context(), orderViewer(c), c.Param("id"))
+			if err != nil {
+				return err
+			}
+			noStore(c)
+			setETag(c, o.Version)
+			return c.JSON(stdhttp.StatusOK, view(o))
 		}
-		return o.Get(c.Request().Context(), orderViewer(c), c.Param("id"))
 	}
 	s.handle(Route{Method: "GET", Path: "/api/v1/orders/:id", Tag: "orders", Summary: "Read an order",
 		Description:  "Answers with an ETag (the order's version) for PUT /orders/:id/status If-Match." + orderAccess,
 		OptionalAuth: true, Query: []Param{keyParam}, Response: orderResponse{}, Errors: []int{stdhttp.StatusNotFound},
-		Handler: func(c echo.Context) error {
-			o, err := get(c)
-			if err != nil {
-				return err
-			}
-			noStore(c)
-			setETag(c, o.Version)
-			return c.JSON(stdhttp.StatusOK, orderOut(o))
-		}})
+		Handler: read(func(o orders.Order) any { return orderOut(o) })})
 	s.handle(Route{Method: "GET", Path: "/api/v1/orders/:id/status", Tag: "orders", Summary: "An order's status and history",
 		Description:  "The current status and every change with its time, actor and note." + orderAccess,
 		OptionalAuth: true, Query: []Param{keyParam}, Response: statusResponse{}, Errors: []int{stdhttp.StatusNotFound},
-		Handler: func(c echo.Context) error {
-			o, err := get(c)
-			if err != nil {
-				return err
-			}
-			noStore(c)
-			setETag(c, o.Version)
-			return c.JSON(stdhttp.StatusOK, statusResponse{Status: o.Status, History: o.History})
-		}})
+		Handler: read(func(o orders.Order) any { return statusResponse{Status: o.Status, History: o.History} })})
 	s.handle(Route{Method: "GET", Path: "/api/v1/orders/:id/tracking", Tag: "orders", Summary: "An order's shipment tracking",
 		Description:  "Carrier, tracking number and, for UPS, USPS, FedEx and DHL, the carrier's tracking page." + orderAccess,
 		OptionalAuth: true, Query: []Param{keyParam}, Response: trackingResponse{}, Errors: []int{stdhttp.StatusNotFound},
-		Handler: func(c echo.Context) error {
-			o, err := get(c)
-			if err != nil {
-				return err
-			}
-			noStore(c)
-			return c.JSON(stdhttp.StatusOK, trackingResponse{OrderID: o.ID, Status: o.Status, Carrier: o.Carrier,
-				TrackingNumber: o.TrackingNumber, TrackingURL: o.TrackingURL(), History: o.History})
-		}})
+		Handler: read(func(o orders.Order) any {
+			return trackingResponse{OrderID: o.ID, Status: o.Status, Carrier: o.Carrier,
+				TrackingNumber: o.TrackingNumber, TrackingURL: o.TrackingURL(), History: o.History}
+		})})
 	s.handle(Route{Method: "PUT", Path: "/api/v1/orders/:id/status", Tag: "orders", Summary: "Move an order to its next status",
 		Description: "Legal transitions: PENDING → CONFIRMED → PROCESSING → SHIPPED → DELIVERED, and CANCELLED from PENDING, " +
 			"CONFIRMED or PROCESSING (which returns every line's stock). Anything else is 409 illegal_transition naming from and " +
