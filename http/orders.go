@@ -170,11 +170,11 @@ func (s *Server) orderRoutes() {
 	// read answers one view of the order the caller may see, with its version as ETag.
 	read := func(view func(orders.Order) any) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			svc, err := svc()
+			os, err := svc()
 			if err != nil {
 				return err
 			}
-			o, err := svc.Get(c.Request().Context(), orderViewer(c), c.Param("id"))
+			o, err := os.Get(c.Request().Context(), orderViewer(c), c.Param("id"))
 			if err != nil {
 				return err
 			}
