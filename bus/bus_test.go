@@ -102,6 +102,8 @@ func TestOpenConfig(t *testing.T) {
 		{name: "listen bad port", cfg: Config{Dir: tmp, Listen: "127.0.0.1:99999"}, wantKind: commerce.EInvalid, wantText: "bus.listen"},
 		{name: "duplicate window over max age", cfg: Config{Dir: tmp, MaxAge: time.Minute, DuplicateWindow: time.Hour}, wantKind: commerce.EInvalid, wantText: "bus.duplicate_window"},
 		{name: "negative max bytes", cfg: Config{Dir: tmp, MaxBytes: -1}, wantKind: commerce.EInvalid, wantText: "bus.max_bytes"},
+		{name: "negative sync interval", cfg: Config{Dir: tmp, SyncInterval: -time.Second}, wantKind: commerce.EInvalid, wantText: "bus.sync_interval"},
+		{name: "duplicate window shorter than four syncs", cfg: Config{Dir: tmp, SyncInterval: time.Minute, DuplicateWindow: 2 * time.Minute}, wantKind: commerce.EInvalid, wantText: "four sync intervals"},
 	}
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
