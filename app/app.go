@@ -162,6 +162,9 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (_ *App, err err
 	if err := a.openOrders(ctx); err != nil {
 		return nil, err
 	}
+	if err := a.openIdentity(ctx); err != nil {
+		return nil, err
+	}
 
 	if !opts.Offline {
 		if err := a.openTokens(ctx); err != nil {

@@ -186,7 +186,11 @@ func (s *Service) update(ctx context.Context, id string, change func(*User)) (Us
 	return redact(u), nil
 }
 
+// redact removes the secrets a User carries in the store: the password hash and the
+// second factor's secret and recovery codes.
 func redact(u User) User {
 	u.PasswordHash = ""
+	u.TOTPSecret = ""
+	u.RecoveryCodes = nil
 	return u
 }

@@ -21,6 +21,42 @@ type User struct {
 	CreatedAt    time.Time `json:"created_at"`
 	UpdatedAt    time.Time `json:"updated_at"`
 	Version      int64     `json:"version"`
+
+	// E-mail verification (GET /auth/verify-email/:token).
+	EmailVerified   bool      `json:"email_verified,omitempty"`
+	EmailVerifiedAt time.Time `json:"email_verified_at,omitzero"`
+	// PasswordChangedAt is the time of the last change or reset.
+	PasswordChangedAt time.Time `json:"password_changed_at,omitzero"`
+
+	// Lockout: failed sign-ins in a row and, once the threshold is reached, until when
+	// the account refuses sign-ins.
+	FailedLogins int       `json:"failed_logins,omitempty"`
+	LockedUntil  time.Time `json:"locked_until,omitzero"`
+
+	// Two-factor sign-in (TOTP). TOTPSecret is set by enrolment and only counts once
+	// TOTPEnabled (confirmed with a valid code). RecoveryCodes are SHA-256 hashes (hex) of
+	// the unused single-use recovery codes. TOTPLastStep is the last time step accepted,
+	// so a code cannot be replayed within its window. Like PasswordHash, these never leave
+	// the Service.
+	TOTPSecret    string   `json:"totp_secret,omitempty"`
+	TOTPEnabled   bool     `json:"totp_enabled,omitempty"`
+	TOTPLastStep  int64    `json:"totp_last_step,omitempty"`
+	RecoveryCodes []string `json:"recovery_codes,omitempty"`
+
+	// Preferences of a customer account.
+	Preferences Preferences `json:"preferences,omitzero"`
+
+	// Deleted accounts are anonymized (e-mail, name, phone replaced) and can never sign in;
+	// their orders stay for accounting.
+	Deleted   bool      `json:"deleted,omitempty"`
+	DeletedAt time.Time `json:"deleted_at,omitzero"`
+}
+
+// Preferences are what a customer chose for language, currency and notifications.
+type Preferences struct {
+	Language string   `json:"language,omitempty"` // BCP 47 tag, e.g. "en", "ru", "uz"
+	Currency string   `json:"currency,omitempty"` // ISO 4217, e.g. "USD", "UZS"
+	Channels []string `json:"channels,omitempty"` // notification channels: "email", "sms", "push"
 }
 
 // Users stores users. The store adapter implements it; every method is one atomic read or

@@ -22,7 +22,8 @@ type Config struct {
 	Index     Index     `toml:"index" comment:"Bleve full-text search index."`
 	Media     Media     `toml:"media" comment:"Uploaded images."`
 	Snapshots Snapshots `toml:"snapshots" comment:"Periodic snapshots (Pebble checkpoint + media + index)."`
-	Auth      Auth      `toml:"auth" comment:"Passwords and tokens."`
+	Auth      Auth      `toml:"auth" comment:"Passwords, tokens, two-factor sign-in, lockout and rate limits."`
+	SMTP      SMTP      `toml:"smtp" comment:"Outgoing e-mail (address verification, password reset)."`
 	Demo      Demo      `toml:"demo" comment:"Demo mode."`
 }
 
@@ -92,6 +93,28 @@ type Auth struct {
 	AccessTokenTTL      Duration `toml:"access_token_ttl" comment:"Lifetime of an access token (JWT)."`
 	RefreshTokenTTL     Duration `toml:"refresh_token_ttl" comment:"Lifetime of a refresh token; must be longer than access_token_ttl."`
 	JWTSecret           string   `toml:"jwt_secret" comment:"Secret signing access tokens, at least 32 bytes (better set as ULTRAMARKET_AUTH_JWT_SECRET); empty generates one and keeps it in the data directory."`
+	JWTKeyID            string   `toml:"jwt_key_id" comment:"Key ID (kid) written into access tokens signed with jwt_secret; change it together with the secret to rotate keys."`
+	JWTPreviousKeys     []string `toml:"jwt_previous_keys" comment:"Retired signing keys still accepted until their tokens expire, each \"kid:secret\" (secret at least 32 bytes). To rotate: move the current kid:secret here, set a new jwt_key_id and jwt_secret."`
+	Require2FA          []string `toml:"require_2fa" comment:"Roles that must sign in with a second factor (TOTP), e.g. [\"ADMIN\", \"SUPER_ADMIN\"]; such a user without 2FA gets a token that can only enrol it."`
+	TOTPIssuer          string   `toml:"totp_issuer" comment:"Issuer name shown in authenticator apps."`
+	LockoutThreshold    int      `toml:"lockout_threshold" comment:"Failed sign-ins (password or second factor) in a row that lock an account; 0 turns lockout off."`
+	LockoutDuration     Duration `toml:"lockout_duration" comment:"How long a locked account stays locked."`
+	RateLimit           int      `toml:"rate_limit" comment:"Requests per minute one client IP may make to /api/v1/auth/ routes (429 with Retry-After beyond it); 0 turns the limit off."`
+	RateBurst           int      `toml:"rate_burst" comment:"Requests one client IP may make at once before rate_limit applies."`
+	ResetTokenTTL       Duration `toml:"reset_token_ttl" comment:"Lifetime of a password-reset link."`
+	VerifyTokenTTL      Duration `toml:"verify_token_ttl" comment:"Lifetime of an e-mail verification link."`
+}
+
+// SMTP configures the mail server that verification and reset e-mails are sent through.
+// Mails are queued in the store in the same write as their cause and delivered with retries.
+type SMTP struct {
+	Host     string   `toml:"host" comment:"SMTP server host; empty sends no e-mail (queued mails are dropped with a warning)."`
+	Port     int      `toml:"port" comment:"SMTP server port."`
+	Username string   `toml:"username" comment:"SMTP user name; empty sends without authentication."`
+	Password string   `toml:"password" comment:"SMTP password (better set as ULTRAMARKET_SMTP_PASSWORD)."`
+	From     string   `toml:"from" comment:"Sender address of every e-mail, e.g. \"Shop <shop@example.com>\"."`
+	TLS      string   `toml:"tls" comment:"Transport security: starttls (required), tls (implicit, port 465), or none (local relays and tests only)."`
+	Timeout  Duration `toml:"timeout" comment:"Longest time one delivery attempt may take."`
 }
 
 // Demo configures demo mode.
@@ -143,7 +166,18 @@ func Default() Config {
 			AccessTokenTTL:      Dur(15 * time.Minute),
 			RefreshTokenTTL:     Dur(168 * time.Hour),
 			JWTSecret:           "",
+			JWTKeyID:            "k1",
+			JWTPreviousKeys:     []string{},
+			Require2FA:          []string{},
+			TOTPIssuer:          "UltraMarket",
+			LockoutThreshold:    5,
+			LockoutDuration:     Dur(15 * time.Minute),
+			RateLimit:           30,
+			RateBurst:           10,
+			ResetTokenTTL:       Dur(time.Hour),
+			VerifyTokenTTL:      Dur(72 * time.Hour),
 		},
+		SMTP: SMTP{Host: "", Port: 587, From: "UltraMarket <no-reply@localhost>", TLS: "starttls", Timeout: Dur(30 * time.Second)},
 		Demo: Demo{Enabled: false, Products: 320},
 	}
 }

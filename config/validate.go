@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net"
+	"net/mail"
 	"net/netip"
 	"net/url"
 	"regexp"
@@ -49,7 +50,10 @@ const (
 	minArgon2Memory = 19 * MiB
 )
 
-var variantName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+var (
+	variantName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+	keyID       = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+)
 
 // Validate checks every setting and returns nil or a *ValidationError listing all problems.
 func (c Config) Validate() error {
@@ -119,6 +123,36 @@ func (c Config) Validate() error {
 		v.check(a.RefreshTokenTTL.Duration > a.AccessTokenTTL.Duration, "auth.refresh_token_ttl", "must be longer than auth.access_token_ttl")
 	}
 	v.check(a.JWTSecret == "" || len(a.JWTSecret) >= 32, "auth.jwt_secret", "must be empty (generated on first start) or at least 32 bytes")
+	v.check(keyID.MatchString(a.JWTKeyID), "auth.jwt_key_id", "must be 1-64 letters, digits, '.', '_' or '-'")
+	seen := map[string]bool{a.JWTKeyID: true}
+	for i, k := range a.JWTPreviousKeys {
+		key := fmt.Sprintf("auth.jwt_previous_keys[%d]", i)
+		id, secret, ok := strings.Cut(k, ":")
+		v.check(ok && keyID.MatchString(id) && len(secret) >= 32, key, `must be "kid:secret" with a secret of at least 32 bytes`)
+		v.check(!ok || !seen[id], key, fmt.Sprintf("key id %q is used twice", id))
+		seen[id] = true
+	}
+	for _, r := range a.Require2FA {
+		v.check(slices.Contains([]string{"CUSTOMER", "VENDOR", "ADMIN", "SUPER_ADMIN"}, r), "auth.require_2fa", fmt.Sprintf("%q is not a role (CUSTOMER, VENDOR, ADMIN, SUPER_ADMIN)", r))
+	}
+	v.check(strings.TrimSpace(a.TOTPIssuer) != "" && !strings.Contains(a.TOTPIssuer, ":"), "auth.totp_issuer", "must be non-empty and contain no ':'")
+	v.check(a.LockoutThreshold >= 0, "auth.lockout_threshold", "must not be negative")
+	if a.LockoutThreshold > 0 {
+		v.positive("auth.lockout_duration", a.LockoutDuration)
+	}
+	v.check(a.RateLimit >= 0, "auth.rate_limit", "must not be negative")
+	v.check(a.RateLimit == 0 || a.RateBurst >= 1, "auth.rate_burst", "must be at least 1")
+	v.positive("auth.reset_token_ttl", a.ResetTokenTTL)
+	v.positive("auth.verify_token_ttl", a.VerifyTokenTTL)
+
+	m2 := c.SMTP
+	if m2.Host != "" {
+		v.check(m2.Port >= 1 && m2.Port <= 65535, "smtp.port", "must be 1..65535")
+		_, err := mail.ParseAddress(m2.From)
+		v.check(err == nil, "smtp.from", fmt.Sprintf("%q is not an e-mail address", m2.From))
+	}
+	v.oneOf("smtp.tls", m2.TLS, "starttls", "tls", "none")
+	v.positive("smtp.timeout", m2.Timeout)
 
 	return v.err()
 }

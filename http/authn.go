@@ -25,11 +25,14 @@ var (
 
 // authenticate verifies a bearer token when the request carries one and remembers its
 // principal. A request without one goes on as anonymous; a bad token is refused on every
-// route (a client that sends credentials must learn they are wrong).
+// route (a client that sends credentials must learn they are wrong). Either way the
+// request's context carries its commerce.Actor (who, from which IP, which request), which
+// the store writes into events and the audit log.
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Request().Header.Get(echo.HeaderAuthorization)
 		if h == "" {
+			setActor(c, commerce.Actor{ID: "anonymous"})
 			return next(c)
 		}
 		scheme, token, ok := strings.Cut(h, " ")
@@ -44,8 +47,16 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		c.Set(principalKey, p)
+		setActor(c, commerce.Actor{ID: p.Actor(), UserID: p.UserID, Role: string(p.Role), Staff: isStaff(p)})
 		return next(c)
 	}
+}
+
+// setActor completes a with the request's IP and ID and puts it into the request's context.
+func setActor(c echo.Context, a commerce.Actor) {
+	a.IP, a.RequestID = c.RealIP(), requestID(c)
+	r := c.Request()
+	c.SetRequest(r.WithContext(commerce.WithActor(r.Context(), a)))
 }
 
 // principalOf returns the request's verified principal; ok is false for anonymous requests.
@@ -54,10 +65,10 @@ func principalOf(c echo.Context) (auth.Principal, bool) {
 	return p, ok
 }
 
-// guard wraps a route's handler with its access rule: Auth needs a principal, Role a role
-// at least that privileged.
+// guard wraps a route's handler with its access rule: Auth needs a principal, Perm a
+// principal whose role has that permission, Role a role at least that privileged.
 func guard(r Route) echo.HandlerFunc {
-	if !r.Auth && r.Role == "" {
+	if !r.Auth && r.Role == "" && r.Perm == "" {
 		return r.Handler
 	}
 	next := r.Handler
@@ -69,11 +80,15 @@ func guard(r Route) echo.HandlerFunc {
 		if r.Role != "" && !p.Role.AtLeast(r.Role) {
 			return errForbidden
 		}
+		if r.Perm != "" && !p.Can(r.Perm) {
+			return errForbidden
+		}
 		return next(c)
 	}
 }
 
-// isStaff reports whether p may see and manage every customer's data.
+// isStaff reports whether p is shop staff (an administrator): whose every write is
+// audited and who may see every customer's data where a route allows staff.
 func isStaff(p auth.Principal) bool { return p.Role.AtLeast(auth.RoleAdmin) }
 
 // unavailable is the error of a route whose backend the server was built without.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/ultramarket/ultramarket/auth"
 	"github.com/ultramarket/ultramarket/commerce"
 	"github.com/ultramarket/ultramarket/commerce/cart"
 )
@@ -72,7 +73,7 @@ func cartOut(v cart.View) cartResponse {
 // cartViewer is who the request acts as, for the cart's access rule.
 func cartViewer(c echo.Context) cart.Viewer {
 	p, _ := principalOf(c)
-	return cart.Viewer{UserID: p.UserID, Staff: isStaff(p)}
+	return cart.Viewer{UserID: p.UserID, Staff: p.Can(auth.PermCartsManage)}
 }
 
 const cartAccess = " A guest cart is open to whoever holds its id; an account cart (created with a bearer token) " +

@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/ultramarket/ultramarket/auth"
 	"github.com/ultramarket/ultramarket/commerce"
 	"github.com/ultramarket/ultramarket/commerce/catalog"
 )
@@ -71,10 +72,11 @@ func ifMatchVersion(c echo.Context) (*int64, error) {
 	return &v, nil
 }
 
-// staffOf reports whether the request's principal is staff (ADMIN or above).
+// staffOf reports whether the request's principal manages the catalog (sees what shoppers
+// do not, such as exact stock counts).
 func staffOf(c echo.Context) bool {
 	p, ok := principalOf(c)
-	return ok && isStaff(p)
+	return ok && p.Can(auth.PermCatalogWrite)
 }
 
 // queryInt64 reads an optional integer query parameter, reporting a bad one to v.

@@ -18,7 +18,7 @@ type categoryList struct {
 func (s *Server) categoryRoutes() {
 	s.handle(Route{Method: "POST", Path: "/api/v1/categories", Tag: "catalog", Summary: "Create a category",
 		Description: "parent_id (an ID or slug) places it in the tree, at most 8 levels deep; the slug is generated from the name unless given.",
-		Role:        auth.RoleAdmin, Request: catalog.CategoryInput{}, Response: catalog.Category{}, Status: stdhttp.StatusCreated,
+		Perm:        auth.PermCatalogWrite, Request: catalog.CategoryInput{}, Response: catalog.Category{}, Status: stdhttp.StatusCreated,
 		Errors:  []int{stdhttp.StatusUnprocessableEntity, stdhttp.StatusConflict},
 		Handler: s.createCategory})
 	s.handle(Route{Method: "GET", Path: "/api/v1/categories", Tag: "catalog", Summary: "Every category, flat, ordered by position then name",
@@ -31,12 +31,12 @@ func (s *Server) categoryRoutes() {
 		Handler: s.getCategory})
 	s.handle(Route{Method: "PUT", Path: "/api/v1/categories/:id", Tag: "catalog", Summary: "Replace a category (name, description, parent, position; slug when given)",
 		Description: "Moving a category moves its products and sub-categories with it; a move under its own sub-category is refused.",
-		Role:        auth.RoleAdmin, Request: catalog.CategoryInput{}, Response: catalog.Category{},
+		Perm:        auth.PermCatalogWrite, Request: catalog.CategoryInput{}, Response: catalog.Category{},
 		Errors:  []int{stdhttp.StatusUnprocessableEntity, stdhttp.StatusNotFound, stdhttp.StatusConflict, stdhttp.StatusPreconditionFailed},
 		Handler: s.updateCategory})
 	s.handle(Route{Method: "DELETE", Path: "/api/v1/categories/:id", Tag: "catalog", Summary: "Delete an empty category",
 		Description: "A category with sub-categories or products is refused with 409 category_not_empty.",
-		Role:        auth.RoleAdmin, Status: stdhttp.StatusNoContent,
+		Perm:        auth.PermCatalogWrite, Status: stdhttp.StatusNoContent,
 		Errors:  []int{stdhttp.StatusNotFound, stdhttp.StatusConflict, stdhttp.StatusPreconditionFailed},
 		Handler: s.deleteCategory})
 }

@@ -54,6 +54,12 @@ func buildOpenAPI(routes []Route, version string) ([]byte, error) {
 		if len(params) > 0 {
 			op["parameters"] = params
 		}
+		if r.Perm != "" {
+			op["x-permission"] = string(r.Perm)
+		}
+		if r.Role != "" {
+			op["x-role"] = string(r.Role)
+		}
 		switch {
 		case r.Auth:
 			op["security"] = []any{map[string]any{"bearer": []string{}}}

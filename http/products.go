@@ -30,7 +30,7 @@ var productListQuery = []Param{
 func (s *Server) productRoutes() {
 	s.handle(Route{Method: "POST", Path: "/api/v1/products", Tag: "catalog", Summary: "Create a product with its variants",
 		Description: "Slug is generated from the title unless given; status defaults to active. Every variant gets an id; stock defaults to 0.",
-		Role:        auth.RoleAdmin, Request: catalog.ProductInput{}, Response: catalog.Product{}, Status: stdhttp.StatusCreated,
+		Perm:        auth.PermCatalogWrite, Request: catalog.ProductInput{}, Response: catalog.Product{}, Status: stdhttp.StatusCreated,
 		Errors:  []int{stdhttp.StatusUnprocessableEntity, stdhttp.StatusConflict},
 		Handler: s.createProduct})
 	s.handle(Route{Method: "GET", Path: "/api/v1/products", Tag: "catalog", Summary: "List products, filtered and sorted, a page at a time",
@@ -44,11 +44,11 @@ func (s *Server) productRoutes() {
 	s.handle(Route{Method: "PUT", Path: "/api/v1/products/:id", Tag: "catalog", Summary: "Replace a product's editable fields and variants",
 		Description: "Variants with an id are kept (stock unchanged unless given), variants without one are added, variants left out are removed. " +
 			"An empty slug keeps the current one. If-Match with the ETag guards against lost updates.",
-		Role: auth.RoleAdmin, Request: catalog.ProductInput{}, Response: catalog.Product{},
+		Perm: auth.PermCatalogWrite, Request: catalog.ProductInput{}, Response: catalog.Product{},
 		Errors:  []int{stdhttp.StatusUnprocessableEntity, stdhttp.StatusNotFound, stdhttp.StatusConflict, stdhttp.StatusPreconditionFailed},
 		Handler: s.updateProduct})
 	s.handle(Route{Method: "DELETE", Path: "/api/v1/products/:id", Tag: "catalog", Summary: "Delete a product with its variants and their stock",
-		Role: auth.RoleAdmin, Status: stdhttp.StatusNoContent, Errors: []int{stdhttp.StatusNotFound, stdhttp.StatusPreconditionFailed},
+		Perm: auth.PermCatalogWrite, Status: stdhttp.StatusNoContent, Errors: []int{stdhttp.StatusNotFound, stdhttp.StatusPreconditionFailed},
 		Handler: s.deleteProduct})
 }
 

@@ -19,15 +19,16 @@ type Route struct {
 	Tag          string
 	Summary      string
 	Description  string
-	Auth         bool      // requires a bearer token
-	Role         auth.Role // requires a principal with at least this role (implies Auth)
-	OptionalAuth bool      // anonymous or bearer: the handler decides what each may see
-	Query        []Param   // query parameters
-	Request      any       // zero value of the JSON request body type, or nil
-	Response     any       // zero value of the JSON response body type, or nil
-	Status       int       // success status; 0 means 200
-	RawResponse  string    // content type of a non-JSON response (e.g. image/*, text/plain)
-	Errors       []int     // documented error statuses besides the generic ones
+	Auth         bool            // requires a bearer token
+	Role         auth.Role       // requires a principal with at least this role (implies Auth); prefer Perm
+	Perm         auth.Permission // requires a principal whose role has this permission (implies Auth)
+	OptionalAuth bool            // anonymous or bearer: the handler decides what each may see
+	Query        []Param         // query parameters
+	Request      any             // zero value of the JSON request body type, or nil
+	Response     any             // zero value of the JSON response body type, or nil
+	Status       int             // success status; 0 means 200
+	RawResponse  string          // content type of a non-JSON response (e.g. image/*, text/plain)
+	Errors       []int           // documented error statuses besides the generic ones
 	Handler      echo.HandlerFunc
 }
 
@@ -40,7 +41,7 @@ type Param struct {
 }
 
 func (s *Server) handle(r Route) {
-	if r.Role != "" {
+	if r.Role != "" || r.Perm != "" {
 		r.Auth = true
 	}
 	s.echo.Add(r.Method, r.Path, guard(r))

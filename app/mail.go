@@ -1,0 +1,5 @@
+package app
+
+import "context"
+
+func (a *App) openMail(context.Context) error { return nil }
