@@ -33,24 +33,27 @@ func (s *Users) CreateUser(ctx context.Context, u auth.User) error {
 	if err != nil {
 		return err
 	}
-	return s.db.Update(ctx, func(tx *Tx) error {
-		if _, err := tx.Get(emailKey(u.Email)); err == nil {
-			return auth.ErrEmailTaken
-		} else if !errors.Is(err, ErrNotFound) {
-			return err
-		}
-		if _, err := tx.Get(userKey(u.ID)); err == nil {
-			return commerce.Errorf(commerce.EConflict, "user_exists", "store: user %s already exists", u.ID)
-		} else if !errors.Is(err, ErrNotFound) {
-			return err
-		}
-		if err := putJSON(tx, userKey(u.ID), u); err != nil {
-			return err
-		}
-		tx.Set(emailKey(u.Email), []byte(u.ID))
-		tx.Emit(ev)
-		return nil
-	})
+	return s.db.Update(ctx, func(tx *Tx) error { return createUser(tx, u, ev) })
+}
+
+// createUser is CreateUser inside tx (registration writes a token and a mail with it).
+func createUser(tx *Tx, u auth.User, ev commerce.Event) error {
+	if _, err := tx.Get(emailKey(u.Email)); err == nil {
+		return auth.ErrEmailTaken
+	} else if !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	if _, err := tx.Get(userKey(u.ID)); err == nil {
+		return commerce.Errorf(commerce.EConflict, "user_exists", "store: user %s already exists", u.ID)
+	} else if !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	if err := putJSON(tx, userKey(u.ID), u); err != nil {
+		return err
+	}
+	tx.Set(emailKey(u.Email), []byte(u.ID))
+	tx.Emit(ev)
+	return nil
 }
 
 // User returns the user with the given ID.
@@ -138,49 +141,55 @@ func (s *Users) ListUsers(ctx context.Context, page commerce.Page) (commerce.Lis
 // (other than in case) and emits auth.user_updated.
 func (s *Users) UpdateUser(ctx context.Context, id string, fn func(*auth.User) error) (auth.User, error) {
 	var out auth.User
-	err := s.db.Update(ctx, func(tx *Tx) error {
-		var old auth.User
-		if err := readUser(tx, id, &old); err != nil {
-			return err
-		}
-		u := old
-		if err := fn(&u); err != nil {
-			return err
-		}
-		if u.ID != old.ID {
-			return commerce.Errorf(commerce.EInvalid, "user_id_immutable", "store: a user's ID cannot change")
-		}
-		if u.Email == "" {
-			return commerce.Errorf(commerce.EInvalid, "user_incomplete", "store: user needs an e-mail")
-		}
-		u.Version = old.Version + 1
-		if u.UpdatedAt.Equal(old.UpdatedAt) {
-			u.UpdatedAt = commerce.SystemClock{}.Now()
-		}
-		// Compare index keys, not strings.EqualFold: the index lower-cases, and the two
-		// disagree on a few runes.
-		if !bytes.Equal(emailKey(u.Email), emailKey(old.Email)) {
-			if _, err := tx.Get(emailKey(u.Email)); err == nil {
-				return auth.ErrEmailTaken
-			} else if !errors.Is(err, ErrNotFound) {
-				return err
-			}
-			tx.Delete(emailKey(old.Email))
-			tx.Set(emailKey(u.Email), []byte(u.ID))
-		}
-		if err := putJSON(tx, userKey(u.ID), u); err != nil {
-			return err
-		}
-		ev, err := auth.UserUpdatedEvent(u)
-		if err != nil {
-			return err
-		}
-		tx.Emit(ev)
-		out = u
-		return nil
+	err := s.db.Update(ctx, func(tx *Tx) (err error) {
+		out, err = updateUser(tx, id, fn)
+		return err
 	})
 	if err != nil {
 		return auth.User{}, err
 	}
 	return out, nil
+}
+
+// updateUser is UpdateUser inside tx, for use cases whose batch carries more than the user
+// (a consumed single-use token, a security event).
+func updateUser(tx *Tx, id string, fn func(*auth.User) error) (auth.User, error) {
+	var old auth.User
+	if err := readUser(tx, id, &old); err != nil {
+		return auth.User{}, err
+	}
+	u := old
+	if err := fn(&u); err != nil {
+		return auth.User{}, err
+	}
+	if u.ID != old.ID {
+		return auth.User{}, commerce.Errorf(commerce.EInvalid, "user_id_immutable", "store: a user's ID cannot change")
+	}
+	if u.Email == "" {
+		return auth.User{}, commerce.Errorf(commerce.EInvalid, "user_incomplete", "store: user needs an e-mail")
+	}
+	u.Version = old.Version + 1
+	if u.UpdatedAt.Equal(old.UpdatedAt) {
+		u.UpdatedAt = commerce.SystemClock{}.Now()
+	}
+	// Compare index keys, not strings.EqualFold: the index lower-cases, and the two
+	// disagree on a few runes.
+	if !bytes.Equal(emailKey(u.Email), emailKey(old.Email)) {
+		if _, err := tx.Get(emailKey(u.Email)); err == nil {
+			return auth.User{}, auth.ErrEmailTaken
+		} else if !errors.Is(err, ErrNotFound) {
+			return auth.User{}, err
+		}
+		tx.Delete(emailKey(old.Email))
+		tx.Set(emailKey(u.Email), []byte(u.ID))
+	}
+	if err := putJSON(tx, userKey(u.ID), u); err != nil {
+		return auth.User{}, err
+	}
+	ev, err := auth.UserUpdatedEvent(u)
+	if err != nil {
+		return auth.User{}, err
+	}
+	tx.Emit(ev)
+	return u, nil
 }
