@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,9 +19,11 @@ const sessionPurgeInterval = time.Hour
 func (a *App) openTokens(context.Context) error {
 	sessions := store.NewSessions(a.DB)
 	t, err := auth.NewTokens(auth.TokensConfig{
-		Secret:     a.JWTSecret,
-		AccessTTL:  a.Config.Auth.AccessTokenTTL.Duration,
-		RefreshTTL: a.Config.Auth.RefreshTokenTTL.Duration,
+		Secret:       a.JWTSecret,
+		KeyID:        a.Config.Auth.JWTKeyID,
+		PreviousKeys: previousKeys(a.Config.Auth.JWTPreviousKeys),
+		AccessTTL:    a.Config.Auth.AccessTokenTTL.Duration,
+		RefreshTTL:   a.Config.Auth.RefreshTokenTTL.Duration,
 	}, sessions)
 	if err != nil {
 		return err
@@ -50,4 +53,16 @@ func (a *App) openTokens(context.Context) error {
 	})
 	a.onClose("session purge", func(context.Context) error { cancel(); wg.Wait(); return nil })
 	return nil
+}
+
+// previousKeys turns auth.jwt_previous_keys ("kid:secret" each, checked by config.Validate)
+// into the retired keys that still verify access tokens.
+func previousKeys(list []string) map[string][]byte {
+	keys := make(map[string][]byte, len(list))
+	for _, k := range list {
+		if kid, secret, ok := strings.Cut(k, ":"); ok {
+			keys[kid] = []byte(secret)
+		}
+	}
+	return keys
 }

@@ -35,6 +35,10 @@ type TokensConfig struct {
 	Issuer     string         // iss claim; "" means "ultramarket"
 	KeyID      string         // kid header; "" means "k1" (a new ID lets a later key rotation accept both)
 	Clock      commerce.Clock // nil means commerce.SystemClock
+	// PreviousKeys are retired signing keys (kid → secret), still accepted when verifying so
+	// that tokens signed before a rotation live out their short lifetime; nothing is signed
+	// with them. A token whose kid is neither KeyID nor here is refused.
+	PreviousKeys map[string][]byte
 }
 
 func (c *TokensConfig) ensureDefaults() {
@@ -62,6 +66,10 @@ func (c TokensConfig) Validate() error {
 	v.Check(len(c.Secret) >= minSecretLen, "secret", fmt.Sprintf("must be at least %d bytes", minSecretLen))
 	v.Check(c.AccessTTL > 0, "access_token_ttl", "must be positive")
 	v.Check(c.RefreshTTL > c.AccessTTL, "refresh_token_ttl", "must be longer than access_token_ttl")
+	for kid, secret := range c.PreviousKeys {
+		v.Check(kid != "" && kid != c.KeyID, "previous_keys", fmt.Sprintf("key id %q must be non-empty and differ from the signing key's", kid))
+		v.Check(len(secret) >= minSecretLen, "previous_keys", fmt.Sprintf("secret of key %q must be at least %d bytes", kid, minSecretLen))
+	}
 	return v.Err()
 }
 
@@ -103,6 +111,11 @@ func NewTokens(cfg TokensConfig, sessions Sessions) (*Tokens, error) {
 	}
 	cfg.ensureDefaults()
 	cfg.Secret = append([]byte(nil), cfg.Secret...)
+	prev := make(map[string][]byte, len(cfg.PreviousKeys))
+	for kid, secret := range cfg.PreviousKeys {
+		prev[kid] = append([]byte(nil), secret...)
+	}
+	cfg.PreviousKeys = prev
 	t := &Tokens{cfg: cfg, sessions: sessions}
 	t.parser = jwt.NewParser(
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
@@ -153,15 +166,20 @@ func (t *Tokens) signAccess(u User, sid string, now time.Time) (string, error) {
 	return s, nil
 }
 
-// key is the parser's key function: it accepts only our kid and typ.
+// key is the parser's key function: it accepts only our typ and a kid we know, the signing
+// key's or a previous key's (verify only), and returns that key's secret.
 func (t *Tokens) key(tok *jwt.Token) (any, error) {
-	if kid, _ := tok.Header["kid"].(string); kid != t.cfg.KeyID {
-		return nil, errors.New("unknown kid")
-	}
 	if typ, _ := tok.Header["typ"].(string); typ != accessType {
 		return nil, errors.New("not an access token")
 	}
-	return t.cfg.Secret, nil
+	kid, _ := tok.Header["kid"].(string)
+	if kid == t.cfg.KeyID {
+		return t.cfg.Secret, nil
+	}
+	if secret, ok := t.cfg.PreviousKeys[kid]; ok {
+		return secret, nil
+	}
+	return nil, errors.New("unknown kid")
 }
 
 // VerifyAccess checks an access token and returns whom it names. Every failure is an
