@@ -22,7 +22,7 @@ var ErrCorrupt = errors.New("media: snapshot corrupt")
 
 // SnapshotTo writes a consistent copy of the store into dir (created when missing; it must
 // not already hold a snapshot): dir/meta.db, copied from one read transaction, and every
-// original that copy references under dir/blobs/, hard-linked when dir is on the same file
+// original and private blob that copy references under dir/blobs/ and dir/private/, hard-linked when dir is on the same file
 // system (blobs are never modified in place, so sharing them is safe) and copied otherwise.
 // Variants are not copied: they are derived and remade on request after a restore.
 // meta.db is put in place last, so a snapshot with a meta.db is complete. Puts may run
@@ -65,7 +65,7 @@ func (s *Store) SnapshotTo(ctx context.Context, dir string) (err error) {
 
 	tmpMeta := dirTmp + "/" + commerce.NewSecret(12) + ".db"
 	defer func() { _ = dst.Remove(tmpMeta) }()
-	var ids []string
+	var ids, private []string
 	err = s.db.View(func(tx *bolt.Tx) error {
 		f, err := dst.OpenFile(tmpMeta, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
 		if err != nil {
@@ -81,6 +81,9 @@ func (s *Store) SnapshotTo(ctx context.Context, dir string) (err error) {
 		if err != nil {
 			return fmt.Errorf("copy %s: %w", metaFile, err)
 		}
+		if private, err = privateIDs(tx); err != nil {
+			return err
+		}
 		return tx.Bucket(bucketBlobs).ForEach(func(k, _ []byte) error {
 			ids = append(ids, string(k))
 			return nil
@@ -92,14 +95,21 @@ func (s *Store) SnapshotTo(ctx context.Context, dir string) (err error) {
 
 	dirs := map[string]bool{}
 	var linked, copied int
-	for _, id := range ids {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
+	paths := make([]string, 0, len(ids)+len(private))
+	for i, id := range append(ids, private...) {
 		if !ValidID(id) {
 			return fmt.Errorf("metadata holds an invalid media ID %q", id)
 		}
-		p := blobPath(id)
+		if i < len(ids) {
+			paths = append(paths, blobPath(id))
+		} else {
+			paths = append(paths, privatePath(id))
+		}
+	}
+	for _, p := range paths {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		if _, err := mkdirAllSynced(dst, path.Dir(p)); err != nil {
 			return err
 		}
@@ -115,7 +125,7 @@ func (s *Store) SnapshotTo(ctx context.Context, dir string) (err error) {
 			continue
 		}
 		if err := copyBlob(s.root, dst, p); err != nil {
-			return fmt.Errorf("copy blob %s: %w", id, err)
+			return fmt.Errorf("copy blob %s: %w", p, err)
 		}
 		copied++
 	}
@@ -131,7 +141,7 @@ func (s *Store) SnapshotTo(ctx context.Context, dir string) (err error) {
 		return err
 	}
 	_ = dst.Remove(dirTmp) // only when empty; its absence matters to nobody
-	s.log.Info("media snapshot written", "dir", dir, "blobs", len(ids), "linked", linked, "copied", copied)
+	s.log.Info("media snapshot written", "dir", dir, "blobs", len(ids), "private", len(private), "linked", linked, "copied", copied)
 	return nil
 }
 
@@ -147,8 +157,8 @@ func copyBlob(src, dst *os.Root, p string) error {
 	})
 }
 
-// Verify checks the media snapshot (or closed store) in dir: every original its meta.db
-// references must exist with the recorded size and a SHA-256 equal to its ID. The error
+// Verify checks the media snapshot (or closed store) in dir: every original and private
+// blob its meta.db references must exist with the recorded size and a SHA-256 equal to its ID. The error
 // wraps ErrCorrupt and names every bad blob.
 func Verify(dir string) (err error) {
 	root, err := os.OpenRoot(dir)
@@ -169,7 +179,7 @@ func Verify(dir string) (err error) {
 		if b == nil {
 			return fmt.Errorf("%s has no %q bucket", metaFile, bucketBlobs)
 		}
-		return b.ForEach(func(k, v []byte) error {
+		err := b.ForEach(func(k, v []byte) error {
 			total++
 			id := string(k)
 			if !ValidID(id) {
@@ -181,11 +191,30 @@ func Verify(dir string) (err error) {
 				problems = append(problems, err)
 				return nil
 			}
-			if err := verifyBlob(root, m); err != nil {
+			if err := verifyBlob(root, blobPath(id), m.ID, m.Size); err != nil {
 				problems = append(problems, fmt.Errorf("blob %s: %w", blobPath(id), err))
 			}
 			return nil
 		})
+		if err != nil {
+			return err
+		}
+		private, err := privateIDs(tx)
+		for _, id := range private {
+			total++
+			m, ok, err := getPrivate(tx, id)
+			switch {
+			case !ValidID(id):
+				problems = append(problems, fmt.Errorf("invalid private media ID %q in %s", id, metaFile))
+			case err != nil || !ok:
+				problems = append(problems, fmt.Errorf("private %s: %v", id, err))
+			default:
+				if err := verifyBlob(root, privatePath(id), id, m.Size); err != nil {
+					problems = append(problems, fmt.Errorf("blob %s: %w", privatePath(id), err))
+				}
+			}
+		}
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("media: verify %s: %w", dir, err)
@@ -197,8 +226,9 @@ func Verify(dir string) (err error) {
 	return nil
 }
 
-func verifyBlob(root *os.Root, m Meta) error {
-	f, err := root.Open(blobPath(m.ID))
+// verifyBlob checks that the file at p has the given size and a SHA-256 equal to id.
+func verifyBlob(root *os.Root, p, id string, size int64) error {
+	f, err := root.Open(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return errors.New("missing")
 	}
@@ -211,11 +241,11 @@ func verifyBlob(root *os.Root, m Meta) error {
 	if err != nil {
 		return err
 	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != m.ID {
+	if got := hex.EncodeToString(h.Sum(nil)); got != id {
 		return fmt.Errorf("content hash is %s", got)
 	}
-	if n != m.Size {
-		return fmt.Errorf("size is %d, recorded %d", n, m.Size)
+	if n != size {
+		return fmt.Errorf("size is %d, recorded %d", n, size)
 	}
 	return nil
 }

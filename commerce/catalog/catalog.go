@@ -59,7 +59,8 @@ type Product struct {
 	Title       string `json:"title"`
 	Description string `json:"description,omitempty"`
 	Brand       string `json:"brand,omitempty"`
-	Vendor      string `json:"vendor,omitempty"`
+	Vendor      string `json:"vendor,omitempty"`    // the maker or supplier's name, free text
+	VendorID    string `json:"vendor_id,omitempty"` // the marketplace vendor that owns the product; empty for the shop's own
 	CategoryID  string `json:"category_id,omitempty"`
 	// CategoryPath is the ancestry of CategoryID, root first and CategoryID last. The store
 	// sets it on every write (and again when a category moves), so listings and search can
@@ -114,6 +115,7 @@ type VariantRef struct {
 	ProductSlug   string  `json:"product_slug"`
 	ProductTitle  string  `json:"product_title"`
 	ProductStatus string  `json:"product_status"`
+	VendorID      string  `json:"vendor_id,omitempty"` // the product's marketplace vendor
 	Variant       Variant `json:"variant"`
 }
 

@@ -58,6 +58,7 @@ type ProductInput struct {
 	Description string         `json:"description,omitempty"`
 	Brand       string         `json:"brand,omitempty"`
 	Vendor      string         `json:"vendor,omitempty"`
+	VendorID    string         `json:"vendor_id,omitempty"` // the owning marketplace vendor (staff); a vendor's own writes ignore it (see Scope)
 	CategoryID  string         `json:"category_id,omitempty"`
 	Tags        []string       `json:"tags,omitempty"`
 	Status      string         `json:"status,omitempty"` // draft, active or archived; "" means active
@@ -107,6 +108,22 @@ type ListFilter struct {
 	Sort       string
 	Limit      int
 	Cursor     string
+}
+
+// Scope narrows a product write to one marketplace vendor's products: a vendor writing its
+// own catalog. With a Scope, a created product belongs to VendorID whatever the input says,
+// an updated one keeps it, and a product of anyone else is ErrProductNotFound (a vendor
+// cannot learn of, change or delete another's products). Without one (staff) the input's
+// VendorID is taken as is; the caller checks that such a vendor exists. The catalog knows
+// vendors only by ID: whether one may write at all is decided by the caller.
+type Scope struct{ VendorID string }
+
+// scopeOf returns the one scope given, or the zero (staff) scope.
+func scopeOf(scope []Scope) (Scope, bool) {
+	if len(scope) == 0 || scope[0].VendorID == "" {
+		return Scope{}, false
+	}
+	return scope[0], true
 }
 
 // Service runs the catalog use cases: products, variants and categories. Every write is one
@@ -248,7 +265,10 @@ func (s *Service) listFilter(ctx context.Context, q ListQuery, staff bool) (List
 }
 
 // CreateProduct validates in and stores a new product with its variants and their stock.
-func (s *Service) CreateProduct(ctx context.Context, in ProductInput) (Product, error) {
+func (s *Service) CreateProduct(ctx context.Context, in ProductInput, scope ...Scope) (Product, error) {
+	if sc, ok := scopeOf(scope); ok {
+		in.VendorID = sc.VendorID
+	}
 	in = normalizeProduct(in)
 	if err := validateProduct(in, true); err != nil {
 		return Product{}, err
@@ -256,7 +276,7 @@ func (s *Service) CreateProduct(ctx context.Context, in ProductInput) (Product, 
 	now := s.clock.Now()
 	p := Product{
 		ID: commerce.NewID(), Title: in.Title, Description: in.Description, Brand: in.Brand, Vendor: in.Vendor,
-		CategoryID: in.CategoryID, Tags: in.Tags, Status: in.Status, Images: []Image{},
+		VendorID: in.VendorID, CategoryID: in.CategoryID, Tags: in.Tags, Status: in.Status, Images: []Image{},
 		Version: 1, CreatedAt: now, UpdatedAt: now,
 	}
 	p.Variants = make([]Variant, len(in.Variants))
@@ -280,7 +300,11 @@ func (s *Service) CreateProduct(ctx context.Context, in ProductInput) (Product, 
 
 // UpdateProduct replaces the editable fields of the product ref (ID or slug). ifMatch, when
 // not nil, must equal the stored version (else ErrVersionMismatch). The version goes up by one.
-func (s *Service) UpdateProduct(ctx context.Context, ref string, in ProductInput, ifMatch *int64) (Product, error) {
+func (s *Service) UpdateProduct(ctx context.Context, ref string, in ProductInput, ifMatch *int64, scope ...Scope) (Product, error) {
+	sc, scoped := scopeOf(scope)
+	if scoped {
+		in.VendorID = sc.VendorID
+	}
 	in = normalizeProduct(in)
 	if err := validateProduct(in, false); err != nil {
 		return Product{}, err
@@ -291,6 +315,9 @@ func (s *Service) UpdateProduct(ctx context.Context, ref string, in ProductInput
 		if err != nil {
 			return err
 		}
+		if scoped && old.VendorID != sc.VendorID {
+			return ErrProductNotFound
+		}
 		if ifMatch != nil && *ifMatch != old.Version {
 			return ErrVersionMismatch.WithDetails(map[string]any{"version": old.Version})
 		}
@@ -300,7 +327,7 @@ func (s *Service) UpdateProduct(ctx context.Context, ref string, in ProductInput
 		}
 		var val commerce.Validator
 		p = old
-		p.Title, p.Description, p.Brand, p.Vendor = in.Title, in.Description, in.Brand, in.Vendor
+		p.Title, p.Description, p.Brand, p.Vendor, p.VendorID = in.Title, in.Description, in.Brand, in.Vendor, in.VendorID
 		p.CategoryID, p.Tags, p.Status = in.CategoryID, in.Tags, in.Status
 		p.Variants = make([]Variant, len(in.Variants))
 		for i, vi := range in.Variants {
@@ -339,11 +366,15 @@ func (s *Service) UpdateProduct(ctx context.Context, ref string, in ProductInput
 }
 
 // DeleteProduct removes the product ref (ID or slug) with its variants and their stock.
-func (s *Service) DeleteProduct(ctx context.Context, ref string, ifMatch *int64) error {
+func (s *Service) DeleteProduct(ctx context.Context, ref string, ifMatch *int64, scope ...Scope) error {
+	sc, scoped := scopeOf(scope)
 	return s.repo.Update(ctx, func(tx Tx) error {
 		p, err := productByRef(tx, ref)
 		if err != nil {
 			return err
+		}
+		if scoped && p.VendorID != sc.VendorID {
+			return ErrProductNotFound
 		}
 		if ifMatch != nil && *ifMatch != p.Version {
 			return ErrVersionMismatch.WithDetails(map[string]any{"version": p.Version})
@@ -436,6 +467,7 @@ func normalizeProduct(in ProductInput) ProductInput {
 	in.Slug = strings.TrimSpace(in.Slug)
 	in.Brand = strings.TrimSpace(in.Brand)
 	in.Vendor = strings.TrimSpace(in.Vendor)
+	in.VendorID = strings.TrimSpace(in.VendorID)
 	in.CategoryID = strings.TrimSpace(in.CategoryID)
 	if in.Status == "" {
 		in.Status = StatusActive
@@ -467,6 +499,7 @@ func validateProduct(in ProductInput, create bool) error {
 	textField(&v, "description", in.Description, MaxDescriptionLen, false)
 	textField(&v, "brand", in.Brand, MaxBrandLen, false)
 	textField(&v, "vendor", in.Vendor, MaxBrandLen, false)
+	v.Check(in.VendorID == "" || commerce.ValidID(in.VendorID), "vendor_id", "must be a vendor's ID")
 	if in.Slug != "" {
 		v.Check(ValidSlug(in.Slug), "slug", fmt.Sprintf("must be 1-%d characters a-z, 0-9 and single hyphens inside", MaxSlugLen))
 	}

@@ -266,6 +266,7 @@ func (s *Service) place(tx Tx, b Buyer, in Input, email string) (Result, error) 
 		o.Lines = append(o.Lines, orders.Line{
 			ProductID: ref.ProductID, VariantID: vid, SKU: ref.Variant.SKU, Title: ref.ProductTitle,
 			Options: ref.Variant.Options, Quantity: want[vid], UnitPrice: ref.Variant.Price, LineTotal: total,
+			VendorID: ref.VendorID,
 		})
 		if err := tx.SetStock(vid, ref.Variant.Stock-want[vid]); err != nil {
 			return Result{}, err

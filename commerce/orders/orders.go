@@ -82,6 +82,7 @@ type Line struct {
 	Quantity  int64             `json:"quantity"`
 	UnitPrice commerce.Money    `json:"unit_price"`
 	LineTotal commerce.Money    `json:"line_total"`
+	VendorID  string            `json:"vendor_id,omitempty"` // the product's vendor when the order was placed
 }
 
 // Change is one entry of an order's status history.
@@ -162,6 +163,7 @@ type LineData struct {
 	SKU       string         `json:"sku"`
 	Quantity  int64          `json:"quantity"`
 	UnitPrice commerce.Money `json:"unit_price"`
+	VendorID  string         `json:"vendor_id,omitempty"`
 }
 
 // EventData is the data of placed and cancelled events.
@@ -178,7 +180,7 @@ type EventData struct {
 func EventDataOf(o Order) EventData {
 	d := EventData{OrderID: o.ID, Number: o.Number, UserID: o.UserID, Status: o.Status, Total: o.Total, Lines: make([]LineData, len(o.Lines))}
 	for i, l := range o.Lines {
-		d.Lines[i] = LineData{ProductID: l.ProductID, VariantID: l.VariantID, SKU: l.SKU, Quantity: l.Quantity, UnitPrice: l.UnitPrice}
+		d.Lines[i] = LineData{ProductID: l.ProductID, VariantID: l.VariantID, SKU: l.SKU, Quantity: l.Quantity, UnitPrice: l.UnitPrice, VendorID: l.VendorID}
 	}
 	return d
 }
