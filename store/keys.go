@@ -37,6 +37,9 @@ import (
 //	auth/session/        session ID                auth.Session            session repository: sign-in, refresh, logout, revocation
 //	auth/refresh/        hex SHA-256 of the token  auth.RefreshToken       session repository, same batch as its session (kept after rotation until it expires)
 //	auth/user_session/   user ID / session ID      empty (raw)             session repository, same batch as the session
+//	customers/address/   user ID / address ID      customers.Address       customers repository: address books; deleted with the account (customers.go)
+//	audit/entry/         seq (uint64 BE)           audit.Entry             the writer (Tx.applyTo), same batch as the audited event; never changed (audit.go)
+//	audit/head           —                         audit.Head              the writer, with every group that appends audit entries
 const (
 	keySchemaVersion      = "sys/schema_version"
 	keyOutboxSeq          = "sys/outbox_seq"
@@ -120,3 +123,12 @@ const (
 	prefixIdemCheckout  = "idem/checkout/"
 	prefixIdemExpiry    = "idem/expiry/"
 )
+
+// Audit log keyspaces (store/audit.go).
+const (
+	prefixAuditEntry = "audit/entry/"
+	keyAuditHead     = "audit/head"
+)
+
+// Customer keyspaces (store/customers.go).
+const prefixCustomerAddress = "customers/address/"

@@ -23,6 +23,7 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/ultramarket/ultramarket/commerce"
+	"github.com/ultramarket/ultramarket/commerce/audit"
 )
 
 // Config configures a DB.
@@ -81,6 +82,7 @@ type DB struct {
 	closeErr  error
 
 	seq   uint64      // last assigned outbox seq; owned by the writer goroutine
+	audit audit.Head  // last audit entry applied to Pebble; owned by the writer goroutine (audit.go)
 	stock *stockCache // mirror of the stock rows; nil in read-only mode
 	// productEpoch counts the groups that wrote product records, bumped once each is
 	// visible: a cached product validated at the current epoch needs no read (catalog_doc.go).
@@ -89,6 +91,7 @@ type DB struct {
 	lastSeq      atomic.Uint64 // last durable outbox seq, for readers
 	diskOK       atomic.Bool
 	diskCheck    atomic.Int64 // unix nanos of the last free-space check
+	commitFault  func() error // tests only: an error Pebble's apply of a group is to fail with
 }
 
 type request struct {
@@ -101,10 +104,11 @@ type group struct {
 	batch   *pebble.Batch
 	reqs    []*request
 	errs    []error
-	writes  int    // updates that succeeded
-	events  bool   // the group appended outbox events
-	applied bool   // handed to Pebble; the syncer must wait for its fsync
-	seq     uint64 // last outbox seq after this group
+	writes  int        // updates that succeeded
+	events  bool       // the group appended outbox events
+	applied bool       // handed to Pebble; the syncer must wait for its fsync
+	seq     uint64     // last outbox seq after this group
+	audit   audit.Head // last audit entry after this group
 	start   time.Time
 	stock   []stockWrite // the group's writes to stock rows, for the mirror
 	product bool         // the group writes product records (cached product pages revalidate)
@@ -154,6 +158,10 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	} else {
 		db.seq = v
 		db.lastSeq.Store(v)
+	}
+	if db.audit, err = db.readAuditHead(); err != nil {
+		pdb.Close()
+		return nil, err
 	}
 	if !cfg.ReadOnly {
 		db.wg.Add(2)
@@ -279,7 +287,7 @@ func (db *DB) fill(g *group) {
 }
 
 func (db *DB) newGroup() *group {
-	return &group{batch: db.pdb.NewIndexedBatch(), seq: db.seq, start: time.Now()}
+	return &group{batch: db.pdb.NewIndexedBatch(), seq: db.seq, audit: db.audit, start: time.Now()}
 }
 
 // runRequest runs r's update on top of the group's batch and, if it succeeds, adds its
@@ -292,7 +300,7 @@ func (db *DB) runRequest(g *group, r *request) {
 		g.errs[i] = err
 		return
 	}
-	tx := &Tx{db: db, batch: g.batch}
+	tx := &Tx{db: db, batch: g.batch, ctx: r.ctx}
 	err := runFn(r.fn, tx)
 	tx.done = true
 	var stock []stockWrite
@@ -301,7 +309,7 @@ func (db *DB) runRequest(g *group, r *request) {
 		stock, product, err = readerCacheChanges(g.stock, tx.writes)
 	}
 	if err == nil {
-		err = tx.applyTo(g.batch, &g.seq)
+		err = tx.applyTo(g.batch, &g.seq, &g.audit)
 	}
 	if err != nil {
 		g.errs[i] = err
@@ -321,14 +329,29 @@ func (db *DB) commitGroup(g *group) {
 			return
 		}
 	}
+	if g.audit != db.audit {
+		if err := g.batch.Set([]byte(keyAuditHead), encodeAuditHead(g.audit), nil); err != nil {
+			g.fail(err)
+			return
+		}
+	}
 	if g.writes == 0 && !g.events {
 		return // nothing to write: errors only
+	}
+	if db.commitFault != nil {
+		if err := db.commitFault(); err != nil {
+			g.fail(fmt.Errorf("store: commit: %w", err))
+			return
+		}
 	}
 	if err := db.pdb.ApplyNoSyncWait(g.batch, pebble.Sync); err != nil {
 		g.fail(fmt.Errorf("store: commit: %w", err))
 		return
 	}
+	// Only an applied group moves the counters on: a group Pebble refused leaves them at
+	// the last applied group, so the next one reuses its seqs and extends the chain from there.
 	db.seq = g.seq
+	db.audit = g.audit
 	g.applied = true
 	if db.stock != nil { // nil only read-only, which never writes
 		db.stock.apply(g.stock) // visible to readers from now on, like the batch
@@ -535,7 +558,8 @@ func step(it *pebble.Iterator, reverse bool) bool {
 // the same group and this update's own writes. Writes are buffered until fn returns nil.
 type Tx struct {
 	db     *DB
-	batch  *pebble.Batch // the group's batch: committed state plus earlier updates of the group
+	ctx    context.Context // the update's context: its commerce.Actor fills events and audit entries
+	batch  *pebble.Batch   // the group's batch: committed state plus earlier updates of the group
 	writes map[string]op
 	events []commerce.Event
 	done   bool
@@ -665,8 +689,36 @@ func (tx *Tx) scan(lower, upper []byte, reverse bool, fn func(key, value []byte)
 	return nil
 }
 
-func (tx *Tx) applyTo(b *pebble.Batch, seq *uint64) error {
-	next := *seq
+// applyTo adds the update's writes, its events (numbered from *seq, their empty Actor filled
+// from the context's actor) and the audit entries of the events audit.Records selects
+// (chained from *head) to b, and advances *seq and *head. Everything is encoded before the
+// batch is touched, so a failure adds nothing of this update.
+func (tx *Tx) applyTo(b *pebble.Batch, seq *uint64, head *audit.Head) error {
+	next, h := *seq, *head
+	var rows []kv // outbox rows and audit entries, in order
+	if len(tx.events) > 0 {
+		actor, hasActor := commerce.ActorFrom(tx.ctx)
+		rows = make([]kv, 0, len(tx.events))
+		for _, ev := range tx.events {
+			next++
+			ev.Seq = next
+			if ev.Actor == "" && hasActor {
+				ev.Actor = actor.ID
+			}
+			v, err := encode(ev)
+			if err != nil {
+				return err
+			}
+			rows = append(rows, kv{outboxKey(next), v})
+			if audit.Records(ev.Type, actor, hasActor) {
+				row, err := auditRow(ev, actor, hasActor, &h)
+				if err != nil {
+					return err
+				}
+				rows = append(rows, row)
+			}
+		}
+	}
 	for k, o := range tx.writes {
 		var err error
 		if o.del {
@@ -678,20 +730,16 @@ func (tx *Tx) applyTo(b *pebble.Batch, seq *uint64) error {
 			return fmt.Errorf("store: batch: %w", err)
 		}
 	}
-	for _, ev := range tx.events {
-		next++
-		ev.Seq = next
-		v, err := encode(ev)
-		if err != nil {
-			return err
-		}
-		if err := b.Set(outboxKey(next), v, nil); err != nil {
+	for _, r := range rows {
+		if err := b.Set(r.key, r.value, nil); err != nil {
 			return fmt.Errorf("store: batch: %w", err)
 		}
 	}
-	*seq = next
+	*seq, *head = next, h
 	return nil
 }
+
+type kv struct{ key, value []byte }
 
 // getJSON decodes the value at key into v through r (a Tx or Reader).
 func getJSON(r interface{ Get([]byte) ([]byte, error) }, key []byte, v any) error {

@@ -67,6 +67,9 @@ var verifyKeyspaces = []verifyKeyspace{
 	{prefix: prefixSession, kind: kindCodec},
 	{prefix: prefixRefresh, kind: kindCodec},
 	{prefix: prefixUserSession, kind: kindRaw},
+	{prefix: prefixCustomerAddress, kind: kindCodec},
+	{prefix: prefixAuditEntry, kind: kindCodec},
+	{prefix: keyAuditHead, exact: true, kind: kindCodec},
 }
 
 // VerifyReport is what Verify found in a store that passed.
@@ -222,10 +225,13 @@ func keyspaceOf(k []byte) (verifyKeyspace, bool) {
 	return best, found
 }
 
-// keyString renders k for an error message: outbox seqs as numbers, anything else quoted.
+// keyString renders k for an error message: outbox and audit seqs as numbers, anything else quoted.
 func keyString(k []byte) string {
 	if bytes.HasPrefix(k, []byte(prefixOutbox)) && len(k) == len(prefixOutbox)+8 {
 		return prefixOutbox + strconv.FormatUint(outboxSeqOf(k), 10)
+	}
+	if seq, ok := auditSeqOf(k); ok && bytes.HasPrefix(k, []byte(prefixAuditEntry)) {
+		return prefixAuditEntry + strconv.FormatUint(seq, 10)
 	}
 	return strconv.Quote(string(k))
 }
