@@ -154,6 +154,9 @@ func (s *Store) PutPrivate(ctx context.Context, r io.Reader, allowed []string) (
 	return m, nil
 }
 
+// MaxUploadBytes is the most bytes one upload (Put or PutPrivate) may have.
+func (s *Store) MaxUploadBytes() int64 { return s.cfg.MaxUploadBytes }
+
 // OpenPrivate returns a private blob's Meta and a reader of its bytes (an *os.File, for
 // http.ServeContent). The caller closes the reader.
 func (s *Store) OpenPrivate(ctx context.Context, id string) (PrivateMeta, io.ReadSeekCloser, error) {
