@@ -156,6 +156,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (_ *App, err err
 		return nil, err
 	}
 	a.Auth = auth.NewService(store.NewUsers(a.DB), hasher, commerce.SystemClock{})
+	a.Auth.UseSecurity(securityConfig(cfg))
 	if err := a.openCatalog(ctx); err != nil {
 		return nil, err
 	}

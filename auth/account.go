@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/ultramarket/ultramarket/commerce"
@@ -14,12 +15,19 @@ import (
 // UseTokens gives the Service the tokens that sign-in use cases issue. Call it before the
 // Service serves; without it Register, Login, Refresh and Logout fail with
 // ErrTokensUnavailable (admin commands need no tokens).
-func (s *Service) UseTokens(t *Tokens) { s.tokens = t }
+func (s *Service) UseTokens(t *Tokens) {
+	s.tokens = t
+	t.UseMFAPolicy(s.Requires2FA)
+}
 
-// SignIn is the result of a registration, a login or a refresh.
+// SignIn is the result of a registration, a login or a refresh. A login of a user with
+// two-factor sign-in has no Pair but an MFAToken, to be given with a code to
+// LoginSecondFactor within MFAExpiresIn.
 type SignIn struct {
 	User User
 	Pair
+	MFAToken     string
+	MFAExpiresIn time.Duration
 }
 
 // RegisterInput is what a shopper signs up with. There is no role: self-registration always
@@ -53,8 +61,14 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (SignIn, error
 
 // Login checks the e-mail and password and opens a new session. A wrong e-mail and a wrong
 // password give the same ErrInvalidCredentials after the same work (a missing user is
-// checked against a dummy hash). Only after a correct password does a disabled account get
-// ErrAccountDisabled. A hash made with weaker parameters than the current ones is replaced.
+// checked against a dummy hash, and both record the failure with one durable write). Only
+// after a correct password does a disabled account get ErrAccountDisabled. A hash made with
+// weaker parameters than the current ones is replaced.
+//
+// Lockout (see lockout.go): an account, or an e-mail no account has, that failed
+// LockoutThreshold times in a row gets ErrAccountLocked, without a password check, until the
+// lock ends. A user with TOTP enabled gets no session yet but an MFA token (SignIn.MFAToken)
+// for LoginSecondFactor.
 func (s *Service) Login(ctx context.Context, email, password string) (SignIn, error) {
 	if s.tokens == nil {
 		return SignIn{}, ErrTokensUnavailable
@@ -66,8 +80,12 @@ func (s *Service) Login(ctx context.Context, email, password string) (SignIn, er
 	if err := v.Err(); err != nil {
 		return SignIn{}, err
 	}
+	now := s.clock.Now().UTC()
 	u, err := s.users.UserByEmail(ctx, email)
 	if errors.Is(err, ErrUserNotFound) {
+		if until := s.unknown.lockedUntil(email, now); !until.IsZero() {
+			return SignIn{}, lockedError(until, now)
+		}
 		dummy, err := s.dummyHash(ctx)
 		if err != nil {
 			return SignIn{}, err
@@ -75,33 +93,55 @@ func (s *Service) Login(ctx context.Context, email, password string) (SignIn, er
 		if _, _, err := s.hasher.Verify(ctx, password, dummy); err != nil {
 			return SignIn{}, err
 		}
+		if err := s.failUnknown(ctx, email); err != nil {
+			return SignIn{}, err
+		}
 		return SignIn{}, ErrInvalidCredentials
 	}
 	if err != nil {
 		return SignIn{}, err
+	}
+	if now.Before(u.LockedUntil) {
+		return SignIn{}, lockedError(u.LockedUntil, now)
 	}
 	ok, rehash, err := s.hasher.Verify(ctx, password, u.PasswordHash)
 	if err != nil {
 		return SignIn{}, err
 	}
 	if !ok {
+		if err := s.recordFailure(ctx, u.ID, u.Email, FailPassword); err != nil {
+			return SignIn{}, err
+		}
 		return SignIn{}, ErrInvalidCredentials
 	}
-	if u.Disabled {
+	if u.Disabled || u.Deleted {
 		return SignIn{}, ErrAccountDisabled
 	}
+	var newHash string
 	if rehash {
 		if h, err := s.hasher.Hash(ctx, password); err == nil {
-			// Best effort: the sign-in does not depend on it; the next login retries.
-			if nu, err := s.users.UpdateUser(ctx, u.ID, func(x *User) error {
-				if x.PasswordHash == u.PasswordHash {
-					x.PasswordHash = h
-				}
-				return nil
-			}); err == nil {
-				u = nu
-			}
+			newHash = h
 		}
+	}
+	// The failure count is cleared by a whole sign-in: with a second factor, only once the
+	// code is right too, so knowing the password does not reset the guesses at the code.
+	reset := !u.TOTPEnabled && (u.FailedLogins > 0 || !u.LockedUntil.IsZero())
+	if newHash != "" || reset {
+		// Best effort: the sign-in does not depend on it; the next login retries.
+		if nu, err := s.users.UpdateUser(ctx, u.ID, func(x *User) error {
+			if newHash != "" && x.PasswordHash == u.PasswordHash {
+				x.PasswordHash = newHash
+			}
+			if reset && !now.Before(x.LockedUntil) {
+				x.FailedLogins, x.LockedUntil = 0, time.Time{}
+			}
+			return nil
+		}); err == nil {
+			u = nu
+		}
+	}
+	if u.TOTPEnabled {
+		return SignIn{User: redact(u), MFAToken: s.mfa.add(u.ID, now), MFAExpiresIn: MFATokenTTL}, nil
 	}
 	p, err := s.tokens.start(ctx, u)
 	if err != nil {
@@ -246,8 +286,12 @@ func normalizePhone(s string) (string, string) {
 	return s, ""
 }
 
-// dummyState is embedded in Service for Login's dummy hash.
+// dummyState is embedded in Service: the in-memory state of sign-in (Login's dummy hash,
+// the sign-in policy, pending second steps, failures of unknown e-mails).
 type dummyState struct {
-	dummyMu sync.Mutex
-	dummy   string
+	dummyMu  sync.Mutex
+	dummy    string
+	security SecurityConfig // set by UseSecurity; the zero value: no 2FA required, no lockout
+	mfa      mfaChallenges
+	unknown  unknownFailures
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -94,6 +95,8 @@ type Tokens struct {
 	// string can hit; expiry and revocation are still checked on every use.
 	verified  sync.Map
 	nVerified atomic.Int64
+	// mfaRequired says which roles must sign in with a second factor (UseMFAPolicy).
+	mfaRequired func(Role) bool
 }
 
 type verifiedToken struct {
@@ -131,12 +134,34 @@ func NewTokens(cfg TokensConfig, sessions Sessions) (*Tokens, error) {
 // AccessTTL is the lifetime of an access token (the expires_in of a token pair).
 func (t *Tokens) AccessTTL() time.Duration { return t.cfg.AccessTTL }
 
-// accessClaims are the claims of an access token: sub is the user ID, sid the session.
+// accessClaims are the claims of an access token: sub is the user ID, sid the session, amr
+// how the user proved who they are (RFC 8176: "pwd", plus "otp" with a second factor).
 type accessClaims struct {
-	Role Role   `json:"role"`
-	SID  string `json:"sid"`
+	Role Role     `json:"role"`
+	SID  string   `json:"sid"`
+	AMR  []string `json:"amr,omitempty"`
 	jwt.RegisteredClaims
 }
+
+// Authentication methods (amr values, RFC 8176).
+const (
+	amrPassword = "pwd"
+	amrOTP      = "otp"
+)
+
+// amrOf is how a session of u was signed in. A user with 2FA on gets a session only through
+// the second step (or, for the session that confirmed the enrolment, with a code too), so
+// its sessions carry "otp".
+func amrOf(u User) []string {
+	if u.TOTPEnabled {
+		return []string{amrPassword, amrOTP}
+	}
+	return []string{amrPassword}
+}
+
+// UseMFAPolicy tells VerifyAccess which roles must use a second factor: their principals
+// without one are EnrolmentOnly. Call it before serving (auth.Service.UseTokens does).
+func (t *Tokens) UseMFAPolicy(required func(Role) bool) { t.mfaRequired = required }
 
 // Pair is what a sign-in or a refresh hands the client.
 type Pair struct {
@@ -148,7 +173,7 @@ type Pair struct {
 
 // signAccess returns an access token for user u in session sid, issued at now.
 func (t *Tokens) signAccess(u User, sid string, now time.Time) (string, error) {
-	c := accessClaims{Role: u.Role, SID: sid, RegisteredClaims: jwt.RegisteredClaims{
+	c := accessClaims{Role: u.Role, SID: sid, AMR: amrOf(u), RegisteredClaims: jwt.RegisteredClaims{
 		Issuer:    t.cfg.Issuer,
 		Subject:   u.ID,
 		Audience:  jwt.ClaimStrings{accessAudience},
@@ -213,7 +238,8 @@ func (t *Tokens) VerifyAccess(_ context.Context, token string) (Principal, error
 	if t.isRevoked(c.SID) {
 		return Principal{}, ErrSessionRevoked
 	}
-	p := Principal{UserID: c.Subject, Role: c.Role, SessionID: c.SID}
+	p := Principal{UserID: c.Subject, Role: c.Role, SessionID: c.SID, MFA: slices.Contains(c.AMR, amrOTP)}
+	p.EnrolmentOnly = !p.MFA && t.mfaRequired != nil && t.mfaRequired(p.Role)
 	if t.nVerified.Add(1) > maxVerifiedCache {
 		t.verified.Clear()
 		t.nVerified.Store(1)

@@ -35,18 +35,19 @@ type logoutRequest struct {
 
 // userResponse is an account as its owner sees it; never the password hash.
 type userResponse struct {
-	ID        string    `json:"id"`
-	Email     string    `json:"email"`
-	Name      string    `json:"name"`
-	Phone     string    `json:"phone,omitempty"`
-	Role      auth.Role `json:"role"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
-	Version   int64     `json:"version"`
+	ID               string    `json:"id"`
+	Email            string    `json:"email"`
+	Name             string    `json:"name"`
+	Phone            string    `json:"phone,omitempty"`
+	Role             auth.Role `json:"role"`
+	TwoFactorEnabled bool      `json:"two_factor_enabled"` // TOTP sign-in confirmed
+	CreatedAt        time.Time `json:"created_at"`
+	UpdatedAt        time.Time `json:"updated_at"`
+	Version          int64     `json:"version"`
 }
 
 func userOut(u auth.User) userResponse {
-	return userResponse{ID: u.ID, Email: u.Email, Name: u.Name, Phone: u.Phone, Role: u.Role,
+	return userResponse{ID: u.ID, Email: u.Email, Name: u.Name, Phone: u.Phone, Role: u.Role, TwoFactorEnabled: u.TOTPEnabled,
 		CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt, Version: u.Version}
 }
 
@@ -110,9 +111,9 @@ func (s *Server) authRoutes() {
 			return c.JSON(stdhttp.StatusCreated, tokensOut(out))
 		}})
 	s.handle(Route{Method: "POST", Path: "/api/v1/auth/login", Tag: "auth", Summary: "Sign in with e-mail and password",
-		Description: "A wrong e-mail and a wrong password both answer 401 invalid_credentials. Each login starts a new session.",
+		Description: "A wrong e-mail and a wrong password both answer 401 invalid_credentials. Each login starts a new session. " + loginMFANote,
 		Request:     loginRequest{}, Response: tokenResponse{},
-		Errors: []int{stdhttp.StatusUnauthorized, stdhttp.StatusForbidden, stdhttp.StatusUnprocessableEntity},
+		Errors: []int{stdhttp.StatusUnauthorized, stdhttp.StatusForbidden, stdhttp.StatusUnprocessableEntity, stdhttp.StatusTooManyRequests},
 		Handler: func(c echo.Context) error {
 			svc, err := authService()
 			if err != nil {
@@ -127,6 +128,9 @@ func (s *Server) authRoutes() {
 				return err
 			}
 			noStore(c)
+			if out.MFAToken != "" {
+				return c.JSON(stdhttp.StatusOK, mfaOut(out))
+			}
 			return c.JSON(stdhttp.StatusOK, tokensOut(out))
 		}})
 	s.handle(Route{Method: "POST", Path: "/api/v1/auth/refresh-token", Tag: "auth", Summary: "Exchange a refresh token for a new token pair",

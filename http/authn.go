@@ -25,7 +25,9 @@ var (
 
 // authenticate verifies a bearer token when the request carries one and remembers its
 // principal. A request without one goes on as anonymous; a bad token is refused on every
-// route (a client that sends credentials must learn they are wrong). Either way the
+// route (a client that sends credentials must learn they are wrong), and so is a token that
+// may only enrol a second factor on any other route (403 two_factor_required, see
+// enrolmentRoutes). Either way the
 // request's context carries its commerce.Actor (who, from which IP, which request), which
 // the store writes into events and the audit log.
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
@@ -45,6 +47,9 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		p, err := s.deps.Tokens.VerifyAccess(c.Request().Context(), strings.TrimSpace(token))
 		if err != nil {
 			return err
+		}
+		if p.EnrolmentOnly && !enrolmentAllowed(c) {
+			return auth.ErrTwoFactorRequired
 		}
 		c.Set(principalKey, p)
 		setActor(c, commerce.Actor{ID: p.Actor(), UserID: p.UserID, Role: string(p.Role), Staff: isStaff(p)})

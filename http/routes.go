@@ -53,6 +53,7 @@ func (s *Server) registerRoutes() {
 	s.systemRoutes()
 	s.mediaRoutes()
 	s.authRoutes()
+	s.twoFactorRoutes()
 	s.catalogRoutes()
 	s.cartRoutes()
 	s.orderRoutes()
