@@ -155,7 +155,7 @@ func Verify(ctx context.Context, dir string) (VerifyReport, error) {
 					}
 				}
 			case kindCodec:
-				if len(k) == len(ks.prefix) {
+				if !ks.exact && len(k) == len(ks.prefix) {
 					report("key %s: no ID after the keyspace prefix", keyString(k))
 				}
 				var body json.RawMessage
