@@ -27,7 +27,8 @@ const (
 	EventAddressUpdated    = "customers.address_updated"
 	EventAddressRemoved    = "customers.address_removed"
 	EventDefaultAddressSet = "customers.default_address_set"
-	EventAccountDeleted    = "auth.account_deleted" // data: AccountDeletedData
+	EventAccountDeleted    = "auth.account_deleted"         // data: AccountDeletedData
+	EventDeletionRefused   = "auth.account_deletion_failed" // data: {"user_id"}; a wrong password on deletion
 )
 
 // Address is one entry of a customer's address book. Of a customer's addresses exactly one
@@ -174,7 +175,7 @@ var (
 	ErrAddressBookFull   = &commerce.Error{Kind: commerce.EConflict, Code: "address_book_full", Message: "customers: the address book is full"}
 	ErrVersionMismatch   = &commerce.Error{Kind: commerce.EPrecondition, Code: "version_mismatch", Message: "customers: it has changed since you read it (If-Match is stale)"}
 	ErrCustomerNotFound  = &commerce.Error{Kind: commerce.ENotFound, Code: "customer_not_found", Message: "customers: customer not found"}
-	ErrWrongPassword     = &commerce.Error{Kind: commerce.EUnauthorized, Code: "invalid_credentials", Message: "wrong password"}
+	ErrWrongPassword     = &commerce.Error{Kind: commerce.EUnauthorized, Code: "wrong_password", Message: "the password is wrong"}
 	ErrStaffNotDeletable = &commerce.Error{Kind: commerce.EConflict, Code: "staff_account", Message: "customers: a staff account cannot delete itself; ask a super admin to disable it"}
 )
 

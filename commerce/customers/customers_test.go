@@ -366,6 +366,9 @@ func TestDeleteAccount(t *testing.T) {
 				if len(st.erased) != 0 {
 					t.Fatal("erased after a refusal")
 				}
+				if wrong := s.err == ErrWrongPassword; wrong != (len(st.events) == 1 && st.events[0].Type == EventDeletionRefused) {
+					t.Errorf("refusal events %+v", st.events)
+				}
 				return
 			}
 			if err != nil || len(st.erased) != 1 {

@@ -356,6 +356,15 @@ func (s *Service) DeleteAccount(ctx context.Context, userID, password string) (E
 		return Erased{}, err
 	}
 	if !ok {
+		// Recorded (and so audited): someone holding the session is guessing the password.
+		ev, err := commerce.NewEvent(EventDeletionRefused, userID, s.clock.Now(), map[string]string{"user_id": userID})
+		if err != nil {
+			return Erased{}, err
+		}
+		ev.Actor = "user:" + userID
+		if err := s.store.Update(ctx, func(tx Tx) error { tx.Emit(ev); return nil }); err != nil {
+			return Erased{}, err
+		}
 		return Erased{}, ErrWrongPassword
 	}
 	if acc.Staff {
