@@ -38,25 +38,43 @@ type RegisterInput struct {
 	Name     string
 }
 
-// Register creates a customer account and signs it in (a new session). It returns the field
-// errors of CreateUser (plus a required name), or ErrEmailTaken.
-func (s *Service) Register(ctx context.Context, in RegisterInput) (SignIn, error) {
-	if s.tokens == nil {
-		return SignIn{}, ErrTokensUnavailable
+// Register creates a customer account without signing it in, and answers the same whether
+// or not the e-mail is taken, after the same work (one password hash, one write), so the
+// answer cannot tell who has an account. A new account gets a verification mail in the
+// same write as the user; a taken address gets a notice saying someone tried to register
+// with it. It returns only the field errors of CreateUser (plus a required name). The
+// account may sign in with Login at once; the profile says whether its e-mail is verified.
+func (s *Service) Register(ctx context.Context, in RegisterInput) error {
+	rec, err := s.recoveryRepo()
+	if err != nil {
+		return err
 	}
 	email, name, role, err := checkNewUser(CreateUserInput{Email: in.Email, Password: in.Password, Name: in.Name}, true)
 	if err != nil {
-		return SignIn{}, err
+		return err
 	}
-	u, err := s.createUser(ctx, email, in.Password, name, role)
+	hash, err := s.hasher.Hash(ctx, in.Password) // also for a taken address: the same work
 	if err != nil {
-		return SignIn{}, err
+		return err
 	}
-	p, err := s.tokens.start(ctx, u)
-	if err != nil {
-		return SignIn{}, err
+	existing, err := s.users.UserByEmail(ctx, email)
+	if err == nil {
+		return s.registrationNotice(ctx, rec, existing)
 	}
-	return SignIn{User: u, Pair: p}, nil
+	if !errors.Is(err, ErrUserNotFound) {
+		return err
+	}
+	now := s.clock.Now().UTC()
+	u := User{ID: commerce.NewID(), Email: email, Name: name, Role: role, PasswordHash: hash,
+		CreatedAt: now, UpdatedAt: now, Version: 1}
+	tok, row := newOneTime(PurposeVerify, u, now, s.recoveryCfg.VerifyTTL)
+	err = rec.RegisterUser(ctx, u, row, s.verifyMail(u, tok))
+	if errors.Is(err, ErrEmailTaken) { // registered meanwhile
+		if existing, err = s.users.UserByEmail(ctx, email); err == nil {
+			return s.registrationNotice(ctx, rec, existing)
+		}
+	}
+	return err
 }
 
 // Login checks the e-mail and password and opens a new session. A wrong e-mail and a wrong

@@ -22,6 +22,7 @@ type Service struct {
 	hasher *Hasher
 	clock  commerce.Clock
 	tokens *Tokens // nil until UseTokens; sign-in use cases need it
+	recoveryState
 	dummyState
 }
 
