@@ -302,3 +302,12 @@ func (s *Sessions) deleteExpired(ctx context.Context, prefix string, keys [][]by
 	})
 	return n, err
 }
+
+var _ auth.SessionLister = (*Sessions)(nil)
+
+// UserSessions returns every stored session of the user (revoked and expired ones too, until
+// they are purged), oldest first; the customers repository reads them the same way for the
+// account export.
+func (s *Sessions) UserSessions(ctx context.Context, userID string) ([]auth.Session, error) {
+	return NewCustomers(s.db).UserSessions(ctx, userID)
+}
