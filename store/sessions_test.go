@@ -238,9 +238,7 @@ func TestSessionsWithService(t *testing.T) {
 	must(t, err)
 	svc.UseTokens(tokens)
 
-	_, err = svc.CreateUser(ctx, auth.CreateUserInput{Email: "ann@example.com", Password: "violet-harbor-917", Name: "Ann"})
-	must(t, err)
-	in, err := svc.Login(ctx, "ann@example.com", "violet-harbor-917")
+	in, err := svc.Register(ctx, auth.RegisterInput{Email: "ann@example.com", Password: "violet-harbor-917", Name: "Ann"})
 	must(t, err)
 	const n = 8
 	var wg sync.WaitGroup

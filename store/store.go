@@ -92,6 +92,7 @@ type DB struct {
 	diskOK       atomic.Bool
 	diskCheck    atomic.Int64 // unix nanos of the last free-space check
 	commitFault  func() error // tests only: an error Pebble's apply of a group is to fail with
+	rows         []kv         // the writer's scratch for Tx.applyTo
 }
 
 type request struct {
@@ -695,10 +696,13 @@ func (tx *Tx) scan(lower, upper []byte, reverse bool, fn func(key, value []byte)
 // batch is touched, so a failure adds nothing of this update.
 func (tx *Tx) applyTo(b *pebble.Batch, seq *uint64, head *audit.Head) error {
 	next, h := *seq, *head
-	var rows []kv // outbox rows and audit entries, in order
+	rows := tx.db.rows[:0] // outbox rows and audit entries, in order; reused: applyTo runs in the writer
+	defer func() {
+		clear(rows)
+		tx.db.rows = rows[:0]
+	}()
 	if len(tx.events) > 0 {
 		actor, hasActor := commerce.ActorFrom(tx.ctx)
-		rows = make([]kv, 0, len(tx.events))
 		for _, ev := range tx.events {
 			next++
 			ev.Seq = next
