@@ -37,6 +37,8 @@ import (
 //	auth/session/        session ID                auth.Session            session repository: sign-in, refresh, logout, revocation
 //	auth/refresh/        hex SHA-256 of the token  auth.RefreshToken       session repository, same batch as its session (kept after rotation until it expires)
 //	auth/user_session/   user ID / session ID      empty (raw)             session repository, same batch as the session
+//	auth/onetime/        hex SHA-256 of the token  auth.OneTimeToken       recovery repository: reset/verify token, same batch as its mail (kept, marked used, until it expires)
+//	mail/queue/          mail ID                   queued mail (mail.go)   recovery repository, same batch as its cause; mailer deletes it once delivered
 //	customers/address/   user ID / address ID      customers.Address       customers repository: address books; deleted with the account (customers.go)
 //	audit/entry/         seq (uint64 BE)           audit.Entry             the writer (Tx.applyTo), same batch as the audited event; never changed (audit.go)
 //	audit/head           —                         audit.Head              the writer, with every group that appends audit entries
@@ -132,3 +134,9 @@ const (
 
 // Customer keyspaces (store/customers.go).
 const prefixCustomerAddress = "customers/address/"
+
+// Recovery keyspaces (store/onetime.go, store/mail.go).
+const (
+	prefixOneTime   = "auth/onetime/"
+	prefixMailQueue = "mail/queue/"
+)

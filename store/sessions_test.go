@@ -238,7 +238,9 @@ func TestSessionsWithService(t *testing.T) {
 	must(t, err)
 	svc.UseTokens(tokens)
 
-	in, err := svc.Register(ctx, auth.RegisterInput{Email: "ann@example.com", Password: "violet-harbor-917", Name: "Ann"})
+	_, err = svc.CreateUser(ctx, auth.CreateUserInput{Email: "ann@example.com", Password: "violet-harbor-917", Name: "Ann"})
+	must(t, err)
+	in, err := svc.Login(ctx, "ann@example.com", "violet-harbor-917")
 	must(t, err)
 	const n = 8
 	var wg sync.WaitGroup

@@ -67,6 +67,8 @@ var verifyKeyspaces = []verifyKeyspace{
 	{prefix: prefixSession, kind: kindCodec},
 	{prefix: prefixRefresh, kind: kindCodec},
 	{prefix: prefixUserSession, kind: kindRaw},
+	{prefix: prefixOneTime, kind: kindCodec},
+	{prefix: prefixMailQueue, kind: kindCodec},
 	{prefix: prefixCustomerAddress, kind: kindCodec},
 	{prefix: prefixAuditEntry, kind: kindCodec},
 	{prefix: keyAuditHead, exact: true, kind: kindCodec},
