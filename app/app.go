@@ -27,6 +27,7 @@ import (
 	"github.com/ultramarket/ultramarket/commerce/catalog"
 	"github.com/ultramarket/ultramarket/commerce/checkout"
 	"github.com/ultramarket/ultramarket/commerce/orders"
+	"github.com/ultramarket/ultramarket/commerce/vendors"
 	"github.com/ultramarket/ultramarket/config"
 	uhttp "github.com/ultramarket/ultramarket/http"
 	"github.com/ultramarket/ultramarket/index"
@@ -68,6 +69,7 @@ type App struct {
 	Carts    *cart.Service
 	Orders   *orders.Service
 	Checkout *checkout.Service
+	Vendors  *vendors.Service // vendors, their KYC documents (private media) and order lines
 	Idem     *store.Idempotency
 	// JWTSecret signs access tokens: auth.jwt_secret, or a random one generated on the first
 	// start and kept in the store (so it travels with backups).
@@ -328,7 +330,8 @@ func (a *App) startServing(ctx context.Context) error {
 		IdleTimeout: cfg.Server.IdleTimeout.Duration, BodyLimit: int64(cfg.Server.BodyLimit), CORSOrigins: cfg.Server.CORSOrigins,
 		TrustedProxies: cfg.Server.TrustedProxies, Version: a.opts.Version, Logger: a.log.With("component", "http"),
 	}, uhttp.Deps{Ready: a.Ready, Registry: a.Registry, Media: a.Media, Tokens: tokenVerifier(a.Tokens), Auth: a.Auth,
-		Catalog: a.Shop, Search: a.Index, Carts: a.Carts, Orders: a.Orders, Checkout: a.Checkout, Idem: idemStore(a.Idem)})
+		Catalog: a.Shop, Search: a.Index, Carts: a.Carts, Orders: a.Orders, Checkout: a.Checkout, Idem: idemStore(a.Idem),
+		Vendors: a.Vendors})
 	if err != nil {
 		return err
 	}

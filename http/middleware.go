@@ -126,11 +126,16 @@ func (s *Server) accessLog(m *httpMetrics) echo.MiddlewareFunc {
 	}
 }
 
-// bodyLimit refuses bodies over limit bytes: early from Content-Length, or while reading.
-func bodyLimit(limit int64) echo.MiddlewareFunc {
+// bodyLimit refuses bodies over limit bytes (or the route's own limit in perRoute, keyed
+// "METHOD path"): early from Content-Length, or while reading.
+func bodyLimit(def int64, perRoute map[string]int64) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			req := c.Request()
+			limit := def
+			if l, ok := perRoute[req.Method+" "+c.Path()]; ok {
+				limit = l
+			}
 			if req.ContentLength > limit {
 				return errBodyTooLarge(limit)
 			}

@@ -2,6 +2,7 @@ package http
 
 import (
 	stdhttp "net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -27,10 +28,16 @@ var productListQuery = []Param{
 	{Name: "cursor", Type: "string", Description: "next_cursor of the previous page"},
 }
 
+// productWriters says who may write products (productScope decides).
+const productWriters = " Needs catalog:write (staff: any product; vendor_id may name any existing vendor, and PUT replaces it " +
+	"like every editable field) or catalog:own (a VENDOR whose vendor is APPROVED, else 403 vendor_not_approved: only " +
+	"its own products, whose vendor_id is always its vendor's whatever the body says; another's product is 404)."
+
 func (s *Server) productRoutes() {
 	s.handle(Route{Method: "POST", Path: "/api/v1/products", Tag: "catalog", Summary: "Create a product with its variants",
-		Description: "Slug is generated from the title unless given; status defaults to active. Every variant gets an id; stock defaults to 0.",
-		Perm:        auth.PermCatalogWrite, Request: catalog.ProductInput{}, Response: catalog.Product{}, Status: stdhttp.StatusCreated,
+		Description: "Slug is generated from the title unless given; status defaults to active. Every variant gets an id; stock defaults to 0." +
+			productWriters,
+		Auth: true, Request: catalog.ProductInput{}, Response: catalog.Product{}, Status: stdhttp.StatusCreated,
 		Errors:  []int{stdhttp.StatusUnprocessableEntity, stdhttp.StatusConflict},
 		Handler: s.createProduct})
 	s.handle(Route{Method: "GET", Path: "/api/v1/products", Tag: "catalog", Summary: "List products, filtered and sorted, a page at a time",
@@ -43,12 +50,13 @@ func (s *Server) productRoutes() {
 		Handler: s.getProduct})
 	s.handle(Route{Method: "PUT", Path: "/api/v1/products/:id", Tag: "catalog", Summary: "Replace a product's editable fields and variants",
 		Description: "Variants with an id are kept (stock unchanged unless given), variants without one are added, variants left out are removed. " +
-			"An empty slug keeps the current one. If-Match with the ETag guards against lost updates.",
-		Perm: auth.PermCatalogWrite, Request: catalog.ProductInput{}, Response: catalog.Product{},
+			"An empty slug keeps the current one. If-Match with the ETag guards against lost updates." + productWriters,
+		Auth: true, Request: catalog.ProductInput{}, Response: catalog.Product{},
 		Errors:  []int{stdhttp.StatusUnprocessableEntity, stdhttp.StatusNotFound, stdhttp.StatusConflict, stdhttp.StatusPreconditionFailed},
 		Handler: s.updateProduct})
 	s.handle(Route{Method: "DELETE", Path: "/api/v1/products/:id", Tag: "catalog", Summary: "Delete a product with its variants and their stock",
-		Perm: auth.PermCatalogWrite, Status: stdhttp.StatusNoContent, Errors: []int{stdhttp.StatusNotFound, stdhttp.StatusPreconditionFailed},
+		Description: productWriters,
+		Auth:        true, Status: stdhttp.StatusNoContent, Errors: []int{stdhttp.StatusNotFound, stdhttp.StatusPreconditionFailed},
 		Handler: s.deleteProduct})
 }
 
@@ -56,11 +64,18 @@ func (s *Server) createProduct(c echo.Context) error {
 	if s.deps.Catalog == nil {
 		return errNoCatalog
 	}
+	scope, err := s.productScope(c)
+	if err != nil {
+		return err
+	}
 	var in catalog.ProductInput
 	if err := bind(c, &in); err != nil {
 		return err
 	}
-	p, err := s.deps.Catalog.CreateProduct(c.Request().Context(), in)
+	if err := s.checkVendorID(c, in, scope); err != nil {
+		return err
+	}
+	p, err := s.deps.Catalog.CreateProduct(c.Request().Context(), in, scope...)
 	if err != nil {
 		return err
 	}
@@ -116,6 +131,10 @@ func (s *Server) updateProduct(c echo.Context) error {
 	if s.deps.Catalog == nil {
 		return errNoCatalog
 	}
+	scope, err := s.productScope(c)
+	if err != nil {
+		return err
+	}
 	version, err := ifMatchVersion(c)
 	if err != nil {
 		return err
@@ -124,7 +143,10 @@ func (s *Server) updateProduct(c echo.Context) error {
 	if err := bind(c, &in); err != nil {
 		return err
 	}
-	p, err := s.deps.Catalog.UpdateProduct(c.Request().Context(), c.Param("id"), in, version)
+	if err := s.checkVendorID(c, in, scope); err != nil {
+		return err
+	}
+	p, err := s.deps.Catalog.UpdateProduct(c.Request().Context(), c.Param("id"), in, version, scope...)
 	if err != nil {
 		return err
 	}
@@ -136,12 +158,59 @@ func (s *Server) deleteProduct(c echo.Context) error {
 	if s.deps.Catalog == nil {
 		return errNoCatalog
 	}
+	scope, err := s.productScope(c)
+	if err != nil {
+		return err
+	}
 	version, err := ifMatchVersion(c)
 	if err != nil {
 		return err
 	}
-	if err := s.deps.Catalog.DeleteProduct(c.Request().Context(), c.Param("id"), version); err != nil {
+	if err := s.deps.Catalog.DeleteProduct(c.Request().Context(), c.Param("id"), version, scope...); err != nil {
 		return err
 	}
 	return c.NoContent(stdhttp.StatusNoContent)
+}
+
+// productScope decides how the principal may write products: staff (catalog:write) any
+// product, unscoped; a vendor (catalog:own) only the products of its own vendor, which must
+// be APPROVED (403 vendor_not_approved otherwise), scoped to it. The catalog enforces the
+// scope inside its write, so ownership and the change are one atomic step.
+func (s *Server) productScope(c echo.Context) ([]catalog.Scope, error) {
+	p, _ := principalOf(c)
+	switch {
+	case p.Can(auth.PermCatalogWrite):
+		return nil, nil
+	case p.Can(auth.PermCatalogOwn):
+		if s.deps.Vendors == nil {
+			return nil, unavailable("vendors")
+		}
+		v, err := s.deps.Vendors.ApprovedVendorOf(c.Request().Context(), p.UserID)
+		if err != nil {
+			return nil, err
+		}
+		return []catalog.Scope{{VendorID: v.ID}}, nil
+	default:
+		return nil, errForbidden
+	}
+}
+
+// checkVendorID checks, for staff (no scope), that a vendor_id names an existing vendor. A
+// vendor's own vendor_id is ignored: the scope sets it.
+func (s *Server) checkVendorID(c echo.Context, in catalog.ProductInput, scope []catalog.Scope) error {
+	id := strings.TrimSpace(in.VendorID)
+	if len(scope) > 0 || id == "" || !commerce.ValidID(id) { // a malformed ID is the catalog's validation error
+		return nil
+	}
+	if s.deps.Vendors == nil {
+		return unavailable("vendors")
+	}
+	ok, err := s.deps.Vendors.Exists(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return commerce.Invalid(commerce.FieldError{Field: "vendor_id", Message: "no such vendor"})
+	}
+	return nil
 }

@@ -29,6 +29,7 @@ type Route struct {
 	Status       int             // success status; 0 means 200
 	RawResponse  string          // content type of a non-JSON response (e.g. image/*, text/plain)
 	Errors       []int           // documented error statuses besides the generic ones
+	BodyLimit    int64           // this route's request body limit when it differs from Config.BodyLimit (uploads); 0 = the server's
 	Handler      echo.HandlerFunc
 }
 
@@ -44,6 +45,9 @@ func (s *Server) handle(r Route) {
 	if r.Role != "" || r.Perm != "" {
 		r.Auth = true
 	}
+	if r.BodyLimit > 0 {
+		s.bodyLimits[r.Method+" "+r.Path] = r.BodyLimit
+	}
 	s.echo.Add(r.Method, r.Path, guard(r))
 	s.routes = append(s.routes, r)
 }
@@ -57,6 +61,7 @@ func (s *Server) registerRoutes() {
 	s.catalogRoutes()
 	s.cartRoutes()
 	s.orderRoutes()
+	s.vendorRoutes()
 	s.openAPIRoute()
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/ultramarket/ultramarket/commerce/catalog"
 	"github.com/ultramarket/ultramarket/commerce/checkout"
 	"github.com/ultramarket/ultramarket/commerce/orders"
+	"github.com/ultramarket/ultramarket/commerce/vendors"
 	"github.com/ultramarket/ultramarket/index"
 	"github.com/ultramarket/ultramarket/media"
 )
@@ -74,20 +75,22 @@ type Deps struct {
 	Carts    *cart.Service     // carts
 	Orders   *orders.Service   // orders and their status
 	Checkout *checkout.Service // cart → order
+	Vendors  *vendors.Service  // vendors, their KYC documents and order lines
 	Idem     IdempotencyStore  // stored responses of Idempotency-Key requests; nil disables replay
 }
 
 // Server is the public HTTP server.
 type Server struct {
-	cfg     Config
-	deps    Deps
-	echo    *echo.Echo
-	routes  []Route
-	openapi []byte // rendered once by New
-	search  searchCache
-	srv     *stdhttp.Server
-	ln      net.Listener
-	done    chan error
+	cfg        Config
+	deps       Deps
+	echo       *echo.Echo
+	routes     []Route
+	bodyLimits map[string]int64 // "METHOD path" → body limit of routes with their own (Route.BodyLimit)
+	openapi    []byte           // rendered once by New
+	search     searchCache
+	srv        *stdhttp.Server
+	ln         net.Listener
+	done       chan error
 }
 
 // New builds the server and registers every route. It does not listen yet.
@@ -100,7 +103,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, deps: deps}
+	s := &Server{cfg: cfg, deps: deps, bodyLimits: map[string]int64{}}
 	e := s.newEcho()
 	e.IPExtractor = ipx
 	s.echo = e
@@ -127,7 +130,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 			MaxAge:        600,
 		}))
 	}
-	e.Use(bodyLimit(cfg.BodyLimit))
+	e.Use(bodyLimit(cfg.BodyLimit, s.bodyLimits))
 	e.Use(s.authenticate)
 	e.Use(s.idempotency()) // after authenticate: keys are scoped by principal
 	e.Use(middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{Timeout: cfg.WriteTimeout}))

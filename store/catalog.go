@@ -157,7 +157,7 @@ func variantTx(r getter, variantID string) (catalog.VariantRef, error) {
 	}
 	for _, v := range p.Variants {
 		if v.ID == variantID {
-			return catalog.VariantRef{ProductID: p.ID, ProductSlug: p.Slug, ProductTitle: p.Title, ProductStatus: p.Status, Variant: v}, nil
+			return catalog.VariantRef{ProductID: p.ID, ProductSlug: p.Slug, ProductTitle: p.Title, ProductStatus: p.Status, VendorID: p.VendorID, Variant: v}, nil
 		}
 	}
 	return catalog.VariantRef{}, catalog.ErrVariantNotFound

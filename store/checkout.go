@@ -33,9 +33,12 @@ func (c checkoutTx) Variant(id string) (catalog.VariantRef, error) {
 }
 func (c checkoutTx) SetStock(variantID string, n int64) error { return setStock(c.tx, variantID, n) }
 func (c checkoutTx) Order(id string) (orders.Order, error)    { return orderOf(c.tx, id) }
-func (c checkoutTx) PutOrder(o orders.Order) error            { return putOrder(c.tx, o, nil) }
-func (c checkoutTx) PutCart(v cart.Cart) error                { return putCart(c.tx, v) }
-func (c checkoutTx) Emit(ev commerce.Event)                   { c.tx.Emit(ev) }
+func (c checkoutTx) PutOrder(o orders.Order) error {
+	putVendorOrderRows(c.tx, o) // each vendor's orders: store/vendors.go
+	return putOrder(c.tx, o, nil)
+}
+func (c checkoutTx) PutCart(v cart.Cart) error { return putCart(c.tx, v) }
+func (c checkoutTx) Emit(ev commerce.Event)    { c.tx.Emit(ev) }
 
 // NextOrderNumber increments the order number counter inside the update, so a checkout that
 // fails leaves no gap.

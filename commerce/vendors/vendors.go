@@ -43,6 +43,9 @@ func CanTransition(from, to string) bool {
 	return false
 }
 
+// NextStatuses returns the legal next statuses of from.
+func NextStatuses(from string) []string { return append([]string{}, transitions[from]...) }
+
 // ValidStatus reports whether s is a vendor status.
 func ValidStatus(s string) bool {
 	for _, x := range Statuses {
@@ -108,7 +111,7 @@ type Document struct {
 	FileName    string    `json:"file_name,omitempty"` // as uploaded, for people only; never used as a path
 	ContentType string    `json:"content_type"`        // sniffed from the bytes
 	Size        int64     `json:"size"`
-	BlobID      string    `json:"-"`
+	BlobID      string    `json:"blob_id"` // stored; the HTTP layer never shows it
 	UploadedAt  time.Time `json:"uploaded_at"`
 	UploadedBy  string    `json:"uploaded_by"` // an actor ("user:<id>")
 }
