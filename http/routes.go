@@ -57,7 +57,6 @@ func (s *Server) registerRoutes() {
 	s.systemRoutes()
 	s.mediaRoutes()
 	s.authRoutes()
-	s.authRecoveryRoutes()
 	s.twoFactorRoutes()
 	s.catalogRoutes()
 	s.cartRoutes()
