@@ -26,6 +26,7 @@ import (
 	"github.com/ultramarket/ultramarket/commerce/cart"
 	"github.com/ultramarket/ultramarket/commerce/catalog"
 	"github.com/ultramarket/ultramarket/commerce/checkout"
+	"github.com/ultramarket/ultramarket/commerce/customers"
 	"github.com/ultramarket/ultramarket/commerce/orders"
 	"github.com/ultramarket/ultramarket/commerce/vendors"
 	"github.com/ultramarket/ultramarket/config"
@@ -75,6 +76,7 @@ type App struct {
 	// start and kept in the store (so it travels with backups).
 	JWTSecret []byte
 	Snapshots *snapshot.Manager
+	Customers *customers.Service // address books, preferences, export, account deletion
 
 	addr    net.Addr
 	closers []closer // in opening order; Close runs them backwards
@@ -329,7 +331,7 @@ func (a *App) startServing(ctx context.Context) error {
 		Listen: cfg.Server.Listen, ReadTimeout: cfg.Server.ReadTimeout.Duration, WriteTimeout: cfg.Server.WriteTimeout.Duration,
 		IdleTimeout: cfg.Server.IdleTimeout.Duration, BodyLimit: int64(cfg.Server.BodyLimit), CORSOrigins: cfg.Server.CORSOrigins,
 		TrustedProxies: cfg.Server.TrustedProxies, Version: a.opts.Version, Logger: a.log.With("component", "http"),
-	}, uhttp.Deps{Ready: a.Ready, Registry: a.Registry, Media: a.Media, Tokens: tokenVerifier(a.Tokens), Auth: a.Auth,
+	}, uhttp.Deps{Ready: a.Ready, Registry: a.Registry, Media: a.Media, Tokens: tokenVerifier(a.Tokens), Auth: a.Auth, Customers: a.customerDeps(),
 		Catalog: a.Shop, Search: a.Index, Carts: a.Carts, Orders: a.Orders, Checkout: a.Checkout, Idem: idemStore(a.Idem),
 		Vendors: a.Vendors})
 	if err != nil {
