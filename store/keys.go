@@ -42,6 +42,11 @@ import (
 //	customers/address/   user ID / address ID      customers.Address       customers repository: address books; deleted with the account (customers.go)
 //	audit/entry/         seq (uint64 BE)           audit.Entry             the writer (Tx.applyTo), same batch as the audited event; never changed (audit.go)
 //	audit/head           —                         audit.Head              the writer, with every group that appends audit entries
+//	vendors/vendor/      vendor ID                 vendors.Vendor          vendors repository (vendors.go)
+//	vendors/by_owner/    user ID                   vendor ID (raw)         vendors repository, same batch as the vendor: one vendor per user
+//	vendors/slug/        vendor slug               vendor ID (raw)         vendors repository, same batch as the vendor
+//	vendors/by_status/   status / vendor ID        empty (raw)             vendors repository, same batch; moved on every status change
+//	vendors/order/       vendor ID / order ID      empty (raw)             checkout, same batch as the order: one row per vendor with a line in it
 const (
 	keySchemaVersion      = "sys/schema_version"
 	keyOutboxSeq          = "sys/outbox_seq"
