@@ -383,3 +383,37 @@ func TestVendorOrdersShowOnlyOwnLines(t *testing.T) {
 		t.Errorf("a vendor without orders: %+v, %v", none, err)
 	}
 }
+
+// TestVendorKeyspacesVerify checks that every row a vendor and its orders write belongs to
+// a keyspace Verify knows (snapshots and restores verify the store).
+func TestVendorKeyspacesVerify(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := Open(ctx, Config{Dir: dir, DiskGuardOff: true, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := &stepClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	e := vendorEnv{db: db, users: NewUsers(db), svc: vendors.NewService(NewVendors(db), memBlobs{}, clock, catalog.Slugify)}
+	v, err := e.svc.Apply(ctx, e.user(t, auth.RoleCustomer), application("Verified"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := orders.Order{ID: commerce.NewID(), Number: 1, Email: "b@example.com", Status: orders.StatusPending,
+		Lines: []orders.Line{{ProductID: "p", VariantID: "v", SKU: "S", Quantity: 1, VendorID: v.ID}}}
+	if err := NewCheckout(db).Checkout(ctx, func(tx checkout.Tx) error { return tx.PutOrder(o) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Verify(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ks := range []string{prefixVendor, prefixVendorByOwner, prefixVendorSlug, prefixVendorByStatus, prefixVendorOrder} {
+		if rep.Keyspaces[ks] != 1 {
+			t.Errorf("keyspace %s holds %d keys, want 1", ks, rep.Keyspaces[ks])
+		}
+	}
+}

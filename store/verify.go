@@ -72,6 +72,11 @@ var verifyKeyspaces = []verifyKeyspace{
 	{prefix: prefixCustomerAddress, kind: kindCodec},
 	{prefix: prefixAuditEntry, kind: kindCodec},
 	{prefix: keyAuditHead, exact: true, kind: kindCodec},
+	{prefix: prefixVendor, kind: kindCodec},
+	{prefix: prefixVendorByOwner, kind: kindRaw},
+	{prefix: prefixVendorSlug, kind: kindRaw},
+	{prefix: prefixVendorByStatus, kind: kindRaw},
+	{prefix: prefixVendorOrder, kind: kindRaw},
 }
 
 // VerifyReport is what Verify found in a store that passed.
