@@ -333,7 +333,7 @@ func (a *App) startServing(ctx context.Context) error {
 		TrustedProxies: cfg.Server.TrustedProxies, Version: a.opts.Version, Logger: a.log.With("component", "http"),
 	}, uhttp.Deps{Ready: a.Ready, Registry: a.Registry, Media: a.Media, Tokens: tokenVerifier(a.Tokens), Auth: a.Auth, Customers: a.customerDeps(),
 		Catalog: a.Shop, Search: a.Index, Carts: a.Carts, Orders: a.Orders, Checkout: a.Checkout, Idem: idemStore(a.Idem),
-		Vendors: a.Vendors})
+		Vendors: a.Vendors, Audit: a.DB})
 	if err != nil {
 		return err
 	}

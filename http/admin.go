@@ -15,6 +15,7 @@ import (
 
 	"github.com/ultramarket/ultramarket/auth"
 	"github.com/ultramarket/ultramarket/commerce"
+	"github.com/ultramarket/ultramarket/commerce/audit"
 	"github.com/ultramarket/ultramarket/media"
 	"github.com/ultramarket/ultramarket/snapshot"
 )
@@ -31,6 +32,8 @@ type AdminOps interface {
 	Backup(ctx context.Context, w io.Writer) error
 	RebuildIndex(ctx context.Context, progress func(done, total int)) error
 	PutMedia(ctx context.Context, r io.Reader, owner string) (media.Meta, error)
+	VerifyAudit(ctx context.Context) (audit.Report, error)
+	ListAudit(ctx context.Context, f audit.Filter, page commerce.Page) (commerce.List[audit.Entry], error)
 }
 
 // UserDTO is a user as admin and account APIs show it: never with the password hash.
@@ -144,6 +147,7 @@ func NewAdmin(ops AdminOps, logger *slog.Logger) stdhttp.Handler {
 			return ops.RebuildIndex(c.Request().Context(), progress)
 		})
 	})
+	auditAdminRoutes(e, ops)
 	// Profiling for operators, only on the owner-only socket:
 	// curl --unix-socket <data>/admin.sock http://admin/debug/pprof/heap > heap.pprof
 	e.GET("/debug/pprof/", echo.WrapHandler(stdhttp.HandlerFunc(pprof.Index)))

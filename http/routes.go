@@ -61,6 +61,7 @@ func (s *Server) registerRoutes() {
 	s.catalogRoutes()
 	s.cartRoutes()
 	s.orderRoutes()
+	s.auditRoutes()
 	s.customerRoutes()
 	s.vendorRoutes()
 	s.openAPIRoute()

@@ -77,6 +77,7 @@ type Deps struct {
 	Checkout *checkout.Service // cart → order
 	Vendors  *vendors.Service  // vendors, their KYC documents and order lines
 	Idem     IdempotencyStore  // stored responses of Idempotency-Key requests; nil disables replay
+	Audit    AuditLog          // the audit log (GET /admin/audit)
 
 	// Customers: address books, preferences, the export and account deletion.
 	Customers CustomerDeps

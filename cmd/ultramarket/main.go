@@ -103,6 +103,7 @@ cluster or broker to install. Run "ultramarket serve" to start a shop on ./data.
 		newVersionCmd(g),
 		newConfigCmd(g),
 		newAdminCmd(g),
+		newAuditCmd(g),
 		newSnapshotCmd(g),
 		newBackupCmd(g),
 		newRestoreCmd(g),
