@@ -172,7 +172,9 @@ func TestTwoFactorAPI(t *testing.T) {
 			ExpectedStatus: 401, ExpectedContent: []string{`"code":"invalid_code"`},
 			ExpectedEvents: map[string]int{auth.EventUserUpdated: 1, auth.EventLoginFailed: 1}},
 		{Name: "code and recovery code at once", Method: "POST", URL: "/api/v1/auth/login/2fa",
-			Body:           lazy(func() any { return map[string]string{"mfa_token": mfa.MFAToken, "code": "123456", "recovery_code": recovery[0]} }),
+			Body: lazy(func() any {
+				return map[string]string{"mfa_token": mfa.MFAToken, "code": "123456", "recovery_code": recovery[0]}
+			}),
 			ExpectedStatus: 422, ExpectedContent: []string{`"field":"recovery_code"`}, ExpectedEvents: none},
 		{Name: "a recovery code", Method: "POST", URL: "/api/v1/auth/login/2fa",
 			Body:           lazy(func() any { return map[string]string{"mfa_token": mfa.MFAToken, "recovery_code": recovery[0]} }),
