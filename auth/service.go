@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/ultramarket/ultramarket/commerce"
@@ -24,6 +25,7 @@ type Service struct {
 	tokens *Tokens // nil until UseTokens; sign-in use cases need it
 	recoveryState
 	dummyState
+	adminMu sync.Mutex // serializes role changes and disabling, so the last SUPER_ADMIN check holds
 }
 
 // NewService returns a Service on users and hasher, which are required. A nil clock means
@@ -147,29 +149,97 @@ func (s *Service) ListUsers(ctx context.Context, page commerce.Page) (commerce.L
 	return l, nil
 }
 
-// SetRole gives the user the role (parsed like ParseRole).
+// SetRole gives the user the role (parsed like ParseRole). Taking SUPER_ADMIN from the
+// last enabled SUPER_ADMIN is refused (ErrLastSuperAdmin). A change emits auth.role_changed
+// (old and new role) with the user and ends the user's sessions, because access tokens carry
+// the role. Setting the role a user already has changes nothing.
 func (s *Service) SetRole(ctx context.Context, id string, role Role) (User, error) {
 	r, err := ParseRole(string(role))
 	if err != nil {
 		return User{}, commerce.Invalid(commerce.FieldError{Field: "role", Message: "must be one of " + roleList()})
 	}
-	return s.update(ctx, id, func(u *User) { u.Role = r })
-}
-
-// Disable stops the user from signing in; their data stays. With tokens attached it also
-// revokes the user's sessions, cutting off their access tokens on this process; without
-// (offline admin commands) the sessions stay but can no longer be refreshed.
-func (s *Service) Disable(ctx context.Context, id string) (User, error) {
-	u, err := s.update(ctx, id, func(u *User) { u.Disabled = true })
-	if err != nil || s.tokens == nil {
-		return u, err
+	s.adminMu.Lock()
+	defer s.adminMu.Unlock()
+	cur, err := s.User(ctx, id)
+	if err != nil || cur.Role == r {
+		return cur, err
 	}
-	return u, s.tokens.RevokeUser(ctx, id, RevokeDisabled)
+	if cur.Role == RoleSuperAdmin && !cur.Disabled {
+		if last, err := s.lastActiveSuperAdmin(ctx, id); err != nil {
+			return User{}, err
+		} else if last {
+			return User{}, ErrLastSuperAdmin
+		}
+	}
+	u, err := s.adminUpdate(ctx, id, func(u *User) ([]commerce.Event, error) {
+		old := u.Role
+		u.Role = r
+		return newEvent(EventRoleChanged, u.ID, s.clock.Now(), RoleChangedData{UserID: u.ID, Email: u.Email, OldRole: old, NewRole: r})
+	})
+	if err != nil {
+		return User{}, err
+	}
+	return u, s.revokeSessions(ctx, id, RevokeRoleChanged)
 }
 
-// Enable lets a disabled user sign in again.
+// Disable stops the user from signing in; their data stays. It emits auth.user_disabled
+// with the user and revokes the user's sessions, cutting off their access tokens on this
+// process (without tokens, in offline admin commands, the sessions stay but can no longer be
+// refreshed). Refused: disabling oneself (ErrDisableSelf), an ADMIN or SUPER_ADMIN unless the
+// actor is a SUPER_ADMIN or the operator (ErrManageStaff), the last enabled SUPER_ADMIN
+// (ErrLastSuperAdmin). Disabling a disabled user changes nothing.
+func (s *Service) Disable(ctx context.Context, id string) (User, error) {
+	s.adminMu.Lock()
+	defer s.adminMu.Unlock()
+	cur, err := s.User(ctx, id)
+	if err != nil {
+		return User{}, err
+	}
+	if a, ok := commerce.ActorFrom(ctx); ok && a.UserID == id {
+		return User{}, ErrDisableSelf
+	}
+	if err := actorMayManage(ctx, cur); err != nil {
+		return User{}, err
+	}
+	if cur.Disabled {
+		return cur, nil
+	}
+	if cur.Role == RoleSuperAdmin {
+		if last, err := s.lastActiveSuperAdmin(ctx, id); err != nil {
+			return User{}, err
+		} else if last {
+			return User{}, ErrLastSuperAdmin
+		}
+	}
+	u, err := s.adminUpdate(ctx, id, func(u *User) ([]commerce.Event, error) {
+		u.Disabled = true
+		return newEvent(EventUserDisabled, u.ID, s.clock.Now(), UserStateData{UserID: u.ID, Email: u.Email})
+	})
+	if err != nil {
+		return User{}, err
+	}
+	return u, s.revokeSessions(ctx, id, RevokeDisabled)
+}
+
+// Enable lets a disabled user sign in again and emits auth.user_enabled. Like Disable, only a
+// SUPER_ADMIN (or the operator) may enable an ADMIN or SUPER_ADMIN.
 func (s *Service) Enable(ctx context.Context, id string) (User, error) {
-	return s.update(ctx, id, func(u *User) { u.Disabled = false })
+	s.adminMu.Lock()
+	defer s.adminMu.Unlock()
+	cur, err := s.User(ctx, id)
+	if err != nil {
+		return User{}, err
+	}
+	if err := actorMayManage(ctx, cur); err != nil {
+		return User{}, err
+	}
+	if !cur.Disabled {
+		return cur, nil
+	}
+	return s.adminUpdate(ctx, id, func(u *User) ([]commerce.Event, error) {
+		u.Disabled = false
+		return newEvent(EventUserEnabled, u.ID, s.clock.Now(), UserStateData{UserID: u.ID, Email: u.Email})
+	})
 }
 
 func (s *Service) update(ctx context.Context, id string, change func(*User)) (User, error) {
