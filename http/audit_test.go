@@ -2,12 +2,17 @@ package http_test
 
 import (
 	"context"
+	"net"
+	stdhttp "net/http"
 	"net/url"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/ultramarket/ultramarket/auth"
 	"github.com/ultramarket/ultramarket/commerce"
+	"github.com/ultramarket/ultramarket/commerce/audit"
+	uhttp "github.com/ultramarket/ultramarket/http"
 	"github.com/ultramarket/ultramarket/internal/apptest"
 	"github.com/ultramarket/ultramarket/store"
 )
@@ -130,4 +135,39 @@ func TestAuditAPI(t *testing.T) {
 			t.Errorf("paged %d entries; VerifyAudit = %+v, %v", len(seen), rep, err)
 		}
 	})
+}
+
+// TestAuditThroughAdminSocket: the CLI's path to a running server answers like the app.
+func TestAuditThroughAdminSocket(t *testing.T) {
+	a := apptest.New(t)
+	emitAudited(t, a.DB, commerce.Actor{ID: "cli", Staff: true}, "catalog.audit_probe", "probe-s1")
+	emitAudited(t, a.DB, commerce.Actor{ID: "anonymous"}, "auth.audit_probe", "probe-s2")
+	sock := filepath.Join(t.TempDir(), "admin.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &stdhttp.Server{Handler: uhttp.NewAdmin(a.App, nil)}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	ctx := context.Background()
+	c, err := uhttp.DialAdmin(ctx, sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := a.VerifyAudit(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.VerifyAudit(ctx)
+	if err != nil || got != want || !got.OK || got.Entries < 2 {
+		t.Fatalf("VerifyAudit through the socket = %+v, %v; the app says %+v", got, err, want)
+	}
+	l, err := c.ListAudit(ctx, audit.Filter{ActorID: "cli", Action: "catalog.*", From: time.Now().Add(-time.Hour)}, commerce.Page{Limit: 5})
+	if err != nil || len(l.Items) != 1 || l.Items[0].Target != "probe-s1" {
+		t.Fatalf("ListAudit through the socket = %+v, %v; want probe-s1 only", l, err)
+	}
+	if _, err := c.ListAudit(ctx, audit.Filter{Action: "a*b"}, commerce.Page{}); commerce.KindOf(err) != commerce.EInvalid {
+		t.Errorf("a bad filter through the socket: %v, want invalid", err)
+	}
 }
