@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -61,11 +62,11 @@ func TestUsersCreate(t *testing.T) {
 
 	for _, email := range []string{"Ann.Lee@example.com", "ANN.LEE@EXAMPLE.COM"} {
 		got, err := users.UserByEmail(ctx, email)
-		if err != nil || got != ann {
+		if err != nil || !reflect.DeepEqual(got, ann) {
 			t.Fatalf("by email %q: %+v %v", email, got, err)
 		}
 	}
-	if got, err := users.User(ctx, ann.ID); err != nil || got != ann {
+	if got, err := users.User(ctx, ann.ID); err != nil || !reflect.DeepEqual(got, ann) {
 		t.Fatalf("by ID: %+v %v", got, err)
 	}
 	if _, err := users.User(ctx, commerce.NewID()); !errors.Is(err, auth.ErrUserNotFound) {
