@@ -20,14 +20,55 @@ import (
 
 var _ uhttp.AdminOps = (*App)(nil)
 
+// operator marks ctx as the operator's: admin operations run as the staff actor "cli", so
+// every write they make is audited.
+func operator(ctx context.Context) context.Context {
+	return commerce.WithActor(ctx, commerce.Actor{ID: "cli", Staff: true})
+}
+
 // CreateUser creates an identity (for example the first SUPER_ADMIN of a fresh install).
 func (a *App) CreateUser(ctx context.Context, in auth.CreateUserInput) (auth.User, error) {
-	return a.Auth.CreateUser(ctx, in)
+	return a.Auth.CreateUser(operator(ctx), in)
+}
+
+// FindUsers lists the identities that match f in creation order.
+func (a *App) FindUsers(ctx context.Context, f auth.UserFilter, page commerce.Page) (commerce.List[auth.User], error) {
+	return a.Auth.FindUsers(operator(ctx), f, page)
+}
+
+// userOp runs op as the operator on the user named by ref (ID or e-mail).
+func (a *App) userOp(ctx context.Context, ref string, op func(ctx context.Context, id string) (auth.User, error)) (auth.User, error) {
+	ctx = operator(ctx)
+	u, err := a.Auth.UserByRef(ctx, ref)
+	if err != nil {
+		return auth.User{}, err
+	}
+	return op(ctx, u.ID)
+}
+
+// SetUserRole changes a user's role (the last enabled SUPER_ADMIN keeps theirs).
+func (a *App) SetUserRole(ctx context.Context, ref string, role auth.Role) (auth.User, error) {
+	return a.userOp(ctx, ref, func(ctx context.Context, id string) (auth.User, error) { return a.Auth.SetRole(ctx, id, role) })
+}
+
+// DisableUser stops a user from signing in and ends their sessions.
+func (a *App) DisableUser(ctx context.Context, ref string) (auth.User, error) {
+	return a.userOp(ctx, ref, a.Auth.Disable)
+}
+
+// EnableUser lets a disabled user sign in again.
+func (a *App) EnableUser(ctx context.Context, ref string) (auth.User, error) {
+	return a.userOp(ctx, ref, a.Auth.Enable)
+}
+
+// ResetUserTwoFactor turns a user's second factor off (a lost authenticator).
+func (a *App) ResetUserTwoFactor(ctx context.Context, ref string) (auth.User, error) {
+	return a.userOp(ctx, ref, a.Auth.ResetSecondFactor)
 }
 
 // ListUsers lists identities in creation order.
 func (a *App) ListUsers(ctx context.Context, page commerce.Page) (commerce.List[auth.User], error) {
-	return a.Auth.ListUsers(ctx, page)
+	return a.Auth.ListUsers(operator(ctx), page)
 }
 
 // CreateSnapshot writes a snapshot into <data>/snapshots now.
@@ -61,7 +102,7 @@ func (a *App) RebuildIndex(ctx context.Context, progress func(done, total int)) 
 
 // PutMedia stores an uploaded file after checking its content.
 func (a *App) PutMedia(ctx context.Context, r io.Reader, owner string) (media.Meta, error) {
-	return a.Media.Put(ctx, r, owner)
+	return a.Media.Put(operator(ctx), r, owner)
 }
 
 // serveAdmin listens on the admin socket (mode 0600) so CLI commands reach this process.

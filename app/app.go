@@ -331,6 +331,7 @@ func (a *App) startServing(ctx context.Context) error {
 		Listen: cfg.Server.Listen, ReadTimeout: cfg.Server.ReadTimeout.Duration, WriteTimeout: cfg.Server.WriteTimeout.Duration,
 		IdleTimeout: cfg.Server.IdleTimeout.Duration, BodyLimit: int64(cfg.Server.BodyLimit), CORSOrigins: cfg.Server.CORSOrigins,
 		TrustedProxies: cfg.Server.TrustedProxies, Version: a.opts.Version, Logger: a.log.With("component", "http"),
+		AuthRateLimit: cfg.Auth.RateLimit, AuthRateBurst: cfg.Auth.RateBurst,
 	}, uhttp.Deps{Ready: a.Ready, Registry: a.Registry, Media: a.Media, Tokens: tokenVerifier(a.Tokens), Auth: a.Auth, Customers: a.customerDeps(),
 		Catalog: a.Shop, Search: a.Index, Carts: a.Carts, Orders: a.Orders, Checkout: a.Checkout, Idem: idemStore(a.Idem),
 		Vendors: a.Vendors, Audit: a.DB})

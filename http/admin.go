@@ -26,6 +26,12 @@ import (
 type AdminOps interface {
 	CreateUser(ctx context.Context, in auth.CreateUserInput) (auth.User, error)
 	ListUsers(ctx context.Context, page commerce.Page) (commerce.List[auth.User], error)
+	// The user operations below name the user by ID or by e-mail (ref).
+	FindUsers(ctx context.Context, f auth.UserFilter, page commerce.Page) (commerce.List[auth.User], error)
+	SetUserRole(ctx context.Context, ref string, role auth.Role) (auth.User, error)
+	DisableUser(ctx context.Context, ref string) (auth.User, error)
+	EnableUser(ctx context.Context, ref string) (auth.User, error)
+	ResetUserTwoFactor(ctx context.Context, ref string) (auth.User, error)
 	CreateSnapshot(ctx context.Context) (snapshot.Info, error)
 	ListSnapshots(ctx context.Context) ([]snapshot.Info, error)
 	PruneSnapshots(ctx context.Context, keep int) ([]snapshot.Info, error)
@@ -43,12 +49,13 @@ type UserDTO struct {
 	Name      string    `json:"name"`
 	Role      string    `json:"role"`
 	Disabled  bool      `json:"disabled"`
+	TOTP      bool      `json:"totp_enabled"`
 	CreatedAt time.Time `json:"created_at"`
 }
 
 // NewUserDTO converts a user for output.
 func NewUserDTO(u auth.User) UserDTO {
-	return UserDTO{ID: u.ID, Email: u.Email, Name: u.Name, Role: string(u.Role), Disabled: u.Disabled, CreatedAt: u.CreatedAt}
+	return UserDTO{ID: u.ID, Email: u.Email, Name: u.Name, Role: string(u.Role), Disabled: u.Disabled, TOTP: u.TOTPEnabled, CreatedAt: u.CreatedAt}
 }
 
 // CreateUserRequest is the body of POST /admin/users.
@@ -96,7 +103,11 @@ func NewAdmin(ops AdminOps, logger *slog.Logger) stdhttp.Handler {
 	})
 	e.GET("/admin/users", func(c echo.Context) error {
 		limit, _ := strconv.Atoi(c.QueryParam("limit"))
-		l, err := ops.ListUsers(c.Request().Context(), commerce.Page{Limit: limit, Cursor: c.QueryParam("cursor")})
+		f, err := userFilterOf(c)
+		if err != nil {
+			return err
+		}
+		l, err := ops.FindUsers(c.Request().Context(), f, commerce.Page{Limit: limit, Cursor: c.QueryParam("cursor")})
 		if err != nil {
 			return err
 		}
@@ -106,6 +117,27 @@ func NewAdmin(ops AdminOps, logger *slog.Logger) stdhttp.Handler {
 		}
 		return c.JSON(stdhttp.StatusOK, out)
 	})
+	userOp := func(op func(ctx context.Context, ref string) (auth.User, error)) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			u, err := op(c.Request().Context(), c.Param("ref"))
+			if err != nil {
+				return err
+			}
+			return c.JSON(stdhttp.StatusOK, NewUserDTO(u))
+		}
+	}
+	e.PUT("/admin/users/:ref/role", func(c echo.Context) error {
+		var req setRoleRequest
+		if err := bind(c, &req); err != nil {
+			return err
+		}
+		return userOp(func(ctx context.Context, ref string) (auth.User, error) {
+			return ops.SetUserRole(ctx, ref, auth.Role(req.Role))
+		})(c)
+	})
+	e.POST("/admin/users/:ref/disable", userOp(ops.DisableUser))
+	e.POST("/admin/users/:ref/enable", userOp(ops.EnableUser))
+	e.DELETE("/admin/users/:ref/2fa", userOp(ops.ResetUserTwoFactor))
 	e.POST("/admin/snapshots", func(c echo.Context) error {
 		info, err := ops.CreateSnapshot(c.Request().Context())
 		if err != nil {

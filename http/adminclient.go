@@ -107,13 +107,58 @@ func (c *AdminClient) CreateUser(ctx context.Context, in auth.CreateUserInput) (
 }
 
 func userFromDTO(d UserDTO) auth.User {
-	return auth.User{ID: d.ID, Email: d.Email, Name: d.Name, Role: auth.Role(d.Role), Disabled: d.Disabled, CreatedAt: d.CreatedAt}
+	return auth.User{ID: d.ID, Email: d.Email, Name: d.Name, Role: auth.Role(d.Role), Disabled: d.Disabled, TOTPEnabled: d.TOTP, CreatedAt: d.CreatedAt}
+}
+
+// FindUsers implements AdminOps.
+func (c *AdminClient) FindUsers(ctx context.Context, f auth.UserFilter, page commerce.Page) (commerce.List[auth.User], error) {
+	q := url.Values{}
+	if f.Role != "" {
+		q.Set("role", string(f.Role))
+	}
+	if f.EmailPrefix != "" {
+		q.Set("q", f.EmailPrefix)
+	}
+	if f.Disabled != nil {
+		q.Set("disabled", strconv.FormatBool(*f.Disabled))
+	}
+	return c.listUsers(ctx, q, page)
+}
+
+// userOp calls one of the socket's operations on the user named by ref (ID or e-mail).
+func (c *AdminClient) userOp(ctx context.Context, method, ref, op string, in any) (auth.User, error) {
+	var out UserDTO
+	err := c.doJSON(ctx, method, "/admin/users/"+url.PathEscape(ref)+"/"+op, in, &out)
+	return userFromDTO(out), err
+}
+
+// SetUserRole implements AdminOps.
+func (c *AdminClient) SetUserRole(ctx context.Context, ref string, role auth.Role) (auth.User, error) {
+	return c.userOp(ctx, "PUT", ref, "role", setRoleRequest{Role: string(role)})
+}
+
+// DisableUser implements AdminOps.
+func (c *AdminClient) DisableUser(ctx context.Context, ref string) (auth.User, error) {
+	return c.userOp(ctx, "POST", ref, "disable", nil)
+}
+
+// EnableUser implements AdminOps.
+func (c *AdminClient) EnableUser(ctx context.Context, ref string) (auth.User, error) {
+	return c.userOp(ctx, "POST", ref, "enable", nil)
+}
+
+// ResetUserTwoFactor implements AdminOps.
+func (c *AdminClient) ResetUserTwoFactor(ctx context.Context, ref string) (auth.User, error) {
+	return c.userOp(ctx, "DELETE", ref, "2fa", nil)
 }
 
 // ListUsers implements AdminOps.
 func (c *AdminClient) ListUsers(ctx context.Context, page commerce.Page) (commerce.List[auth.User], error) {
+	return c.listUsers(ctx, url.Values{}, page)
+}
+
+func (c *AdminClient) listUsers(ctx context.Context, q url.Values, page commerce.Page) (commerce.List[auth.User], error) {
 	var out commerce.List[UserDTO]
-	q := url.Values{}
 	if page.Limit > 0 {
 		q.Set("limit", strconv.Itoa(page.Limit))
 	}

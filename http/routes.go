@@ -57,6 +57,8 @@ func (s *Server) registerRoutes() {
 	s.systemRoutes()
 	s.mediaRoutes()
 	s.authRoutes()
+	s.sessionRoutes()
+	s.adminUserRoutes()
 	s.twoFactorRoutes()
 	s.catalogRoutes()
 	s.cartRoutes()

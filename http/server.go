@@ -37,6 +37,8 @@ type Config struct {
 	BodyLimit      int64         // bytes; 0 means 1 MiB
 	CORSOrigins    []string      // allowed origins; empty disables CORS
 	TrustedProxies []string      // CIDRs whose X-Forwarded-For is believed; empty means the peer address
+	AuthRateLimit  int           // requests per minute one IP may make to /api/v1/auth/ routes; 0 means no limit
+	AuthRateBurst  int           // requests one IP may make at once before AuthRateLimit applies; 0 means 1
 	Version        string        // reported by /healthz
 	Logger         *slog.Logger  // nil means slog.Default()
 }
@@ -134,6 +136,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 			MaxAge:        600,
 		}))
 	}
+	e.Use(rateLimitAuth(newIPLimiter(cfg.AuthRateLimit, cfg.AuthRateBurst, nil)))
 	e.Use(bodyLimit(cfg.BodyLimit, s.bodyLimits))
 	e.Use(s.authenticate)
 	e.Use(s.idempotency()) // after authenticate: keys are scoped by principal

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -67,7 +68,7 @@ func newAdminCmd(g *globals) *cobra.Command {
 		Use:   "admin",
 		Short: "Administer identities (works with or without a running server)",
 	}
-	user := &cobra.Command{Use: "user", Short: "Create and list user accounts"}
+	user := &cobra.Command{Use: "user", Short: "Create, list, disable, enable user accounts, change roles, reset 2FA"}
 	var email, password, name, role string
 	var passwordStdin bool
 	create := &cobra.Command{
@@ -113,23 +114,40 @@ e-mail's local part. Use --password-stdin to keep it out of the shell history.`,
 	create.Flags().StringVar(&name, "name", "", "display name")
 	create.Flags().StringVar(&role, "role", "", "CUSTOMER, VENDOR, ADMIN or SUPER_ADMIN (default CUSTOMER)")
 	var limit int
+	var listRole, listEmail, listDisabled string
 	list := &cobra.Command{
-		Use:   "list",
-		Short: "List user accounts in creation order",
-		Args:  cobra.NoArgs,
+		Use:     "list [--role ROLE] [--email PREFIX] [--disabled true|false]",
+		Short:   "List user accounts in creation order",
+		Example: `  ultramarket admin user list --role ADMIN`,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			f := auth.UserFilter{EmailPrefix: listEmail}
+			if listRole != "" {
+				r, err := auth.ParseRole(listRole)
+				if err != nil {
+					return usageError(err)
+				}
+				f.Role = r
+			}
+			if listDisabled != "" {
+				b, err := strconv.ParseBool(listDisabled)
+				if err != nil {
+					return usageError(fmt.Errorf("--disabled must be true or false, not %q", listDisabled))
+				}
+				f.Disabled = &b
+			}
 			return g.withAdmin(func(ctx context.Context, ops uhttp.AdminOps) error {
 				tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "ID\tEMAIL\tNAME\tROLE\tDISABLED\tCREATED")
+				fmt.Fprintln(tw, "ID\tEMAIL\tNAME\tROLE\tDISABLED\t2FA\tCREATED")
 				page := commerce.Page{Limit: commerce.MaxPageLimit}
 				shown := 0
 				for {
-					l, err := ops.ListUsers(ctx, page)
+					l, err := ops.FindUsers(ctx, f, page)
 					if err != nil {
 						return err
 					}
 					for _, u := range l.Items {
-						fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%v\t%s\n", u.ID, u.Email, u.Name, u.Role, u.Disabled, u.CreatedAt.Format("2006-01-02 15:04"))
+						fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%v\t%v\t%s\n", u.ID, u.Email, u.Name, u.Role, u.Disabled, u.TOTPEnabled, u.CreatedAt.Format("2006-01-02 15:04"))
 						shown++
 						if limit > 0 && shown >= limit {
 							return tw.Flush()
@@ -144,7 +162,50 @@ e-mail's local part. Use --password-stdin to keep it out of the shell history.`,
 		},
 	}
 	list.Flags().IntVar(&limit, "limit", 0, "show at most this many users (0 = all)")
-	user.AddCommand(create, list)
+	list.Flags().StringVar(&listRole, "role", "", "only users with this role")
+	list.Flags().StringVar(&listEmail, "email", "", "only users whose e-mail starts with this (any case)")
+	list.Flags().StringVar(&listDisabled, "disabled", "", "only disabled (true) or enabled (false) users")
+
+	// userCmd is a command on one user named by ID or e-mail.
+	userCmd := func(use, short, long, done string, nargs int, op func(ctx context.Context, ops uhttp.AdminOps, args []string) (auth.User, error)) *cobra.Command {
+		return &cobra.Command{
+			Use: use, Short: short, Long: long, Args: cobra.ExactArgs(nargs),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				return g.withAdmin(func(ctx context.Context, ops uhttp.AdminOps) error {
+					u, err := op(ctx, ops, args)
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(g.stdout, "%s user %s <%s> role %s disabled %v\n", done, u.ID, u.Email, u.Role, u.Disabled)
+					return nil
+				})
+			},
+		}
+	}
+	disable := userCmd("disable USER", "Disable an account (ID or e-mail) and end its sessions",
+		"The user can no longer sign in. The last enabled SUPER_ADMIN cannot be disabled.", "disabled", 1,
+		func(ctx context.Context, ops uhttp.AdminOps, args []string) (auth.User, error) {
+			return ops.DisableUser(ctx, args[0])
+		})
+	enable := userCmd("enable USER", "Enable a disabled account (ID or e-mail)", "", "enabled", 1,
+		func(ctx context.Context, ops uhttp.AdminOps, args []string) (auth.User, error) {
+			return ops.EnableUser(ctx, args[0])
+		})
+	setRole := userCmd("set-role USER ROLE", "Change an account's role (ID or e-mail; CUSTOMER, VENDOR, ADMIN, SUPER_ADMIN)",
+		"Ends the user's sessions: access tokens carry the role. The last enabled SUPER_ADMIN keeps the role.", "changed", 2,
+		func(ctx context.Context, ops uhttp.AdminOps, args []string) (auth.User, error) {
+			r, err := auth.ParseRole(args[1])
+			if err != nil {
+				return auth.User{}, err
+			}
+			return ops.SetUserRole(ctx, args[0], r)
+		})
+	reset2FA := userCmd("reset-2fa USER", "Turn off an account's second factor (ID or e-mail), e.g. after a lost phone",
+		"The user signs in with the password alone, or enrols again if their role requires 2FA.", "reset 2FA of", 1,
+		func(ctx context.Context, ops uhttp.AdminOps, args []string) (auth.User, error) {
+			return ops.ResetUserTwoFactor(ctx, args[0])
+		})
+	user.AddCommand(create, list, disable, enable, setRole, reset2FA)
 	cmd.AddCommand(user)
 	return cmd
 }

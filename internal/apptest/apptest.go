@@ -46,6 +46,7 @@ func New(t testing.TB, opts ...Option) *App {
 	cfg.Store.MinFreeSpace = 0
 	cfg.Snapshots.Interval = config.Dur(0)
 	cfg.Server.ShutdownGrace = config.Dur(5 * time.Second)
+	cfg.Auth.RateLimit = 0 // tests sign in many times from one address; an Option turns it on
 	for _, o := range opts {
 		o(&cfg)
 	}
