@@ -306,8 +306,21 @@ func (s *Sessions) deleteExpired(ctx context.Context, prefix string, keys [][]by
 var _ auth.SessionLister = (*Sessions)(nil)
 
 // UserSessions returns every stored session of the user (revoked and expired ones too, until
-// they are purged), oldest first; the customers repository reads them the same way for the
-// account export.
+// they are purged), oldest first, from the user's session list.
 func (s *Sessions) UserSessions(ctx context.Context, userID string) ([]auth.Session, error) {
-	return NewCustomers(s.db).UserSessions(ctx, userID)
+	prefix := Key(prefixUserSession, userID, "")
+	var out []auth.Session
+	err := s.db.View(ctx, func(r *Reader) error {
+		return r.Scan(prefix, PrefixEnd(prefix), func(k, _ []byte) error {
+			var sess auth.Session
+			if err := readSession(r, string(k[len(prefix):]), &sess); errors.Is(err, auth.ErrSessionNotFound) {
+				return nil // purged
+			} else if err != nil {
+				return err
+			}
+			out = append(out, sess)
+			return nil
+		})
+	})
+	return out, err
 }
