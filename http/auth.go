@@ -41,6 +41,7 @@ type userResponse struct {
 	Phone            string    `json:"phone,omitempty"`
 	Role             auth.Role `json:"role"`
 	TwoFactorEnabled bool      `json:"two_factor_enabled"` // TOTP sign-in confirmed
+	EmailVerified    bool      `json:"email_verified"`     // the owner opened a verification (or reset) link
 	CreatedAt        time.Time `json:"created_at"`
 	UpdatedAt        time.Time `json:"updated_at"`
 	Version          int64     `json:"version"`
@@ -48,10 +49,10 @@ type userResponse struct {
 
 func userOut(u auth.User) userResponse {
 	return userResponse{ID: u.ID, Email: u.Email, Name: u.Name, Phone: u.Phone, Role: u.Role, TwoFactorEnabled: u.TOTPEnabled,
-		CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt, Version: u.Version}
+		EmailVerified: u.EmailVerified, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt, Version: u.Version}
 }
 
-// tokenResponse is what register, login and refresh answer.
+// tokenResponse is what login and refresh answer.
 type tokenResponse struct {
 	User         userResponse `json:"user"`
 	AccessToken  string       `json:"access_token"`
@@ -90,10 +91,13 @@ func (s *Server) authRoutes() {
 		}
 		return s.deps.Auth, nil
 	}
-	s.handle(Route{Method: "POST", Path: "/api/v1/auth/register", Tag: "auth", Summary: "Create a customer account and sign in",
-		Description: "Always creates a CUSTOMER. Answers the new account with an access token (JWT, expires_in seconds) and an opaque refresh token.",
-		Request:     registerRequest{}, Response: tokenResponse{}, Status: stdhttp.StatusCreated,
-		Errors: []int{stdhttp.StatusConflict, stdhttp.StatusUnprocessableEntity},
+	s.handle(Route{Method: "POST", Path: "/api/v1/auth/register", Tag: "auth", Summary: "Create a customer account",
+		Description: "Always creates a CUSTOMER and answers 202 {\"status\":\"verification_sent\"}, the same whether or not the e-mail already has an account " +
+			"(no account enumeration): a new account gets a verification mail (link to GET /api/v1/auth/verify-email/{token}), " +
+			"the owner of a taken address a notice. No tokens: sign in with POST /api/v1/auth/login (allowed before verification; " +
+			"the profile shows email_verified). Field errors (weak password, malformed e-mail, missing name) are 422.",
+		Request: registerRequest{}, Response: acceptedResponse{}, Status: stdhttp.StatusAccepted,
+		Errors: []int{stdhttp.StatusUnprocessableEntity},
 		Handler: func(c echo.Context) error {
 			svc, err := authService()
 			if err != nil {
@@ -103,12 +107,12 @@ func (s *Server) authRoutes() {
 			if err := bind(c, &req); err != nil {
 				return err
 			}
-			out, err := svc.Register(c.Request().Context(), auth.RegisterInput{Email: req.Email, Password: req.Password, Name: req.Name})
-			if err != nil {
+			if err := svc.Register(c.Request().Context(), auth.RegisterInput{Email: req.Email, Password: req.Password, Name: req.Name}); err != nil {
 				return err
 			}
 			noStore(c)
-			return c.JSON(stdhttp.StatusCreated, tokensOut(out))
+			return c.JSON(stdhttp.StatusAccepted, acceptedResponse{Status: "verification_sent",
+				Message: "If this address can be registered, a verification e-mail is on its way. You can sign in now."})
 		}})
 	s.handle(Route{Method: "POST", Path: "/api/v1/auth/login", Tag: "auth", Summary: "Sign in with e-mail and password",
 		Description: "A wrong e-mail and a wrong password both answer 401 invalid_credentials. Each login starts a new session. " + loginMFANote,

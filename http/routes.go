@@ -57,6 +57,7 @@ func (s *Server) registerRoutes() {
 	s.systemRoutes()
 	s.mediaRoutes()
 	s.authRoutes()
+	s.authRecoveryRoutes()
 	s.sessionRoutes()
 	s.adminUserRoutes()
 	s.twoFactorRoutes()

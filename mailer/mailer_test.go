@@ -109,7 +109,7 @@ func TestDeliversOverSMTP(t *testing.T) {
 	q := newMemQueue()
 	open(t, mailer.Config{Host: srv.Host, Port: srv.Port, TLS: mailer.TLSNone, From: "Shop <shop@example.com>"}, q)
 	q.add("01", mailer.Message{To: "ann@example.com", Subject: "Verify your e-mail – Ünïcode", Text: "Hello Ann,\nclick https://shop.example/x?a=1&b=2\n", HTML: "<p>Hello</p>"})
-	m := srv.WaitFor(t, "ann@example.com")
+	m := srv.WaitFor(t, "ann@example.com", 1)
 	if m.Subject != "Verify your e-mail – Ünïcode" || !strings.Contains(m.Text, "https://shop.example/x?a=1&b=2") || m.HTML != "<p>Hello</p>" {
 		t.Errorf("received %+v", m)
 	}
@@ -126,7 +126,7 @@ func TestRetriesATemporaryRefusal(t *testing.T) {
 	open(t, mailer.Config{Host: srv.Host, Port: srv.Port, TLS: mailer.TLSNone, From: "shop@example.com",
 		RetryBase: 5 * time.Millisecond, RetryMax: 20 * time.Millisecond}, q)
 	q.add("01", mailer.Message{To: "bob@example.com", Subject: "Reset", Text: "token"})
-	srv.WaitFor(t, "bob@example.com")
+	srv.WaitFor(t, "bob@example.com", 1)
 	if n := srv.Attempts(); n != 3 {
 		t.Errorf("%d attempts, want 3 (two refused, one accepted)", n)
 	}

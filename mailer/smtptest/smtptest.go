@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -97,21 +98,15 @@ func (s *Server) Messages() []Message {
 	return append([]Message(nil), s.messages...)
 }
 
-// WaitFor waits until a message to the address has arrived and returns the newest one.
-func (s *Server) WaitFor(t testing.TB, to string) Message {
+// WaitFor waits until n messages to the address have arrived and returns the n-th (from 1).
+func (s *Server) WaitFor(t testing.TB, to string, n int) Message {
 	t.Helper()
-	var m Message
-	poll.Within(t, 10*time.Second, "a mail to "+to, func() bool {
-		for _, x := range s.Messages() {
-			for _, r := range x.To {
-				if strings.EqualFold(r, to) {
-					m = x
-				}
-			}
-		}
-		return m.Raw != nil
+	var got []Message
+	poll.Within(t, 10*time.Second, fmt.Sprintf("%d mails to %s", n, to), func() bool {
+		got = s.To(to)
+		return len(got) >= n
 	})
-	return m
+	return got[n-1]
 }
 
 // To returns the accepted messages addressed to the address.
