@@ -82,7 +82,7 @@ func TestAuthAPI(t *testing.T) {
 		{Name: "login", Method: "POST", URL: "/api/v1/auth/login", Body: map[string]string{"email": "ann@example.com", "password": pw},
 			ExpectedStatus: 200, ExpectedContent: []string{`"role":"CUSTOMER"`}, NotExpectedContent: []string{"password"},
 			ExpectedEvents: map[string]int{auth.EventLoggedIn: 1}, After: keep(&annLogin, "CUSTOMER")},
-		{Name: "login with a wrong password", Method: "POST", URL: "/api/v1/auth/login", Body: map[string]string{"email": "ann@example.com", "password": pw + "!"},
+		{Name: "login with a wrong password", Method: "POST", URL: "/api/v1/auth/login", Body: map[string]string{"email": "bob@example.com", "password": pw + "!"},
 			ExpectedStatus: 401, ExpectedContent: []string{`"code":"invalid_credentials"`, `"message":"wrong e-mail or password"`}, NotExpectedContent: []string{"token"},
 			ExpectedEvents: map[string]int{auth.EventUserUpdated: 1, auth.EventLoginFailed: 1}},
 		{Name: "login with an unknown e-mail answers the same", Method: "POST", URL: "/api/v1/auth/login", Body: map[string]string{"email": "nobody@example.com", "password": pw},
