@@ -57,6 +57,8 @@ type authzFixture struct {
 	cartA    string // A's account cart, with one line
 	lineA    string
 	orderA   string // A's order
+	addressA string // an address in A's address book
+	roles    [nActors]auth.Role
 	media    string
 	seq      atomic.Int64
 }
@@ -104,6 +106,41 @@ func (f *authzFixture) order(t *testing.T, who int) string {
 	}
 	f.must(t, who, "POST", "/api/v1/orders", checkoutBody(cart), 201, &o)
 	return o.ID
+}
+
+var matrixAddress = map[string]any{"name": "Ann Lee", "line1": "1 Main St", "city": "Tashkent", "country": "UZ", "postal_code": "100000"}
+
+// address adds an address to who's address book and returns its ID.
+func (f *authzFixture) address(t *testing.T, who int) string {
+	t.Helper()
+	var a struct {
+		ID string `json:"id"`
+	}
+	f.must(t, who, "POST", "/api/v1/auth/profile/addresses", matrixAddress, 201, &a)
+	return a.ID
+}
+
+// throwaway signs in a new account with who's role, for rows that use the caller's account
+// up (deleting it); anon stays anonymous.
+func (f *authzFixture) throwaway(t *testing.T, who int, req authzReq) authzReq {
+	t.Helper()
+	if who == anon {
+		return req
+	}
+	n := f.n()
+	email, password := fmt.Sprintf("throwaway%d@example.com", n), fmt.Sprintf("throwaway passphrase %d", n)
+	if _, err := f.a.Auth.CreateUser(context.Background(), auth.CreateUserInput{Email: email, Password: password, Name: "Throwaway", Role: f.roles[who]}); err != nil {
+		t.Fatal(err)
+	}
+	var out struct {
+		AccessToken string `json:"access_token"`
+	}
+	f.must(t, anon, "POST", "/api/v1/auth/login", map[string]string{"email": email, "password": password}, 200, &out)
+	req.header = apptest.Bearer(out.AccessToken)
+	if body, ok := req.body.(map[string]string); ok && body["password"] == "" {
+		body["password"] = password
+	}
+	return req
 }
 
 func (f *authzFixture) newProduct(t *testing.T) string {
@@ -156,9 +193,9 @@ func (f *authzFixture) login(t *testing.T, who int) (access, refresh, session st
 
 func newAuthzFixture(t *testing.T) *authzFixture {
 	f := &authzFixture{a: apptest.New(t)}
-	roles := [nActors]auth.Role{"", auth.RoleCustomer, auth.RoleCustomer, auth.RoleVendor, auth.RoleAdmin, auth.RoleSuperAdmin}
+	f.roles = [nActors]auth.Role{"", auth.RoleCustomer, auth.RoleCustomer, auth.RoleVendor, auth.RoleAdmin, auth.RoleSuperAdmin}
 	for who := custA; who < nActors; who++ {
-		f.users[who] = f.a.NewUser(t, roles[who])
+		f.users[who] = f.a.NewUser(t, f.roles[who])
 	}
 	f.product = f.newProduct(t)
 	var p struct {
@@ -171,6 +208,7 @@ func newAuthzFixture(t *testing.T) *authzFixture {
 	f.category = f.newCategory(t)
 	f.cartA, f.lineA = f.cart(t, custA)
 	f.orderA = f.order(t, custA)
+	f.addressA = f.address(t, custA)
 
 	img := image.NewRGBA(image.Rect(0, 0, 8, 8))
 	img.Set(1, 1, color.RGBA{R: 200, A: 255})
@@ -254,6 +292,35 @@ func authzRows() map[string]authzRow {
 			_, _, sid := f.login(t, custA) // a session of A's, not the one asking
 			return authzReq{path: "/api/v1/auth/sessions/" + sid}
 		}},
+
+		// The customer's own data (http/customers.go): /auth/profile/... is always the caller's;
+		// A's address ID answers 404 to anyone else, staff included (they use /admin/customers).
+		"GET /api/v1/auth/profile/addresses":  {want: signedIn(200), build: fixed("/api/v1/auth/profile/addresses", nil)},
+		"POST /api/v1/auth/profile/addresses": {want: signedIn(201), build: fixed("/api/v1/auth/profile/addresses", matrixAddress)},
+		"GET /api/v1/auth/profile/addresses/:id": {want: ownerOrStaffNot(200, 404), build: func(_ *testing.T, f *authzFixture, _ int) authzReq {
+			return authzReq{path: "/api/v1/auth/profile/addresses/" + f.addressA}
+		}},
+		"PUT /api/v1/auth/profile/addresses/:id": {want: ownerOrStaffNot(200, 404), build: func(_ *testing.T, f *authzFixture, _ int) authzReq {
+			return authzReq{path: "/api/v1/auth/profile/addresses/" + f.addressA, body: matrixAddress}
+		}},
+		"DELETE /api/v1/auth/profile/addresses/:id": {want: ownerOrStaffNot(204, 404), build: func(t *testing.T, f *authzFixture, _ int) authzReq {
+			return authzReq{path: "/api/v1/auth/profile/addresses/" + f.address(t, custA)}
+		}},
+		"POST /api/v1/auth/profile/addresses/:id/default": {want: ownerOrStaffNot(200, 404), build: func(_ *testing.T, f *authzFixture, _ int) authzReq {
+			return authzReq{path: "/api/v1/auth/profile/addresses/" + f.addressA + "/default"}
+		}},
+		"GET /api/v1/auth/profile/preferences": {want: signedIn(200), build: fixed("/api/v1/auth/profile/preferences", nil)},
+		"PUT /api/v1/auth/profile/preferences": {want: signedIn(200), build: fixed("/api/v1/auth/profile/preferences", map[string]any{"language": "en", "currency": "USD"})},
+		"GET /api/v1/auth/profile/export":      {want: signedIn(200), build: fixed("/api/v1/auth/profile/export", nil)},
+		// Deleting one's account: each actor deletes a new account of its own role; staff
+		// accounts cannot be deleted this way.
+		"DELETE /api/v1/auth/profile": {want: [nActors]int{401, 204, 204, 204, 409, 409}, build: func(t *testing.T, f *authzFixture, who int) authzReq {
+			return f.throwaway(t, who, authzReq{path: "/api/v1/auth/profile", body: map[string]string{"password": ""}})
+		}},
+		"GET /api/v1/admin/customers/:id": {want: staffOnly(200), build: func(_ *testing.T, f *authzFixture, _ int) authzReq {
+			return authzReq{path: "/api/v1/admin/customers/" + f.users[custA].ID}
+		}},
+		"GET /api/v1/admin/audit": {want: staffOnly(200), build: fixed("/api/v1/admin/audit", nil)},
 
 		// Administration of accounts.
 		"GET /api/v1/admin/users": {want: staffOnly(200), build: fixed("/api/v1/admin/users", nil)},
