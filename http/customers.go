@@ -3,6 +3,7 @@ package http
 import (
 	"context"
 	stdhttp "net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -46,9 +47,94 @@ func (r addressRequest) input() customers.AddressInput {
 		Line2: r.Line2, City: r.City, Region: r.Region, PostalCode: r.PostalCode, Country: r.Country, Phone: r.Phone}}
 }
 
+// addressResponse is an entry of an address book. ETag is its version.
+type addressResponse struct {
+	ID         string    `json:"id"`
+	UserID     string    `json:"user_id"`
+	Label      string    `json:"label,omitempty"`
+	Name       string    `json:"name"`
+	Company    string    `json:"company,omitempty"`
+	Line1      string    `json:"line1"`
+	Line2      string    `json:"line2,omitempty"`
+	City       string    `json:"city"`
+	Region     string    `json:"region,omitempty"`
+	PostalCode string    `json:"postal_code,omitempty"`
+	Country    string    `json:"country"` // ISO 3166-1 alpha-2, upper case
+	Phone      string    `json:"phone,omitempty"`
+	Default    bool      `json:"default"` // exactly one address of a non-empty book is the default
+	Version    int64     `json:"version"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
+}
+
+func addressOut(a customers.Address) addressResponse {
+	return addressResponse{ID: a.ID, UserID: a.UserID, Label: a.Label, Name: a.Name, Company: a.Company, Line1: a.Line1,
+		Line2: a.Line2, City: a.City, Region: a.Region, PostalCode: a.PostalCode, Country: a.Country, Phone: a.Phone,
+		Default: a.Default, Version: a.Version, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt}
+}
+
+func addressesOut(book []customers.Address) []addressResponse {
+	out := make([]addressResponse, len(book))
+	for i, a := range book {
+		out[i] = addressOut(a)
+	}
+	return out
+}
+
 type addressListResponse struct {
-	Items      []customers.Address `json:"items"`       // oldest first; at most 50
-	NextCursor string              `json:"next_cursor"` // always empty: the whole book is one page
+	Items      []addressResponse `json:"items"`       // oldest first; at most 50
+	NextCursor string            `json:"next_cursor"` // always empty: the whole book is one page
+}
+
+// preferencesResponse is a customer's preferences; ETag is the account's version.
+type preferencesResponse struct {
+	Language string   `json:"language,omitempty"`
+	Currency string   `json:"currency,omitempty"`
+	Channels []string `json:"channels"`
+}
+
+func preferencesOut(p customers.Preferences) preferencesResponse {
+	return preferencesResponse{Language: p.Language, Currency: p.Currency, Channels: p.Channels}
+}
+
+// customerAccountResponse is an account as staff and the export show it: never a password
+// hash, a second factor's secret or recovery codes.
+type customerAccountResponse struct {
+	ID            string              `json:"id"`
+	Email         string              `json:"email"`
+	Name          string              `json:"name"`
+	Phone         string              `json:"phone,omitempty"`
+	Role          string              `json:"role"`
+	EmailVerified bool                `json:"email_verified"`
+	TwoFactor     bool                `json:"two_factor_enabled"`
+	Disabled      bool                `json:"disabled"`
+	Preferences   preferencesResponse `json:"preferences"`
+	CreatedAt     time.Time           `json:"created_at"`
+	UpdatedAt     time.Time           `json:"updated_at"`
+	Version       int64               `json:"version"`
+}
+
+func customerAccountOut(a customers.Account) customerAccountResponse {
+	return customerAccountResponse{ID: a.ID, Email: a.Email, Name: a.Name, Phone: a.Phone, Role: a.Role, EmailVerified: a.EmailVerified,
+		TwoFactor: a.TwoFactor, Disabled: a.Disabled, Preferences: preferencesOut(a.Preferences), CreatedAt: a.CreatedAt,
+		UpdatedAt: a.UpdatedAt, Version: a.Version}
+}
+
+// customerResponse is what staff read of a customer.
+type customerResponse struct {
+	Account   customerAccountResponse `json:"account"`
+	Addresses []addressResponse       `json:"addresses"`
+}
+
+// exportSession is a session in the export: IDs and times, never a token.
+type exportSession struct {
+	ID           string    `json:"id"`
+	CreatedAt    time.Time `json:"created_at"`
+	LastUsedAt   time.Time `json:"last_used_at"`
+	ExpiresAt    time.Time `json:"expires_at"`
+	Revoked      bool      `json:"revoked"`
+	RevokedAt    time.Time `json:"revoked_at,omitzero"`
+	RevokeReason string    `json:"revoke_reason,omitempty"`
 }
 
 // preferencesRequest is the body of PUT /auth/profile/preferences: every field is replaced.
@@ -69,10 +155,49 @@ const exportFormat = "ultramarket.customer-export.v1"
 // exportResponse is everything the shop keeps about the signed-in account. It never holds a
 // password hash, a second factor's secret, recovery codes or any token.
 type exportResponse struct {
-	Format string `json:"format"` // "ultramarket.customer-export.v1"
-	customers.Export
-	Orders []orderResponse `json:"orders"` // newest first
-	Carts  []cart.Cart     `json:"carts"`
+	Format      string                  `json:"format"` // "ultramarket.customer-export.v1"
+	ExportedAt  time.Time               `json:"exported_at"`
+	Account     customerAccountResponse `json:"account"`
+	Preferences preferencesResponse     `json:"preferences"`
+	Addresses   []addressResponse       `json:"addresses"` // oldest first
+	Sessions    []exportSession         `json:"sessions"`  // oldest first, revoked ones included until purged
+	Orders      []orderResponse         `json:"orders"`    // newest first
+	Carts       []exportCart            `json:"carts"`
+}
+
+// exportCart is a cart of the account as stored (lines without prices: prices are read from
+// the catalog when a cart is shown).
+type exportCart struct {
+	ID        string           `json:"id"`
+	Status    string           `json:"status"`
+	OrderID   string           `json:"order_id,omitempty"`
+	Currency  string           `json:"currency,omitempty"`
+	Lines     []exportCartLine `json:"lines"`
+	Version   int64            `json:"version"`
+	CreatedAt time.Time        `json:"created_at"`
+	UpdatedAt time.Time        `json:"updated_at"`
+	ExpiresAt time.Time        `json:"expires_at"`
+}
+
+type exportCartLine struct {
+	ID        string            `json:"id"`
+	VariantID string            `json:"variant_id"`
+	ProductID string            `json:"product_id"`
+	SKU       string            `json:"sku"`
+	Title     string            `json:"title"`
+	Options   map[string]string `json:"options,omitempty"`
+	Quantity  int64             `json:"quantity"`
+	AddedAt   time.Time         `json:"added_at"`
+}
+
+func exportCartOut(c cart.Cart) exportCart {
+	out := exportCart{ID: c.ID, Status: c.Status, OrderID: c.OrderID, Currency: c.Currency, Lines: make([]exportCartLine, len(c.Lines)),
+		Version: c.Version, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, ExpiresAt: c.ExpiresAt}
+	for i, l := range c.Lines {
+		out.Lines[i] = exportCartLine{ID: l.ID, VariantID: l.VariantID, ProductID: l.ProductID, SKU: l.SKU, Title: l.Title,
+			Options: l.Options, Quantity: l.Quantity, AddedAt: l.AddedAt}
+	}
+	return out
 }
 
 func (s *Server) customerRoutes() {
@@ -90,7 +215,7 @@ func (s *Server) customerRoutes() {
 		}
 		noStore(c)
 		setETag(c, a.Version)
-		return c.JSON(status, a)
+		return c.JSON(status, addressOut(a))
 	}
 	const owner = " Only the owner's addresses exist for a caller: another account's address id answers 404."
 	addrErrors := []int{stdhttp.StatusUnauthorized, stdhttp.StatusForbidden, stdhttp.StatusNotFound}
@@ -108,12 +233,12 @@ func (s *Server) customerRoutes() {
 				return err
 			}
 			noStore(c)
-			return c.JSON(stdhttp.StatusOK, addressListResponse{Items: book})
+			return c.JSON(stdhttp.StatusOK, addressListResponse{Items: addressesOut(book)})
 		}})
 	s.handle(Route{Method: "POST", Path: "/api/v1/auth/profile/addresses", Tag: "customers", Summary: "Add an address",
 		Description: "The first address becomes the default; \"default\": true makes a later one the default instead of the " +
 			"old one. At most 50 addresses (409 address_book_full). Each bad field is named in a 422.",
-		Perm: auth.PermAccountManage, Request: newAddressRequest{}, Response: customers.Address{}, Status: stdhttp.StatusCreated,
+		Perm: auth.PermAccountManage, Request: newAddressRequest{}, Response: addressResponse{}, Status: stdhttp.StatusCreated,
 		Errors: []int{stdhttp.StatusUnauthorized, stdhttp.StatusForbidden, stdhttp.StatusConflict, stdhttp.StatusUnprocessableEntity},
 		Handler: func(c echo.Context) error {
 			cs, err := svc()
@@ -131,7 +256,7 @@ func (s *Server) customerRoutes() {
 		}})
 	s.handle(Route{Method: "GET", Path: "/api/v1/auth/profile/addresses/:id", Tag: "customers", Summary: "One of my addresses",
 		Description: "ETag is the address's version, for If-Match on PUT." + owner,
-		Perm:        auth.PermAccountManage, Response: customers.Address{}, Errors: addrErrors,
+		Perm:        auth.PermAccountManage, Response: addressResponse{}, Errors: addrErrors,
 		Handler: func(c echo.Context) error {
 			cs, err := svc()
 			if err != nil {
@@ -142,7 +267,7 @@ func (s *Server) customerRoutes() {
 		}})
 	s.handle(Route{Method: "PUT", Path: "/api/v1/auth/profile/addresses/:id", Tag: "customers", Summary: "Replace one of my addresses",
 		Description: "Every field is replaced; the default flag stays. With If-Match, a stale version answers 412 version_mismatch." + owner,
-		Perm:        auth.PermAccountManage, Request: addressRequest{}, Response: customers.Address{},
+		Perm:        auth.PermAccountManage, Request: addressRequest{}, Response: addressResponse{},
 		Errors: append(addrErrors, stdhttp.StatusPreconditionFailed, stdhttp.StatusUnprocessableEntity),
 		Handler: func(c echo.Context) error {
 			cs, err := svc()
@@ -177,7 +302,7 @@ func (s *Server) customerRoutes() {
 		}})
 	s.handle(Route{Method: "POST", Path: "/api/v1/auth/profile/addresses/:id/default", Tag: "customers", Summary: "Make one of my addresses the default",
 		Description: "The old default stops being it in the same write. Answers the new default." + owner,
-		Perm:        auth.PermAccountManage, Response: customers.Address{}, Errors: addrErrors,
+		Perm:        auth.PermAccountManage, Response: addressResponse{}, Errors: addrErrors,
 		Handler: func(c echo.Context) error {
 			cs, err := svc()
 			if err != nil {
@@ -193,11 +318,11 @@ func (s *Server) customerRoutes() {
 		}
 		noStore(c)
 		setETag(c, version)
-		return c.JSON(stdhttp.StatusOK, p)
+		return c.JSON(stdhttp.StatusOK, preferencesOut(p))
 	}
 	s.handle(Route{Method: "GET", Path: "/api/v1/auth/profile/preferences", Tag: "customers", Summary: "My preferences",
 		Description: "Language, currency and notification channels. ETag is the account's version (the profile's), for If-Match on PUT.",
-		Perm:        auth.PermAccountManage, Response: customers.Preferences{}, Errors: addrErrors,
+		Perm:        auth.PermAccountManage, Response: preferencesResponse{}, Errors: addrErrors,
 		Handler: func(c echo.Context) error {
 			cs, err := svc()
 			if err != nil {
@@ -210,7 +335,7 @@ func (s *Server) customerRoutes() {
 		Description: "Every field is replaced; an omitted one is cleared. language is one of en, en-US, en-GB, ru, ru-RU, uz, uz-Latn, " +
 			"uz-Cyrl, uz-UZ, kk, tr, de, fr, es (any case); currency an ISO 4217 code in upper case; channels each of email, sms, push " +
 			"at most once. With If-Match, a stale version answers 412 version_mismatch.",
-		Perm: auth.PermAccountManage, Request: preferencesRequest{}, Response: customers.Preferences{},
+		Perm: auth.PermAccountManage, Request: preferencesRequest{}, Response: preferencesResponse{},
 		Errors: append(addrErrors, stdhttp.StatusPreconditionFailed, stdhttp.StatusUnprocessableEntity),
 		Handler: func(c echo.Context) error {
 			cs, err := svc()
@@ -247,7 +372,13 @@ func (s *Server) customerRoutes() {
 			if err != nil {
 				return err
 			}
-			out := exportResponse{Format: exportFormat, Export: ex, Orders: []orderResponse{}}
+			out := exportResponse{Format: exportFormat, ExportedAt: ex.ExportedAt, Account: customerAccountOut(ex.Account),
+				Preferences: preferencesOut(ex.Preferences), Addresses: addressesOut(ex.Addresses),
+				Sessions: make([]exportSession, len(ex.Sessions)), Orders: []orderResponse{}}
+			for i, x := range ex.Sessions {
+				out.Sessions[i] = exportSession{ID: x.ID, CreatedAt: x.CreatedAt, LastUsedAt: x.LastUsedAt, ExpiresAt: x.ExpiresAt,
+					Revoked: x.Revoked, RevokedAt: x.RevokedAt, RevokeReason: x.RevokeReason}
+			}
 			page := commerce.Page{Limit: commerce.MaxPageLimit}
 			for {
 				l, err := s.deps.Orders.List(ctx, orders.Viewer{UserID: uid}, "", page)
@@ -262,8 +393,13 @@ func (s *Server) customerRoutes() {
 				}
 				page.Cursor = l.NextCursor
 			}
-			if out.Carts, err = s.deps.Customers.Carts(ctx, uid); err != nil {
+			carts, err := s.deps.Customers.Carts(ctx, uid)
+			if err != nil {
 				return err
+			}
+			out.Carts = make([]exportCart, len(carts))
+			for i, x := range carts {
+				out.Carts[i] = exportCartOut(x)
 			}
 			noStore(c)
 			c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="ultramarket-export-`+uid+`.json"`)
@@ -294,7 +430,7 @@ func (s *Server) customerRoutes() {
 
 	s.handle(Route{Method: "GET", Path: "/api/v1/admin/customers/:id", Tag: "customers", Summary: "A customer's account and addresses (staff)",
 		Description: "For customers:read (ADMIN and SUPER_ADMIN). Never a password hash, second-factor secret or token. A deleted account is 404.",
-		Perm:        auth.PermCustomersRead, Response: customers.Customer{}, Errors: addrErrors,
+		Perm:        auth.PermCustomersRead, Response: customerResponse{}, Errors: addrErrors,
 		Handler: func(c echo.Context) error {
 			cs, err := svc()
 			if err != nil {
@@ -305,6 +441,6 @@ func (s *Server) customerRoutes() {
 				return err
 			}
 			noStore(c)
-			return c.JSON(stdhttp.StatusOK, cu)
+			return c.JSON(stdhttp.StatusOK, customerResponse{Account: customerAccountOut(cu.Account), Addresses: addressesOut(cu.Addresses)})
 		}})
 }
