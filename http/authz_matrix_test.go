@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"mime/multipart"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -58,6 +59,9 @@ type authzFixture struct {
 	lineA    string
 	orderA   string // A's order
 	addressA string // an address in A's address book
+	vendorV  string // the vendor actor's own vendor (PENDING, with one KYC document)
+	docV     string
+	png      []byte // a small image
 	roles    [nActors]auth.Role
 	media    string
 	seq      atomic.Int64
@@ -137,10 +141,74 @@ func (f *authzFixture) throwaway(t *testing.T, who int, req authzReq) authzReq {
 	}
 	f.must(t, anon, "POST", "/api/v1/auth/login", map[string]string{"email": email, "password": password}, 200, &out)
 	req.header = apptest.Bearer(out.AccessToken)
-	if body, ok := req.body.(map[string]string); ok && body["password"] == "" {
+	// A body that is only {"password": ""} asks for the new account's password.
+	if body, ok := req.body.(map[string]string); ok && body["password"] == "" && len(body) == 1 {
 		body["password"] = password
 	}
 	return req
+}
+
+// document is a multipart KYC upload of the small image.
+func (f *authzFixture) document(t *testing.T) ([]byte, map[string]string) {
+	t.Helper()
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	if err := w.WriteField("type", "business_license"); err != nil {
+		t.Fatal(err)
+	}
+	fw, err := w.CreateFormFile("file", "license.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw.Write(f.png)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes(), map[string]string{"Content-Type": w.FormDataContentType()}
+}
+
+// apply registers a vendor for the account of bearer and uploads one KYC document; it returns
+// the vendor and document IDs.
+func (f *authzFixture) apply(t *testing.T, bearer map[string]string) (string, string) {
+	t.Helper()
+	n := f.n()
+	r := f.a.Do(t, "POST", "/api/v1/vendors", map[string]string{"name": fmt.Sprintf("Matrix Shop %d", n), "legal_name": fmt.Sprintf("Matrix Shop %d LLC", n),
+		"tax_id": fmt.Sprintf("TAX%06d", n), "country": "UZ", "contact_email": fmt.Sprintf("shop%d@example.com", n)}, bearer)
+	var v struct {
+		ID string `json:"id"`
+	}
+	if r.Status != 201 {
+		t.Fatalf("setup: apply as vendor: %d %s", r.Status, r.Body)
+	}
+	r.JSON(t, &v)
+	body, h := f.document(t)
+	for k, x := range bearer {
+		h[k] = x
+	}
+	r = f.a.Do(t, "POST", "/api/v1/vendors/"+v.ID+"/documents", body, h)
+	if r.Status != 201 {
+		t.Fatalf("setup: upload a document: %d %s", r.Status, r.Body)
+	}
+	var d struct {
+		ID string `json:"id"`
+	}
+	r.JSON(t, &d)
+	return v.ID, d.ID
+}
+
+// newVendor makes a vendor of a new account in the given status (PENDING, APPROVED or
+// REJECTED) and returns it with its owner's Authorization header.
+func (f *authzFixture) newVendor(t *testing.T, status string) (string, map[string]string) {
+	t.Helper()
+	req := f.throwaway(t, custA, authzReq{})
+	id, _ := f.apply(t, req.header)
+	switch status {
+	case "APPROVED":
+		f.must(t, admin, "POST", "/api/v1/admin/vendors/"+id+"/approve", nil, 200, nil)
+	case "REJECTED":
+		f.must(t, admin, "POST", "/api/v1/admin/vendors/"+id+"/reject", map[string]string{"reason": "unreadable licence"}, 200, nil)
+	}
+	return id, req.header
 }
 
 func (f *authzFixture) newProduct(t *testing.T) string {
@@ -216,6 +284,8 @@ func newAuthzFixture(t *testing.T) *authzFixture {
 	if err := png.Encode(&buf, img); err != nil {
 		t.Fatal(err)
 	}
+	f.png = bytes.Clone(buf.Bytes())
+	f.vendorV, f.docV = f.apply(t, f.users[vend].Bearer())
 	m, err := f.a.Media.Put(context.Background(), &buf, "matrix")
 	if err != nil {
 		t.Fatal(err)
@@ -321,6 +391,51 @@ func authzRows() map[string]authzRow {
 			return authzReq{path: "/api/v1/admin/customers/" + f.users[custA].ID}
 		}},
 		"GET /api/v1/admin/audit": {want: staffOnly(200), build: fixed("/api/v1/admin/audit", nil)},
+
+		// Vendors (http/vendors.go). The vendor actor owns vendorV; A and B are strangers to it.
+		// Applying needs an account without a vendor: each actor applies from a new one.
+		"POST /api/v1/vendors": {want: [nActors]int{401, 201, 201, 201, 403, 403}, build: func(t *testing.T, f *authzFixture, who int) authzReq {
+			n := f.n()
+			return f.throwaway(t, who, authzReq{path: "/api/v1/vendors", body: map[string]string{"name": fmt.Sprintf("Applicant %d", n),
+				"legal_name": fmt.Sprintf("Applicant %d LLC", n), "tax_id": fmt.Sprintf("APP%06d", n), "country": "UZ", "contact_email": fmt.Sprintf("app%d@example.com", n)}})
+		}},
+		"GET /api/v1/vendor": {want: [nActors]int{401, 404, 404, 200, 403, 403}, build: fixed("/api/v1/vendor", nil)},
+		"GET /api/v1/vendors/:id": {want: [nActors]int{404, 404, 404, 200, 200, 200}, build: func(_ *testing.T, f *authzFixture, _ int) authzReq {
+			return authzReq{path: "/api/v1/vendors/" + f.vendorV}
+		}},
+		"POST /api/v1/vendors/:id/documents": {want: [nActors]int{401, 404, 404, 201, 403, 403}, build: func(t *testing.T, f *authzFixture, _ int) authzReq {
+			body, h := f.document(t)
+			return authzReq{path: "/api/v1/vendors/" + f.vendorV + "/documents", body: body, header: h}
+		}},
+		"GET /api/v1/vendors/:id/documents": {want: [nActors]int{401, 404, 404, 200, 200, 200}, build: func(_ *testing.T, f *authzFixture, _ int) authzReq {
+			return authzReq{path: "/api/v1/vendors/" + f.vendorV + "/documents"}
+		}},
+		"GET /api/v1/vendors/:id/documents/:doc": {want: [nActors]int{401, 404, 404, 200, 200, 200}, build: func(_ *testing.T, f *authzFixture, _ int) authzReq {
+			return authzReq{path: "/api/v1/vendors/" + f.vendorV + "/documents/" + f.docV}
+		}},
+		// Re-submitting a rejected vendor: the vendor column is the vendor's owner.
+		"POST /api/v1/vendors/:id/resubmit": {want: [nActors]int{401, 404, 404, 200, 403, 403}, build: func(t *testing.T, f *authzFixture, who int) authzReq {
+			id, owner := f.newVendor(t, "REJECTED")
+			req := authzReq{path: "/api/v1/vendors/" + id + "/resubmit"}
+			if who == vend {
+				req.header = owner
+			}
+			return req
+		}},
+		"GET /api/v1/vendor/orders": {want: [nActors]int{401, 403, 403, 200, 403, 403}, build: fixed("/api/v1/vendor/orders", nil)},
+		"GET /api/v1/admin/vendors": {want: staffOnly(200), build: fixed("/api/v1/admin/vendors", nil)},
+		"POST /api/v1/admin/vendors/:id/approve": {want: staffOnly(200), build: func(t *testing.T, f *authzFixture, _ int) authzReq {
+			id, _ := f.newVendor(t, "PENDING")
+			return authzReq{path: "/api/v1/admin/vendors/" + id + "/approve"}
+		}},
+		"POST /api/v1/admin/vendors/:id/reject": {want: staffOnly(200), build: func(t *testing.T, f *authzFixture, _ int) authzReq {
+			id, _ := f.newVendor(t, "PENDING")
+			return authzReq{path: "/api/v1/admin/vendors/" + id + "/reject", body: map[string]string{"reason": "blurry scan"}}
+		}},
+		"POST /api/v1/admin/vendors/:id/suspend": {want: staffOnly(200), build: func(t *testing.T, f *authzFixture, _ int) authzReq {
+			id, _ := f.newVendor(t, "APPROVED")
+			return authzReq{path: "/api/v1/admin/vendors/" + id + "/suspend", body: map[string]string{"reason": "complaints"}}
+		}},
 
 		// Administration of accounts.
 		"GET /api/v1/admin/users": {want: staffOnly(200), build: fixed("/api/v1/admin/users", nil)},
