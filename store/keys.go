@@ -145,3 +145,15 @@ const (
 	prefixOneTime   = "auth/onetime/"
 	prefixMailQueue = "mail/queue/"
 )
+
+// Vendor keyspaces. A vendor lives at vendors/vendor/<id>; its owner, slug and status rows
+// are written in the same update. vendors/order/<vendor ID>/<order ID> is written by
+// checkout with the order (one row per vendor whose products the order holds), so a
+// vendor's orders are one reverse range scan.
+const (
+	prefixVendor         = "vendors/vendor/"
+	prefixVendorByOwner  = "vendors/by_owner/"
+	prefixVendorSlug     = "vendors/slug/"
+	prefixVendorByStatus = "vendors/by_status/"
+	prefixVendorOrder    = "vendors/order/"
+)

@@ -12,18 +12,6 @@ import (
 	"github.com/ultramarket/ultramarket/commerce/vendors"
 )
 
-// Vendor keyspaces. A vendor lives at vendors/vendor/<id>; its owner, slug and status rows
-// are written in the same update. vendors/order/<vendor ID>/<order ID> is written by
-// checkout with the order (one row per vendor whose products the order holds), so a
-// vendor's orders are one reverse range scan.
-const (
-	prefixVendor         = "vendors/vendor/"
-	prefixVendorByOwner  = "vendors/by_owner/"
-	prefixVendorSlug     = "vendors/slug/"
-	prefixVendorByStatus = "vendors/by_status/"
-	prefixVendorOrder    = "vendors/order/"
-)
-
 func vendorKey(id string) []byte                 { return Key(prefixVendor, id) }
 func vendorByOwnerKey(userID string) []byte      { return Key(prefixVendorByOwner, userID) }
 func vendorSlugKey(slug string) []byte           { return Key(prefixVendorSlug, slug) }
