@@ -111,13 +111,18 @@ func (l *ipLimiter) size() int {
 // rateLimitAuth refuses requests to /api/v1/auth/ routes beyond the per-IP limit with 429
 // rate_limited and Retry-After. The IP is Echo's RealIP, which believes X-Forwarded-For only
 // from configured trusted proxies, so a client cannot escape its bucket by sending one.
+// A signed-in user's reads of their own account (GET with a bearer token: profile, sessions,
+// addresses, preferences, export) do not count: nothing is guessed there, and an account page
+// makes several at once. A bad token on such a read is refused by authenticate anyway.
 func rateLimitAuth(l *ipLimiter) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		if l == nil {
 			return next
 		}
 		return func(c echo.Context) error {
-			if !strings.HasPrefix(c.Request().URL.Path, authPathPrefix) {
+			r := c.Request()
+			if !strings.HasPrefix(r.URL.Path, authPathPrefix) ||
+				(r.Method == "GET" || r.Method == "HEAD") && r.Header.Get(echo.HeaderAuthorization) != "" {
 				return next(c)
 			}
 			if ok, wait := l.allow(c.RealIP()); !ok {
