@@ -181,6 +181,42 @@ func TestErrors(t *testing.T) {
 	}
 }
 
+func TestValidatorText(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		s        string
+		max      int
+		required bool
+		want     string // the message, "" for none
+	}{
+		{"empty optional", "", 5, false, ""},
+		{"empty required", "", 5, true, "is required"},
+		{"blank required", " \t\n", 5, true, "is required"},
+		{"at max", "héllo", 5, true, ""},
+		{"over max", "héllo!", 5, false, "must be at most 5 characters"},
+		{"invalid utf8", "a\xffb", 5, true, "must be valid UTF-8"},
+		{"line breaks and tabs", "a\r\n\tb", 10, true, ""},
+		{"control", "a\x00b", 10, true, "must not contain control characters"},
+		{"c1 control", "a\u0085b", 10, true, "must not contain control characters"},
+		{"delete", "a\x7fb", 10, true, "must not contain control characters"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var v Validator
+			v.Text("f", tc.s, tc.max, tc.required)
+			var got string
+			if e := AsError(v.Err()); e != nil {
+				if len(e.Fields) != 1 || e.Fields[0].Field != "f" {
+					t.Fatalf("fields %+v", e.Fields)
+				}
+				got = e.Fields[0].Message
+			}
+			if got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
 func TestPageNormalize(t *testing.T) {
 	for in, want := range map[int]int{0: DefaultPageLimit, -5: DefaultPageLimit, 1: 1, 100: 100, 1000: MaxPageLimit} {
 		if got := (Page{Limit: in}).Normalize().Limit; got != want {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Kind classifies an error so adapters can map it once (HTTP status, CLI exit code) without
@@ -132,6 +134,22 @@ func (v *Validator) Check(ok bool, field, message string) {
 
 // Add records a field error unconditionally.
 func (v *Validator) Add(field, message string) { v.Check(false, field, message) }
+
+// Text checks a free-text field: present when required (not blank), valid UTF-8, at most
+// max characters, and free of control characters other than line breaks and tabs. It
+// records at most one error for field.
+func (v *Validator) Text(field, s string, max int, required bool) {
+	switch {
+	case required && strings.TrimSpace(s) == "":
+		v.Add(field, "is required")
+	case !utf8.ValidString(s):
+		v.Add(field, "must be valid UTF-8")
+	case utf8.RuneCountInString(s) > max:
+		v.Add(field, fmt.Sprintf("must be at most %d characters", max))
+	case strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' }) >= 0:
+		v.Add(field, "must not contain control characters")
+	}
+}
 
 // Err returns nil when every check passed, or an EInvalid error listing the failures.
 func (v *Validator) Err() error {

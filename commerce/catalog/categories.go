@@ -274,8 +274,8 @@ func normalizeCategory(in CategoryInput) CategoryInput {
 
 func validateCategory(in CategoryInput) error {
 	var v commerce.Validator
-	textField(&v, "name", in.Name, MaxCategoryNameLen, true)
-	textField(&v, "description", in.Description, MaxCategoryDescLen, false)
+	v.Text("name", in.Name, MaxCategoryNameLen, true)
+	v.Text("description", in.Description, MaxCategoryDescLen, false)
 	if in.Slug != "" {
 		v.Check(ValidSlug(in.Slug), "slug", fmt.Sprintf("must be 1-%d characters a-z, 0-9 and single hyphens inside", MaxSlugLen))
 	}

@@ -53,27 +53,46 @@ const StatusAny = "any"
 // editable field is replaced; an empty Slug keeps the current one (URLs stay stable when a
 // title is edited).
 type ProductInput struct {
-	Title       string         `json:"title"`
-	Slug        string         `json:"slug,omitempty"`
-	Description string         `json:"description,omitempty"`
-	Brand       string         `json:"brand,omitempty"`
-	Vendor      string         `json:"vendor,omitempty"`
-	VendorID    string         `json:"vendor_id,omitempty"` // the owning marketplace vendor (staff); a vendor's own writes ignore it (see Scope)
-	CategoryID  string         `json:"category_id,omitempty"`
-	Tags        []string       `json:"tags,omitempty"`
-	Status      string         `json:"status,omitempty"` // draft, active or archived; "" means active
-	Variants    []VariantInput `json:"variants"`
+	Title        string                 `json:"title"`
+	Slug         string                 `json:"slug,omitempty"`
+	Description  string                 `json:"description,omitempty"`
+	Brand        string                 `json:"brand,omitempty"`
+	Vendor       string                 `json:"vendor,omitempty"`
+	VendorID     string                 `json:"vendor_id,omitempty"` // the owning marketplace vendor (staff); a vendor's own writes ignore it (see Scope)
+	CategoryID   string                 `json:"category_id,omitempty"`
+	Tags         []string               `json:"tags,omitempty"`
+	Status       string                 `json:"status,omitempty"`  // draft, active or archived; "" means active
+	Options      []Option               `json:"options,omitempty"` // option names and value order; derived from the variants when empty
+	Variants     []VariantInput         `json:"variants"`
+	Images       []ImageInput           `json:"images,omitempty"` // imported or re-ordered images (uploads use POST /products/:id/images)
+	Attributes   map[string]string      `json:"attributes,omitempty"`
+	SEO          SEO                    `json:"seo,omitzero"`
+	Translations map[string]Translation `json:"translations,omitempty"`
+	Featured     bool                   `json:"featured,omitempty"`
+}
+
+// ImageInput is an image of a ProductInput: an uploaded one by its media ID, or an imported
+// one by its source URL (kept as the image's source until the file is fetched).
+type ImageInput struct {
+	ID          string   `json:"id,omitempty"`     // media ID of an uploaded image
+	Source      string   `json:"source,omitempty"` // URL of an image not fetched yet
+	Position    int      `json:"position,omitempty"`
+	Alt         string   `json:"alt,omitempty"`
+	VariantSKUs []string `json:"variant_skus,omitempty"` // variants this image shows, by SKU
 }
 
 // VariantInput is one variant of a ProductInput. On update a variant with an ID replaces
 // that variant (and keeps its current stock when Stock is nil); one without an ID is new;
 // variants left out are removed.
 type VariantInput struct {
-	ID      string            `json:"id,omitempty"`
-	SKU     string            `json:"sku"`
-	Price   commerce.Money    `json:"price"`
-	Stock   *int64            `json:"stock,omitempty"` // units available; nil means 0 for a new variant, unchanged for an existing one
-	Options map[string]string `json:"options,omitempty"`
+	ID             string            `json:"id,omitempty"`
+	SKU            string            `json:"sku"`
+	Price          commerce.Money    `json:"price"`
+	Stock          *int64            `json:"stock,omitempty"` // units available; nil means 0 for a new variant, unchanged for an existing one
+	Options        map[string]string `json:"options,omitempty"`
+	CompareAtPrice *commerce.Money   `json:"compare_at_price,omitempty"`
+	WeightGrams    int64             `json:"weight_grams,omitempty"`
+	Barcode        string            `json:"barcode,omitempty"`
 }
 
 // CategoryInput is what a merchant sends to create or replace a category. An empty Slug
@@ -495,10 +514,10 @@ func normalizeProduct(in ProductInput) ProductInput {
 // validateProduct checks in on its own (what needs no lookup), reporting every problem.
 func validateProduct(in ProductInput, create bool) error {
 	var v commerce.Validator
-	textField(&v, "title", in.Title, MaxTitleLen, true)
-	textField(&v, "description", in.Description, MaxDescriptionLen, false)
-	textField(&v, "brand", in.Brand, MaxBrandLen, false)
-	textField(&v, "vendor", in.Vendor, MaxBrandLen, false)
+	v.Text("title", in.Title, MaxTitleLen, true)
+	v.Text("description", in.Description, MaxDescriptionLen, false)
+	v.Text("brand", in.Brand, MaxBrandLen, false)
+	v.Text("vendor", in.Vendor, MaxBrandLen, false)
 	v.Check(in.VendorID == "" || commerce.ValidID(in.VendorID), "vendor_id", "must be a vendor's ID")
 	if in.Slug != "" {
 		v.Check(ValidSlug(in.Slug), "slug", fmt.Sprintf("must be 1-%d characters a-z, 0-9 and single hyphens inside", MaxSlugLen))
@@ -513,7 +532,7 @@ func validateProduct(in ProductInput, create bool) error {
 		if i >= MaxTags {
 			break
 		}
-		textField(&v, fmt.Sprintf("tags[%d]", i), t, MaxTagLen, true)
+		v.Text(fmt.Sprintf("tags[%d]", i), t, MaxTagLen, true)
 	}
 	switch {
 	case len(in.Variants) == 0:
@@ -598,21 +617,6 @@ func validateVariants(v *commerce.Validator, vs []VariantInput, create bool) {
 		}
 	}
 	v.Check(len(names) <= MaxOptions, "variants", fmt.Sprintf("must use at most %d option names in all", MaxOptions))
-}
-
-// textField checks a free-text field: valid UTF-8 without control characters (except line
-// breaks and tabs in long text), at most max characters, and present when required.
-func textField(v *commerce.Validator, field, s string, max int, required bool) {
-	switch {
-	case required && strings.TrimSpace(s) == "":
-		v.Add(field, "is required")
-	case !utf8.ValidString(s):
-		v.Add(field, "must be valid UTF-8")
-	case utf8.RuneCountInString(s) > max:
-		v.Add(field, fmt.Sprintf("must be at most %d characters", max))
-	case strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' }) >= 0:
-		v.Add(field, "must not contain control characters")
-	}
 }
 
 func printable(s string) bool {

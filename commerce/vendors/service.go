@@ -382,7 +382,7 @@ func (s *Service) Suspend(ctx context.Context, id, reason string, ifMatch *int64
 
 func validateReason(reason string) error {
 	var v commerce.Validator
-	textField(&v, "reason", reason, MaxReasonLen, true)
+	v.Text("reason", reason, MaxReasonLen, true)
 	return v.Err()
 }
 
@@ -450,9 +450,9 @@ func normalizeApplication(in Application) Application {
 // ValidateApplication reports every bad field of a normalized application.
 func ValidateApplication(in Application) error {
 	var v commerce.Validator
-	textField(&v, "name", in.Name, MaxNameLen, true)
-	textField(&v, "legal_name", in.LegalName, MaxNameLen, true)
-	textField(&v, "description", in.Description, MaxDescriptionLen, false)
+	v.Text("name", in.Name, MaxNameLen, true)
+	v.Text("legal_name", in.LegalName, MaxNameLen, true)
+	v.Text("description", in.Description, MaxDescriptionLen, false)
 	taxChar := func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune(" -./", r) }
 	switch {
 	case in.TaxID == "":
@@ -492,21 +492,6 @@ func validEmail(s string) bool {
 	}
 	at := strings.LastIndexByte(s, '@')
 	return at > 0 && strings.Contains(s[at+1:], ".")
-}
-
-// textField checks a free-text field: valid UTF-8 without control characters (except line
-// breaks and tabs), at most max characters, and present when required.
-func textField(v *commerce.Validator, field, s string, max int, required bool) {
-	switch {
-	case required && strings.TrimSpace(s) == "":
-		v.Add(field, "is required")
-	case !utf8.ValidString(s):
-		v.Add(field, "must be valid UTF-8")
-	case utf8.RuneCountInString(s) > max:
-		v.Add(field, fmt.Sprintf("must be at most %d characters", max))
-	case strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' }) >= 0:
-		v.Add(field, "must not contain control characters")
-	}
 }
 
 // cleanFileName keeps an uploaded file's base name for display: printable characters only,
