@@ -44,12 +44,48 @@ type Category struct {
 	UpdatedAt   time.Time `json:"updated_at"`
 }
 
-// Image is a picture of a product, served by the media store.
+// Image is a picture of a product, served by the media store. An imported image whose file
+// has not been fetched or uploaded yet has no media ID: its URL is its Source.
 type Image struct {
-	ID       string `json:"id"`
-	URL      string `json:"url"`
-	Position int    `json:"position"`
-	Alt      string `json:"alt,omitempty"`
+	ID         string   `json:"id"`
+	URL        string   `json:"url"`
+	Position   int      `json:"position"`
+	Alt        string   `json:"alt,omitempty"`
+	Source     string   `json:"source,omitempty"`      // where the image came from (an imported URL)
+	VariantIDs []string `json:"variant_ids,omitempty"` // variants this image shows (Shopify "Variant Image")
+}
+
+// Option is one of a product's (at most three) option names with its values in display
+// order, like Shopify's Option1..3; every variant has one value for each option.
+type Option struct {
+	Name   string   `json:"name"`
+	Values []string `json:"values"`
+}
+
+// SEO overrides what search engines show for a product page.
+type SEO struct {
+	Title       string `json:"title,omitempty"`
+	Description string `json:"description,omitempty"`
+}
+
+// Translation holds a product's text fields in one locale; an empty field falls back to
+// the product's own (default-locale) text.
+type Translation struct {
+	Title          string `json:"title,omitempty"`
+	Description    string `json:"description,omitempty"`
+	SEOTitle       string `json:"seo_title,omitempty"`
+	SEODescription string `json:"seo_description,omitempty"`
+}
+
+// Locales a product's text may be translated into.
+var Locales = []string{"en", "ru", "uz"}
+
+// RatingSummary aggregates a product's approved reviews; it changes in the same atomic
+// write as the review that changes it.
+type RatingSummary struct {
+	Average   float64 `json:"average"`   // mean of the approved ratings, 0 when there are none
+	Count     int     `json:"count"`     // approved reviews
+	Histogram [5]int  `json:"histogram"` // approved reviews with 1..5 stars
 }
 
 // Product is a sellable item with one or more variants.
@@ -68,23 +104,34 @@ type Product struct {
 	CategoryPath []string  `json:"category_path,omitempty"`
 	Tags         []string  `json:"tags,omitempty"`
 	Status       string    `json:"status"`
+	Options      []Option  `json:"options,omitempty"`
 	Variants     []Variant `json:"variants"`
 	Images       []Image   `json:"images"`
-	Rating       float64   `json:"rating,omitempty"`
-	Version      int64     `json:"version"`
-	CreatedAt    time.Time `json:"created_at"`
-	UpdatedAt    time.Time `json:"updated_at"`
+	// Attributes are free name/value facts (material, color family, ...) shown on the page
+	// and used for filtering and "similar products".
+	Attributes   map[string]string      `json:"attributes,omitempty"`
+	SEO          SEO                    `json:"seo,omitzero"`
+	Translations map[string]Translation `json:"translations,omitempty"` // by locale (Locales)
+	Featured     bool                   `json:"featured,omitempty"`     // an admin's pick for the featured list
+	Rating       float64                `json:"rating,omitempty"`       // Ratings.Average, for sorting
+	Ratings      RatingSummary          `json:"ratings,omitzero"`
+	Version      int64                  `json:"version"`
+	CreatedAt    time.Time              `json:"created_at"`
+	UpdatedAt    time.Time              `json:"updated_at"`
 }
 
 // Variant is one purchasable combination of a product's options. Stock is the number of
 // units available now; the store keeps it apart from the product record (checkout changes
 // it without rewriting the product) and fills it in on every read.
 type Variant struct {
-	ID      string            `json:"id"`
-	SKU     string            `json:"sku"`
-	Price   commerce.Money    `json:"price"`
-	Stock   int64             `json:"stock"`
-	Options map[string]string `json:"options,omitempty"`
+	ID             string            `json:"id"`
+	SKU            string            `json:"sku"`
+	Price          commerce.Money    `json:"price"`
+	CompareAtPrice *commerce.Money   `json:"compare_at_price,omitempty"` // the "was" price shown struck through
+	Stock          int64             `json:"stock"`
+	Options        map[string]string `json:"options,omitempty"`
+	WeightGrams    int64             `json:"weight_grams,omitempty"`
+	Barcode        string            `json:"barcode,omitempty"` // GTIN, EAN, UPC or ISBN as printed
 }
 
 // MinPrice returns the lowest variant price, or a zero Money when there are no variants.
