@@ -165,54 +165,20 @@ func (s *Recovery) ConsumeToken(ctx context.Context, hash []byte, fn func(*auth.
 	return out, nil
 }
 
-// oneTimePurgeBatch bounds the deletions of one purge update.
-const oneTimePurgeBatch = 1000
-
 // PurgeExpired deletes single-use tokens that expired before now, in updates of at most
 // 1000, and returns how many it deleted.
 func (s *Recovery) PurgeExpired(ctx context.Context, now time.Time) (int, error) {
-	total := 0
-	lower := []byte(prefixOneTime)
-	for {
-		if err := ctx.Err(); err != nil {
-			return total, err
-		}
-		var keys [][]byte
-		var next []byte
-		err := s.db.View(ctx, func(r *Reader) error {
-			return r.Scan(lower, PrefixEnd([]byte(prefixOneTime)), func(k, v []byte) error {
-				if len(keys) == oneTimePurgeBatch {
-					next = append([]byte(nil), k...)
-					return ErrStop
-				}
-				var t auth.OneTimeToken
-				if err := decode(v, &t); err != nil {
-					return fmt.Errorf("store: %s: %w", keyString(k), err)
-				}
-				if t.ExpiresAt.Before(now) {
-					keys = append(keys, append([]byte(nil), k...))
-				}
-				return nil
-			})
+	return purgeExpired(ctx, s.db, prefixOneTime, now, func(keys [][]byte) (int, error) {
+		// Expiry never moves, so what the scan found expired still is.
+		err := s.db.Update(ctx, func(tx *Tx) error {
+			for _, k := range keys {
+				tx.Delete(k)
+			}
+			return nil
 		})
 		if err != nil {
-			return total, err
+			return 0, err
 		}
-		if len(keys) > 0 {
-			// Expiry never moves, so what the scan found expired still is.
-			if err := s.db.Update(ctx, func(tx *Tx) error {
-				for _, k := range keys {
-					tx.Delete(k)
-				}
-				return nil
-			}); err != nil {
-				return total, err
-			}
-			total += len(keys)
-		}
-		if next == nil {
-			return total, nil
-		}
-		lower = next
-	}
+		return len(keys), nil
+	})
 }

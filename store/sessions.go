@@ -211,10 +211,6 @@ func (s *Sessions) RevokeUserSessions(ctx context.Context, userID string, at tim
 	return revoked, err
 }
 
-// sessionPurgeBatch bounds the deletions of one purge update, so a long backlog never makes one
-// huge batch that holds up other writers.
-const sessionPurgeBatch = 1000
-
 // PurgeExpired deletes refresh-token rows and sessions that expired before now, in updates
 // of at most 1000 deletions, and returns how many rows it deleted. Rows go first: a session
 // outlives all of its tokens (its expiry is its newest token's), so no live token loses its
@@ -223,53 +219,15 @@ const sessionPurgeBatch = 1000
 func (s *Sessions) PurgeExpired(ctx context.Context, now time.Time) (int, error) {
 	total := 0
 	for _, prefix := range []string{prefixRefresh, prefixSession} {
-		lower := []byte(prefix)
-		for {
-			if err := ctx.Err(); err != nil {
-				return total, err
-			}
-			var keys [][]byte
-			var next []byte
-			err := s.db.View(ctx, func(r *Reader) error {
-				return r.Scan(lower, PrefixEnd([]byte(prefix)), func(k, v []byte) error {
-					if len(keys) == sessionPurgeBatch {
-						next = append([]byte(nil), k...)
-						return ErrStop
-					}
-					if exp, err := expiryOf(prefix, v); err != nil {
-						return fmt.Errorf("store: %s: %w", keyString(k), err)
-					} else if exp.Before(now) {
-						keys = append(keys, append([]byte(nil), k...))
-					}
-					return nil
-				})
-			})
-			if err != nil {
-				return total, err
-			}
-			if len(keys) > 0 {
-				n, err := s.deleteExpired(ctx, prefix, keys, now)
-				total += n
-				if err != nil {
-					return total, err
-				}
-			}
-			if next == nil {
-				break
-			}
-			lower = next
+		n, err := purgeExpired(ctx, s.db, prefix, now, func(keys [][]byte) (int, error) {
+			return s.deleteExpired(ctx, prefix, keys, now)
+		})
+		total += n
+		if err != nil {
+			return total, err
 		}
 	}
 	return total, nil
-}
-
-// expiryOf decodes the expiry of a refresh-token row or a session.
-func expiryOf(prefix string, v []byte) (time.Time, error) {
-	var e struct {
-		ExpiresAt time.Time `json:"expires_at"`
-	}
-	err := decode(v, &e)
-	return e.ExpiresAt, err
 }
 
 // deleteExpired deletes the keys found expired by a scan, checking each again inside the
@@ -285,7 +243,7 @@ func (s *Sessions) deleteExpired(ctx context.Context, prefix string, keys [][]by
 			} else if err != nil {
 				return err
 			}
-			if exp, err := expiryOf(prefix, v); err != nil || !exp.Before(now) {
+			if exp, err := expiryOf(v); err != nil || !exp.Before(now) {
 				continue
 			}
 			if prefix == prefixSession {

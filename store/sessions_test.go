@@ -306,7 +306,7 @@ func TestSessionsPurgeExpired(t *testing.T) {
 		return &liveNext, nil
 	}))
 	// Many expired rows, to cross a batch boundary.
-	for i := range sessionPurgeBatch + 5 {
+	for i := range expiryPurgeBatch + 5 {
 		must(t, ss.UpdateSession(ctx, oldFirst.Hash, func(_ *auth.RefreshToken, s *auth.Session) (*auth.NewRefreshRow, error) {
 			return &auth.NewRefreshRow{Hash: sessionsTestHash(fmt.Sprint("old ", i)), Row: oldFirst.Row}, nil
 		}))
@@ -315,7 +315,7 @@ func TestSessionsPurgeExpired(t *testing.T) {
 	n, err := ss.PurgeExpired(ctx, now)
 	must(t, err)
 	// Every row of old, the expired rotated row of live, and old's session.
-	if want := 1 + sessionPurgeBatch + 5 + 1 + 1; n != want {
+	if want := 1 + expiryPurgeBatch + 5 + 1 + 1; n != want {
 		t.Fatalf("purged %d, want %d", n, want)
 	}
 	if _, err := ss.RefreshToken(ctx, oldFirst.Hash); !errors.Is(err, auth.ErrTokenInvalid) {
