@@ -4,7 +4,6 @@ import (
 	"context"
 	"net"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/ultramarket/ultramarket/auth"
@@ -40,27 +39,7 @@ func (a *App) openMail(context.Context) error {
 	}
 	a.onClose("mail sender", func(context.Context) error { return sender.Close() })
 
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		tick := time.NewTicker(oneTimePurgeInterval)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
-			n, err := rec.PurgeExpired(ctx, time.Now())
-			switch {
-			case err != nil && ctx.Err() == nil:
-				a.log.Warn("purging expired reset and verification tokens", "err", err, "purged", n)
-			case n > 0:
-				a.log.Info("purged expired reset and verification tokens", "rows", n)
-			}
-		}
-	})
-	a.onClose("token purge", func(context.Context) error { cancel(); wg.Wait(); return nil })
+	a.purgeEvery("token purge", oneTimePurgeInterval, "reset and verification tokens", rec.PurgeExpired)
 	return nil
 }
 

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/ultramarket/ultramarket/auth"
@@ -31,27 +30,7 @@ func (a *App) openTokens(context.Context) error {
 	a.Tokens = t
 	a.Auth.UseTokens(t)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		tick := time.NewTicker(sessionPurgeInterval)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
-			n, err := sessions.PurgeExpired(ctx, time.Now())
-			switch {
-			case err != nil && ctx.Err() == nil:
-				a.log.Warn("purging expired sessions", "err", err, "purged", n)
-			case n > 0:
-				a.log.Info("purged expired sessions and refresh tokens", "rows", n)
-			}
-		}
-	})
-	a.onClose("session purge", func(context.Context) error { cancel(); wg.Wait(); return nil })
+	a.purgeEvery("session purge", sessionPurgeInterval, "sessions and refresh tokens", sessions.PurgeExpired)
 	return nil
 }
 

@@ -1,0 +1,35 @@
+package app
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// purgeEvery runs purge, which deletes rows that expired before now, every interval in the
+// background until the app closes (registered as name in the close list). A failure is
+// logged as a warning unless the app is closing, a purge that deleted rows at info; what
+// names the rows in the log ("sessions and refresh tokens").
+func (a *App) purgeEvery(name string, interval time.Duration, what string, purge func(ctx context.Context, now time.Time) (int, error)) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		tick := time.NewTicker(interval)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			n, err := purge(ctx, time.Now())
+			switch {
+			case err != nil && ctx.Err() == nil:
+				a.log.Warn("purging expired "+what, "err", err, "purged", n)
+			case n > 0:
+				a.log.Info("purged expired "+what, "rows", n)
+			}
+		}
+	})
+	a.onClose(name, func(context.Context) error { cancel(); wg.Wait(); return nil })
+}
