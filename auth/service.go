@@ -242,21 +242,6 @@ func (s *Service) Enable(ctx context.Context, id string) (User, error) {
 	})
 }
 
-func (s *Service) update(ctx context.Context, id string, change func(*User)) (User, error) {
-	if !commerce.ValidID(id) {
-		return User{}, ErrUserNotFound
-	}
-	u, err := s.users.UpdateUser(ctx, id, func(u *User) error {
-		change(u)
-		u.UpdatedAt = s.clock.Now().UTC()
-		return nil
-	})
-	if err != nil {
-		return User{}, err
-	}
-	return redact(u), nil
-}
-
 // redact removes the secrets a User carries in the store: the password hash and the
 // second factor's secret and recovery codes.
 func redact(u User) User {

@@ -142,7 +142,6 @@ func (c Config) Validate() error {
 type Sender struct {
 	cfg    Config
 	queue  Queue
-	wake   chan struct{}
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	once   sync.Once
@@ -158,20 +157,12 @@ func Open(cfg Config, queue Queue) (*Sender, error) {
 	}
 	cfg.ensureDefaults()
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Sender{cfg: cfg, queue: queue, wake: make(chan struct{}, 1), cancel: cancel}
+	s := &Sender{cfg: cfg, queue: queue, cancel: cancel}
 	if cfg.Host == "" {
 		cfg.Logger.Warn("smtp.host is empty: e-mails (address verification, password reset) are dropped, not sent")
 	}
 	s.wg.Go(func() { s.run(ctx) })
 	return s, nil
-}
-
-// Wake makes the sender look at the queue now.
-func (s *Sender) Wake() {
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
 }
 
 // Close stops the sender and waits for it; an attempt in flight is cut short and retried on
@@ -192,7 +183,6 @@ func (s *Sender) run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-timer.C:
-		case <-s.wake:
 		case <-s.queue.Notify():
 		}
 		next := s.pass(ctx)
