@@ -44,7 +44,7 @@ func serveMedia(c echo.Context, m media.Meta, variant string, f io.ReadSeekClose
 	defer f.Close()
 	h := c.Response().Header()
 	h.Set("ETag", media.ETag(m, variant))
-	h.Set("Cache-Control", media.CacheControl)
+	h.Set("Cache-Control", media.CacheControlOf(variant))
 	h.Set(echo.HeaderContentType, m.ContentType)
 	// Images are never active content; a strict policy keeps a crafted file inert.
 	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")

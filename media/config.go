@@ -57,6 +57,9 @@ type Config struct {
 	// process before failing. 0 = 1 s.
 	LockTimeout time.Duration
 
+	// Watermark is drawn over every variant (not the originals) when its Image is set.
+	Watermark Watermark
+
 	// Clock stamps Meta.Created. nil = commerce.SystemClock{}.
 	Clock commerce.Clock
 
@@ -90,6 +93,7 @@ func (c Config) withDefaults() Config {
 	if c.LockTimeout == 0 {
 		c.LockTimeout = DefaultLockTimeout
 	}
+	c.Watermark = c.Watermark.withDefaults()
 	if c.Clock == nil {
 		c.Clock = commerce.SystemClock{}
 	}
@@ -99,9 +103,16 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Validate reports every invalid field of c once defaults are applied; Open runs the same
-// check.
-func (c Config) Validate() error { return c.withDefaults().validate() }
+// Validate reports every invalid field of c once defaults are applied, and a watermark file
+// that cannot be used; Open runs the same checks.
+func (c Config) Validate() error {
+	c = c.withDefaults()
+	if err := c.validate(); err != nil {
+		return err
+	}
+	_, err := loadWatermark(c.Watermark)
+	return err
+}
 
 // validate reports every invalid field of a defaulted config.
 func (c Config) validate() error {
@@ -132,6 +143,7 @@ func (c Config) validate() error {
 			errs = append(errs, fmt.Errorf("variant %q box %d is outside 1..%d", name, box, MaxSide))
 		}
 	}
+	errs = append(errs, c.Watermark.validate()...)
 	if len(errs) > 0 {
 		return fmt.Errorf("media: invalid config: %w", errors.Join(errs...))
 	}

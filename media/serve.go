@@ -5,11 +5,23 @@ import (
 	"encoding/hex"
 )
 
-// CacheControl is the Cache-Control header for media responses. An original's URL names the
-// hash of its bytes, so they never change and clients may keep them for a year without
-// asking again. Variants are served with it too: a variant's bytes change only when its box
-// or the JPEG quality is reconfigured, so give a changed box a new variant name.
+// CacheControl is the Cache-Control header for originals. An original's URL names the hash
+// of its bytes, so they never change and clients may keep them for a year without asking
+// again.
 const CacheControl = "public, max-age=31536000, immutable"
+
+// VariantCacheControl is the Cache-Control header for variants. A variant's bytes change
+// when its box, the JPEG quality or the watermark is reconfigured, under the same URL, so
+// clients keep it for a day and then revalidate (its ETag names its bytes: 304 when unchanged).
+const VariantCacheControl = "public, max-age=86400"
+
+// CacheControlOf returns the Cache-Control header for the original (variant "") or a variant.
+func CacheControlOf(variant string) string {
+	if variant == "" {
+		return CacheControl
+	}
+	return VariantCacheControl
+}
 
 // ETag returns the strong entity tag of the bytes m describes, derived from their SHA-256:
 // pass the Meta returned by Open with variant "", or the Meta returned by Variant with the

@@ -13,7 +13,7 @@
 //
 //	meta.db                 bbolt: bucket "blobs" (ID -> Meta), bucket "variants" (ID/name -> variant)
 //	blobs/ab/cdef...        originals; ab/cdef... is the ID, the SHA-256 hex of the file
-//	variants/ab/<ID>-<name>-<digest prefix>.jpg|png   derived, may be deleted at any time
+//	variants/ab/<ID>-<name>-<digest prefix>.jpg|png   derived (watermarked when configured), may be deleted at any time
 //	tmp/                    files being written; emptied at Open
 package media
 
@@ -87,6 +87,7 @@ type Store struct {
 	db   *bolt.DB
 	log  *slog.Logger
 	sem  chan struct{} // bounds concurrent decode/encode work
+	wm   *watermark    // drawn over variants; never nil
 
 	// gc orders blob removal against blob use: Put, variant generation and SnapshotTo hold it
 	// shared while they rely on a blob staying on disk; Delete holds it exclusively.
@@ -117,6 +118,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err := os.MkdirAll(cfg.Dir, 0o750); err != nil {
 		return nil, fmt.Errorf("media: create %s: %w", cfg.Dir, err)
 	}
+	wm, err := loadWatermark(cfg.Watermark)
+	if err != nil {
+		return nil, err
+	}
 	root, err := os.OpenRoot(cfg.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("media: open %s: %w", cfg.Dir, err)
@@ -127,6 +132,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		root:    root,
 		log:     cfg.Logger.With("component", "media"),
 		sem:     make(chan struct{}, cfg.Concurrency),
+		wm:      wm,
 		flights: make(map[string]*flight),
 	}
 	if err := s.open(); err != nil {

@@ -29,6 +29,9 @@ type variantRecord struct {
 	Width       int    `json:"width"`
 	Height      int    `json:"height"`
 	Digest      string `json:"digest"` // SHA-256 hex of the variant's bytes; = ID when the original fits the box
+	// Watermark is the fingerprint of the watermark drawn over it, "" for none: a variant
+	// made with another watermark than the configured one is stale.
+	Watermark string `json:"watermark,omitempty"`
 }
 
 // path returns the root-relative file of the variant, or false when the record is damaged.
@@ -73,8 +76,8 @@ func (s *Store) VariantNames() []string {
 }
 
 // Variant returns the named variant of the original with the given ID: the image fitted
-// into the variant's box (keeping its aspect ratio, never enlarged, Lanczos filter), in the
-// original's format. It is made on the first request and cached on disk; concurrent first
+// into the variant's box (keeping its aspect ratio, never enlarged, Lanczos filter), with the
+// configured watermark drawn over it, in the original's format. It is made on the first request and cached on disk; concurrent first
 // requests make it once. The returned Meta describes the variant (Variant and Digest set;
 // ID, Owner and Created are the original's). The caller closes the reader.
 func (s *Store) Variant(ctx context.Context, id, name string) (Meta, io.ReadSeekCloser, error) {
@@ -112,8 +115,8 @@ func (s *Store) Variant(ctx context.Context, id, name string) (Meta, io.ReadSeek
 	return Meta{}, nil, fmt.Errorf("media: variant %s/%s keeps disappearing", id, name)
 }
 
-// lookupVariant reads the original's Meta and the variant record when it is current for box
-// and the store's JPEG quality.
+// lookupVariant reads the original's Meta and the variant record, and whether that record is
+// current: made for box, with the store's JPEG quality and its watermark.
 func (s *Store) lookupVariant(id, name string, box int) (orig Meta, vr variantRecord, current bool, err error) {
 	err = s.db.View(func(tx *bolt.Tx) error {
 		var ok bool
@@ -126,7 +129,7 @@ func (s *Store) lookupVariant(id, name string, box int) (orig Meta, vr variantRe
 		if v == nil || decodeValue(v, &vr) != nil {
 			return nil
 		}
-		current = vr.Box == box && vr.Quality == s.cfg.JPEGQuality
+		current = vr.Box == box && vr.Quality == s.cfg.JPEGQuality && vr.Watermark == s.wm.fingerprint
 		return nil
 	})
 	return orig, vr, current, err
@@ -197,8 +200,8 @@ func (s *Store) generate(ctx context.Context, id, name string, box int) error {
 		}
 	}
 
-	vr := variantRecord{Box: box, Quality: s.cfg.JPEGQuality}
-	if orig.Width <= box && orig.Height <= box {
+	vr := variantRecord{Box: box, Quality: s.cfg.JPEGQuality, Watermark: s.wm.fingerprint}
+	if orig.Width <= box && orig.Height <= box && vr.Watermark == "" {
 		vr.ContentType, vr.Size, vr.Width, vr.Height, vr.Digest = orig.ContentType, orig.Size, orig.Width, orig.Height, id
 	} else {
 		data, w, h, err := s.resize(ctx, orig, box)
@@ -231,7 +234,8 @@ func (s *Store) generate(ctx context.Context, id, name string, box int) error {
 	return nil
 }
 
-// resize decodes the original and returns it fitted into box, encoded like the original.
+// resize decodes the original and returns it fitted into box, with the watermark drawn over
+// it when one is configured, encoded like the original.
 func (s *Store) resize(ctx context.Context, orig Meta, box int) ([]byte, int, int, error) {
 	if err := s.acquire(ctx); err != nil {
 		return nil, 0, 0, err
@@ -247,7 +251,11 @@ func (s *Store) resize(ctx context.Context, orig Meta, box int) ([]byte, int, in
 	}
 	b := img.Bounds()
 	w, h := fitBox(b.Dx(), b.Dy(), box)
-	dst := imaging.Resize(img, w, h, imaging.Lanczos)
+	dst := img
+	if w != b.Dx() || h != b.Dy() {
+		dst = imaging.Resize(img, w, h, imaging.Lanczos)
+	}
+	dst = s.wm.apply(dst)
 	data, err := encode(dst, orig.ContentType, s.cfg.JPEGQuality)
 	if err != nil {
 		return nil, 0, 0, fmt.Errorf("media: encode variant of %s: %w", orig.ID, err)
