@@ -92,32 +92,20 @@ func (s *Server) twoFactorRoutes() {
 			"an expired, used or unknown mfa_token is 401 invalid_mfa_token. The mfa_token lives 5 minutes and is single-use.",
 		Request: login2FARequest{}, Response: tokenResponse{},
 		Errors: []int{stdhttp.StatusUnauthorized, stdhttp.StatusForbidden, stdhttp.StatusUnprocessableEntity, stdhttp.StatusTooManyRequests},
-		Handler: func(c echo.Context) error {
-			svc, err := svcOf()
-			if err != nil {
-				return err
-			}
-			var req login2FARequest
-			if err := bind(c, &req); err != nil {
-				return err
-			}
+		Handler: withBody(svcOf, func(c echo.Context, svc *auth.Service, req login2FARequest) error {
 			out, err := svc.LoginSecondFactor(c.Request().Context(), auth.SecondFactor{MFAToken: req.MFAToken, Code: req.Code, RecoveryCode: req.RecoveryCode})
 			if err != nil {
 				return err
 			}
 			noStore(c)
 			return c.JSON(stdhttp.StatusOK, tokensOut(out))
-		}})
+		})})
 	s.handle(Route{Method: "POST", Path: "/api/v1/auth/2fa/enroll", Tag: "auth", Summary: "Start two-factor (TOTP) enrolment",
 		Description: "Issues a new TOTP secret (not active until confirmed) with its otpauth:// URL and a QR code for authenticator apps. " +
 			"Enrolling again before confirming replaces the secret; with 2FA already on it is 409 two_factor_enabled.",
 		Perm: auth.PermAccountManage, Response: enrollResponse{},
 		Errors: []int{stdhttp.StatusUnauthorized, stdhttp.StatusForbidden, stdhttp.StatusConflict},
-		Handler: func(c echo.Context) error {
-			svc, err := svcOf()
-			if err != nil {
-				return err
-			}
+		Handler: withService(svcOf, func(c echo.Context, svc *auth.Service) error {
 			p, _ := principalOf(c)
 			e, err := svc.EnrollTOTP(c.Request().Context(), p)
 			if err != nil {
@@ -125,22 +113,14 @@ func (s *Server) twoFactorRoutes() {
 			}
 			noStore(c)
 			return c.JSON(stdhttp.StatusOK, enrollResponse{Secret: e.Secret, OTPAuthURL: e.URL, QRPNG: e.QRPNG})
-		}})
+		})})
 	s.handle(Route{Method: "POST", Path: "/api/v1/auth/2fa/confirm", Tag: "auth", Summary: "Turn two-factor sign-in on",
 		Description: "With a current code from the enrolled app, turns 2FA on and answers 10 single-use recovery codes (shown only now). " +
 			"Every session of the account ends; the answer carries a new token pair signed in with the second factor. " +
 			"A wrong code is 422 (field code); without enrolment 409 two_factor_not_enrolled.",
 		Perm: auth.PermAccountManage, Request: codeRequest{}, Response: confirm2FAResponse{},
 		Errors: []int{stdhttp.StatusUnauthorized, stdhttp.StatusForbidden, stdhttp.StatusConflict, stdhttp.StatusUnprocessableEntity},
-		Handler: func(c echo.Context) error {
-			svc, err := svcOf()
-			if err != nil {
-				return err
-			}
-			var req codeRequest
-			if err := bind(c, &req); err != nil {
-				return err
-			}
+		Handler: withBody(svcOf, func(c echo.Context, svc *auth.Service, req codeRequest) error {
 			p, _ := principalOf(c)
 			codes, in, err := svc.ConfirmTOTP(c.Request().Context(), p, req.Code)
 			if err != nil {
@@ -148,39 +128,23 @@ func (s *Server) twoFactorRoutes() {
 			}
 			noStore(c)
 			return c.JSON(stdhttp.StatusOK, confirm2FAResponse{RecoveryCodes: codes, Tokens: tokensOut(in)})
-		}})
+		})})
 	s.handle(Route{Method: "POST", Path: "/api/v1/auth/2fa/disable", Tag: "auth", Summary: "Turn two-factor sign-in off",
 		Description: "Needs the password and a current TOTP code; a wrong one is 422 (field password or code) and counts as a failed sign-in.",
 		Perm:        auth.PermAccountManage, Request: disable2FARequest{}, Status: stdhttp.StatusNoContent,
 		Errors: []int{stdhttp.StatusUnauthorized, stdhttp.StatusForbidden, stdhttp.StatusConflict, stdhttp.StatusUnprocessableEntity, stdhttp.StatusTooManyRequests},
-		Handler: func(c echo.Context) error {
-			svc, err := svcOf()
-			if err != nil {
-				return err
-			}
-			var req disable2FARequest
-			if err := bind(c, &req); err != nil {
-				return err
-			}
+		Handler: withBody(svcOf, func(c echo.Context, svc *auth.Service, req disable2FARequest) error {
 			p, _ := principalOf(c)
 			if err := svc.DisableTOTP(c.Request().Context(), p, req.Password, req.Code); err != nil {
 				return err
 			}
 			return c.NoContent(stdhttp.StatusNoContent)
-		}})
+		})})
 	s.handle(Route{Method: "POST", Path: "/api/v1/auth/2fa/recovery-codes", Tag: "auth", Summary: "Replace the recovery codes",
 		Description: "With a current TOTP code, replaces every recovery code with 10 new ones (shown only now). A wrong code is 422 and counts as a failed sign-in.",
 		Perm:        auth.PermAccountManage, Request: codeRequest{}, Response: recoveryCodesResponse{},
 		Errors: []int{stdhttp.StatusUnauthorized, stdhttp.StatusForbidden, stdhttp.StatusConflict, stdhttp.StatusUnprocessableEntity, stdhttp.StatusTooManyRequests},
-		Handler: func(c echo.Context) error {
-			svc, err := svcOf()
-			if err != nil {
-				return err
-			}
-			var req codeRequest
-			if err := bind(c, &req); err != nil {
-				return err
-			}
+		Handler: withBody(svcOf, func(c echo.Context, svc *auth.Service, req codeRequest) error {
 			p, _ := principalOf(c)
 			codes, err := svc.RegenerateRecoveryCodes(c.Request().Context(), p, req.Code)
 			if err != nil {
@@ -188,5 +152,5 @@ func (s *Server) twoFactorRoutes() {
 			}
 			noStore(c)
 			return c.JSON(stdhttp.StatusOK, recoveryCodesResponse{RecoveryCodes: codes})
-		}})
+		})})
 }

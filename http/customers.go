@@ -223,94 +223,63 @@ func (s *Server) customerRoutes() {
 	s.handle(Route{Method: "GET", Path: "/api/v1/auth/profile/addresses", Tag: "customers", Summary: "My address book",
 		Description: "Every address of the signed-in account, oldest first; exactly one has default true while there are any.",
 		Perm:        auth.PermAccountManage, Response: addressListResponse{}, Errors: addrErrors[:2],
-		Handler: func(c echo.Context) error {
-			cs, err := svc()
-			if err != nil {
-				return err
-			}
+		Handler: withService(svc, func(c echo.Context, cs *customers.Service) error {
 			book, err := cs.Addresses(c.Request().Context(), me(c))
 			if err != nil {
 				return err
 			}
 			noStore(c)
 			return c.JSON(stdhttp.StatusOK, addressListResponse{Items: addressesOut(book)})
-		}})
+		})})
 	s.handle(Route{Method: "POST", Path: "/api/v1/auth/profile/addresses", Tag: "customers", Summary: "Add an address",
 		Description: "The first address becomes the default; \"default\": true makes a later one the default instead of the " +
 			"old one. At most 50 addresses (409 address_book_full). Each bad field is named in a 422.",
 		Perm: auth.PermAccountManage, Request: newAddressRequest{}, Response: addressResponse{}, Status: stdhttp.StatusCreated,
 		Errors: []int{stdhttp.StatusUnauthorized, stdhttp.StatusForbidden, stdhttp.StatusConflict, stdhttp.StatusUnprocessableEntity},
-		Handler: func(c echo.Context) error {
-			cs, err := svc()
-			if err != nil {
-				return err
-			}
-			var req newAddressRequest
-			if err := bind(c, &req); err != nil {
-				return err
-			}
+		Handler: withBody(svc, func(c echo.Context, cs *customers.Service, req newAddressRequest) error {
 			in := req.input()
 			in.Default = req.Default
 			a, err := cs.AddAddress(c.Request().Context(), me(c), in)
 			return address(c, stdhttp.StatusCreated, a, err)
-		}})
+		})})
 	s.handle(Route{Method: "GET", Path: "/api/v1/auth/profile/addresses/:id", Tag: "customers", Summary: "One of my addresses",
 		Description: "ETag is the address's version, for If-Match on PUT." + owner,
 		Perm:        auth.PermAccountManage, Response: addressResponse{}, Errors: addrErrors,
-		Handler: func(c echo.Context) error {
-			cs, err := svc()
-			if err != nil {
-				return err
-			}
+		Handler: withService(svc, func(c echo.Context, cs *customers.Service) error {
 			a, err := cs.Address(c.Request().Context(), me(c), c.Param("id"))
 			return address(c, stdhttp.StatusOK, a, err)
-		}})
+		})})
 	s.handle(Route{Method: "PUT", Path: "/api/v1/auth/profile/addresses/:id", Tag: "customers", Summary: "Replace one of my addresses",
 		Description: "Every field is replaced; the default flag stays. With If-Match, a stale version answers 412 version_mismatch." + owner,
 		Perm:        auth.PermAccountManage, Request: addressRequest{}, Response: addressResponse{},
 		Errors: append(addrErrors, stdhttp.StatusPreconditionFailed, stdhttp.StatusUnprocessableEntity),
-		Handler: func(c echo.Context) error {
-			cs, err := svc()
-			if err != nil {
-				return err
-			}
-			version, err := ifMatch(c)
-			if err != nil {
-				return err
-			}
+		Handler: withService(svc, func(c echo.Context, cs *customers.Service) error {
 			var req addressRequest
-			if err := bind(c, &req); err != nil {
+			version, err := ifMatchBody(c, &req)
+			if err != nil {
 				return err
 			}
 			in := req.input()
 			in.IfVersion = version
 			a, err := cs.UpdateAddress(c.Request().Context(), me(c), c.Param("id"), in)
 			return address(c, stdhttp.StatusOK, a, err)
-		}})
+		})})
 	s.handle(Route{Method: "DELETE", Path: "/api/v1/auth/profile/addresses/:id", Tag: "customers", Summary: "Delete one of my addresses",
 		Description: "Deleting the default makes the newest remaining address the default." + owner,
 		Perm:        auth.PermAccountManage, Status: stdhttp.StatusNoContent, Errors: addrErrors,
-		Handler: func(c echo.Context) error {
-			cs, err := svc()
-			if err != nil {
-				return err
-			}
+		Handler: withService(svc, func(c echo.Context, cs *customers.Service) error {
 			if err := cs.RemoveAddress(c.Request().Context(), me(c), c.Param("id")); err != nil {
 				return err
 			}
 			return c.NoContent(stdhttp.StatusNoContent)
-		}})
+		})})
 	s.handle(Route{Method: "POST", Path: "/api/v1/auth/profile/addresses/:id/default", Tag: "customers", Summary: "Make one of my addresses the default",
 		Description: "The old default stops being it in the same write. Answers the new default." + owner,
 		Perm:        auth.PermAccountManage, Response: addressResponse{}, Errors: addrErrors,
-		Handler: func(c echo.Context) error {
-			cs, err := svc()
-			if err != nil {
-				return err
-			}
+		Handler: withService(svc, func(c echo.Context, cs *customers.Service) error {
 			a, err := cs.SetDefaultAddress(c.Request().Context(), me(c), c.Param("id"))
 			return address(c, stdhttp.StatusOK, a, err)
-		}})
+		})})
 
 	prefs := func(c echo.Context, p customers.Preferences, version int64, err error) error {
 		if err != nil {
@@ -323,47 +292,32 @@ func (s *Server) customerRoutes() {
 	s.handle(Route{Method: "GET", Path: "/api/v1/auth/profile/preferences", Tag: "customers", Summary: "My preferences",
 		Description: "Language, currency and notification channels. ETag is the account's version (the profile's), for If-Match on PUT.",
 		Perm:        auth.PermAccountManage, Response: preferencesResponse{}, Errors: addrErrors,
-		Handler: func(c echo.Context) error {
-			cs, err := svc()
-			if err != nil {
-				return err
-			}
+		Handler: withService(svc, func(c echo.Context, cs *customers.Service) error {
 			p, v, err := cs.Preferences(c.Request().Context(), me(c))
 			return prefs(c, p, v, err)
-		}})
+		})})
 	s.handle(Route{Method: "PUT", Path: "/api/v1/auth/profile/preferences", Tag: "customers", Summary: "Replace my preferences",
 		Description: "Every field is replaced; an omitted one is cleared. language is one of en, en-US, en-GB, ru, ru-RU, uz, uz-Latn, " +
 			"uz-Cyrl, uz-UZ, kk, tr, de, fr, es (any case); currency an ISO 4217 code in upper case; channels each of email, sms, push " +
 			"at most once. With If-Match, a stale version answers 412 version_mismatch.",
 		Perm: auth.PermAccountManage, Request: preferencesRequest{}, Response: preferencesResponse{},
 		Errors: append(addrErrors, stdhttp.StatusPreconditionFailed, stdhttp.StatusUnprocessableEntity),
-		Handler: func(c echo.Context) error {
-			cs, err := svc()
-			if err != nil {
-				return err
-			}
-			version, err := ifMatch(c)
-			if err != nil {
-				return err
-			}
+		Handler: withService(svc, func(c echo.Context, cs *customers.Service) error {
 			var req preferencesRequest
-			if err := bind(c, &req); err != nil {
+			version, err := ifMatchBody(c, &req)
+			if err != nil {
 				return err
 			}
 			p, v, err := cs.SetPreferences(c.Request().Context(), me(c),
 				customers.Preferences{Language: req.Language, Currency: req.Currency, Channels: req.Channels}, version)
 			return prefs(c, p, v, err)
-		}})
+		})})
 
 	s.handle(Route{Method: "GET", Path: "/api/v1/auth/profile/export", Tag: "customers", Summary: "Download all my data",
 		Description: "A JSON attachment (format ultramarket.customer-export.v1): the account (without password hash, second-factor " +
 			"secret or recovery codes), preferences, addresses, sessions (ids and times, never tokens), every order and every cart of the account.",
 		Perm: auth.PermAccountManage, Response: exportResponse{}, Errors: addrErrors,
-		Handler: func(c echo.Context) error {
-			cs, err := svc()
-			if err != nil {
-				return err
-			}
+		Handler: withService(svc, func(c echo.Context, cs *customers.Service) error {
 			if s.deps.Orders == nil || s.deps.Customers.Carts == nil {
 				return unavailable("export")
 			}
@@ -404,7 +358,7 @@ func (s *Server) customerRoutes() {
 			noStore(c)
 			c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="ultramarket-export-`+uid+`.json"`)
 			return c.JSON(stdhttp.StatusOK, out)
-		}})
+		})})
 	s.handle(Route{Method: "DELETE", Path: "/api/v1/auth/profile", Tag: "customers", Summary: "Delete my account",
 		Description: "Needs the password again (a wrong one answers 401 wrong_password and is audited). In one atomic write the " +
 			"account is anonymized (e-mail deleted-<id>@deleted.invalid, name, phone, preferences and second factor cleared, password " +
@@ -413,34 +367,22 @@ func (s *Server) customerRoutes() {
 			"are replaced. The e-mail may register again. Staff accounts answer 409 staff_account. Emits auth.account_deleted.",
 		Perm: auth.PermAccountManage, Request: deleteAccountRequest{}, Status: stdhttp.StatusNoContent,
 		Errors: []int{stdhttp.StatusUnauthorized, stdhttp.StatusForbidden, stdhttp.StatusNotFound, stdhttp.StatusConflict, stdhttp.StatusUnprocessableEntity},
-		Handler: func(c echo.Context) error {
-			cs, err := svc()
-			if err != nil {
-				return err
-			}
-			var req deleteAccountRequest
-			if err := bind(c, &req); err != nil {
-				return err
-			}
+		Handler: withBody(svc, func(c echo.Context, cs *customers.Service, req deleteAccountRequest) error {
 			if _, err := cs.DeleteAccount(c.Request().Context(), me(c), req.Password); err != nil {
 				return err
 			}
 			return c.NoContent(stdhttp.StatusNoContent)
-		}})
+		})})
 
 	s.handle(Route{Method: "GET", Path: "/api/v1/admin/customers/:id", Tag: "customers", Summary: "A customer's account and addresses (staff)",
 		Description: "For customers:read (ADMIN and SUPER_ADMIN). Never a password hash, second-factor secret or token. A deleted account is 404.",
 		Perm:        auth.PermCustomersRead, Response: customerResponse{}, Errors: addrErrors,
-		Handler: func(c echo.Context) error {
-			cs, err := svc()
-			if err != nil {
-				return err
-			}
+		Handler: withService(svc, func(c echo.Context, cs *customers.Service) error {
 			cu, err := cs.Customer(c.Request().Context(), c.Param("id"))
 			if err != nil {
 				return err
 			}
 			noStore(c)
 			return c.JSON(stdhttp.StatusOK, customerResponse{Account: customerAccountOut(cu.Account), Addresses: addressesOut(cu.Addresses)})
-		}})
+		})})
 }

@@ -113,15 +113,7 @@ func (s *Server) vendorRoutes() {
 			"the vendor routes. One vendor per account (409 vendor_exists). Emits vendors.registered (audited).",
 		Perm: auth.PermVendorsApply, Request: vendors.Application{}, Response: vendorResponse{}, Status: stdhttp.StatusCreated,
 		Errors: []int{stdhttp.StatusUnprocessableEntity, stdhttp.StatusConflict},
-		Handler: func(c echo.Context) error {
-			v, err := svc()
-			if err != nil {
-				return err
-			}
-			var in vendors.Application
-			if err := bind(c, &in); err != nil {
-				return err
-			}
+		Handler: withBody(svc, func(c echo.Context, v *vendors.Service, in vendors.Application) error {
 			p, _ := principalOf(c)
 			x, err := v.Apply(c.Request().Context(), p.UserID, in)
 			if err != nil {
@@ -130,31 +122,22 @@ func (s *Server) vendorRoutes() {
 			setETag(c, x.Version)
 			c.Response().Header().Set(echo.HeaderLocation, "/api/v1/vendors/"+x.ID)
 			return c.JSON(stdhttp.StatusCreated, vendorOut(x))
-		}})
+		})})
 	s.handle(Route{Method: "GET", Path: "/api/v1/vendor", Tag: "vendors", Summary: "My vendor",
 		Description: "The signed-in user's own vendor, with its status, reason and history; 404 when the account has none.",
 		Perm:        auth.PermVendorsApply, Response: vendorResponse{}, Errors: []int{stdhttp.StatusNotFound},
-		Handler: func(c echo.Context) error {
-			v, err := svc()
-			if err != nil {
-				return err
-			}
+		Handler: withService(svc, func(c echo.Context, v *vendors.Service) error {
 			p, _ := principalOf(c)
 			x, err := v.VendorByOwner(c.Request().Context(), p.UserID)
 			if err != nil {
 				return err
 			}
-			setETag(c, x.Version)
-			return c.JSON(stdhttp.StatusOK, vendorOut(x))
-		}})
+			return vendorReply(c, x)
+		})})
 	s.handle(Route{Method: "GET", Path: "/api/v1/vendors/:id", Tag: "vendors", Summary: "A vendor",
 		Description:  "The ETag is the vendor's version." + vendorAccess,
 		OptionalAuth: true, Response: vendorResponse{}, Errors: []int{stdhttp.StatusNotFound},
-		Handler: func(c echo.Context) error {
-			v, err := svc()
-			if err != nil {
-				return err
-			}
+		Handler: withService(svc, func(c echo.Context, v *vendors.Service) error {
 			x, full, err := v.Vendor(c.Request().Context(), c.Param("id"), vendorViewer(c))
 			if err != nil {
 				return err
@@ -162,9 +145,8 @@ func (s *Server) vendorRoutes() {
 			if !full {
 				return c.JSON(stdhttp.StatusOK, vendors.PublicOf(x))
 			}
-			setETag(c, x.Version)
-			return c.JSON(stdhttp.StatusOK, vendorOut(x))
-		}})
+			return vendorReply(c, x)
+		})})
 	s.handle(Route{Method: "POST", Path: "/api/v1/vendors/:id/documents", Tag: "vendors", Summary: "Upload a KYC document (multipart)",
 		Description: "multipart/form-data with the fields type (business_license, tax_certificate, id_document, bank_statement or " +
 			"other) and file. The file must be a PDF, PNG or JPEG, told from its bytes (the name and declared type are ignored), " +
@@ -174,11 +156,7 @@ func (s *Server) vendorRoutes() {
 		Perm: auth.PermVendorsApply, Response: documentResponse{}, Status: stdhttp.StatusCreated, BodyLimit: uploadLimit,
 		Errors: []int{stdhttp.StatusBadRequest, stdhttp.StatusUnprocessableEntity, stdhttp.StatusNotFound, stdhttp.StatusConflict,
 			stdhttp.StatusRequestEntityTooLarge, stdhttp.StatusPreconditionFailed},
-		Handler: func(c echo.Context) error {
-			v, err := svc()
-			if err != nil {
-				return err
-			}
+		Handler: withService(svc, func(c echo.Context, v *vendors.Service) error {
 			version, err := ifMatchVersion(c)
 			if err != nil {
 				return err
@@ -195,30 +173,22 @@ func (s *Server) vendorRoutes() {
 			setETag(c, x.Version)
 			c.Response().Header().Set(echo.HeaderLocation, "/api/v1/vendors/"+x.ID+"/documents/"+doc.ID)
 			return c.JSON(stdhttp.StatusCreated, documentOut(doc))
-		}})
+		})})
 	s.handle(Route{Method: "GET", Path: "/api/v1/vendors/:id/documents", Tag: "vendors", Summary: "A vendor's KYC documents",
 		Description: "For the vendor's owner and staff with vendors:review; anyone else gets 404.",
 		Auth:        true, Response: vendorDocumentList{}, Errors: []int{stdhttp.StatusNotFound},
-		Handler: func(c echo.Context) error {
-			v, err := svc()
-			if err != nil {
-				return err
-			}
+		Handler: withService(svc, func(c echo.Context, v *vendors.Service) error {
 			docs, err := v.Documents(c.Request().Context(), c.Param("id"), vendorViewer(c))
 			if err != nil {
 				return err
 			}
 			return c.JSON(stdhttp.StatusOK, vendorDocumentList{Items: documentsOut(docs)})
-		}})
+		})})
 	s.handle(Route{Method: "GET", Path: "/api/v1/vendors/:id/documents/:doc", Tag: "vendors", Summary: "Download a KYC document",
 		Description: "The document's bytes as uploaded, as an attachment, never cached by shared caches. For the vendor's owner " +
 			"and staff with vendors:review; anyone else gets 404.",
 		Auth: true, RawResponse: "application/octet-stream", Errors: []int{stdhttp.StatusNotFound},
-		Handler: func(c echo.Context) error {
-			v, err := svc()
-			if err != nil {
-				return err
-			}
+		Handler: withService(svc, func(c echo.Context, v *vendors.Service) error {
 			doc, f, err := v.OpenDocument(c.Request().Context(), c.Param("id"), c.Param("doc"), vendorViewer(c))
 			if err != nil {
 				return err
@@ -235,7 +205,7 @@ func (s *Server) vendorRoutes() {
 			h.Set(echo.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": name}))
 			stdhttp.ServeContent(c.Response(), c.Request(), "", doc.UploadedAt, f)
 			return nil
-		}})
+		})})
 	s.handle(Route{Method: "POST", Path: "/api/v1/vendors/:id/resubmit", Tag: "vendors", Summary: "Re-submit a rejected vendor for review",
 		Description: "REJECTED → PENDING, by the vendor's owner (anyone else 404), usually after uploading corrected documents; " +
 			"another status is 409 illegal_transition. Emits vendors.resubmitted (audited).",
@@ -253,11 +223,7 @@ func (s *Server) vendorRoutes() {
 			{Name: "cursor", Type: "string", Description: "next_cursor of the previous page"},
 		},
 		Perm: auth.PermVendorsReview, Response: vendorList{}, Errors: []int{stdhttp.StatusUnprocessableEntity},
-		Handler: func(c echo.Context) error {
-			v, err := svc()
-			if err != nil {
-				return err
-			}
+		Handler: withService(svc, func(c echo.Context, v *vendors.Service) error {
 			page, err := pageOf(c)
 			if err != nil {
 				return err
@@ -271,7 +237,7 @@ func (s *Server) vendorRoutes() {
 				out.Items[i] = vendorOut(x)
 			}
 			return c.JSON(stdhttp.StatusOK, out)
-		}})
+		})})
 	review := []int{stdhttp.StatusNotFound, stdhttp.StatusConflict, stdhttp.StatusPreconditionFailed}
 	s.handle(Route{Method: "POST", Path: "/api/v1/admin/vendors/:id/approve", Tag: "vendors", Summary: "Approve a vendor",
 		Description: "PENDING (with at least one document, else 409 documents_required) or SUSPENDED → APPROVED; another status " +
@@ -304,11 +270,7 @@ func (s *Server) vendorRoutes() {
 		Perm:     auth.PermOrdersVendor,
 		Query:    []Param{{Name: "limit", Type: "integer", Description: "page size, 1-100 (default 20)"}, {Name: "cursor", Type: "string", Description: "next_cursor of the previous page"}},
 		Response: vendorOrderList{}, Errors: []int{stdhttp.StatusNotFound},
-		Handler: func(c echo.Context) error {
-			v, err := svc()
-			if err != nil {
-				return err
-			}
+		Handler: withService(svc, func(c echo.Context, v *vendors.Service) error {
 			page, err := pageOf(c)
 			if err != nil {
 				return err
@@ -323,18 +285,14 @@ func (s *Server) vendorRoutes() {
 				return err
 			}
 			return c.JSON(stdhttp.StatusOK, vendorOrderList{Items: list.Items, NextCursor: list.NextCursor})
-		}})
+		})})
 }
 
 // vendorTransition is the handler of a status change: optional If-Match, the reason body
 // when withReason, the new vendor with its ETag.
 func (s *Server) vendorTransition(svc func() (*vendors.Service, error), withReason bool,
 	do func(c echo.Context, v *vendors.Service, id, reason string, ifMatch *int64) (vendors.Vendor, error)) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		v, err := svc()
-		if err != nil {
-			return err
-		}
+	return withService(svc, func(c echo.Context, v *vendors.Service) error {
 		version, err := ifMatchVersion(c)
 		if err != nil {
 			return err
@@ -349,9 +307,14 @@ func (s *Server) vendorTransition(svc func() (*vendors.Service, error), withReas
 		if err != nil {
 			return err
 		}
-		setETag(c, x.Version)
-		return c.JSON(stdhttp.StatusOK, vendorOut(x))
-	}
+		return vendorReply(c, x)
+	})
+}
+
+// vendorReply answers 200 with the whole vendor x and its ETag.
+func vendorReply(c echo.Context, x vendors.Vendor) error {
+	setETag(c, x.Version)
+	return c.JSON(stdhttp.StatusOK, vendorOut(x))
 }
 
 // vendorViewer is who the request acts as, for vendor reads.
