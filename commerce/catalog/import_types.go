@@ -17,7 +17,10 @@ type ImportItem struct {
 	// "Apparel > Clothing > Tops"); the import files the product under it, creating the
 	// categories that are missing. Empty means no category.
 	Category []string
-	Errors   []ImportError
+	// VariantLines is the line of each of Input.Variants, so a problem found later (a SKU
+	// taken by a product already stored) is reported on the variant's own row.
+	VariantLines []int
+	Errors       []ImportError
 }
 
 // ImportError is one problem of an import: the file line it was found on, the product

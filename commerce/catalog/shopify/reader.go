@@ -436,8 +436,9 @@ func (r *Reader) addVariant(g *group, rec []string, line int, vals [3]string, sk
 	if s := r.cell(rec, colCompareAt); s != "" {
 		if n, err := catalog.ParseDecimal(s, 2, false); err != nil {
 			g.addErr(line, colNames[colCompareAt], fmt.Sprintf("%q %v", s, err))
-		} else if n > v.Price.Amount {
-			// A compare-at price not above the price shows no sale in Shopify: it is dropped.
+		} else {
+			// Kept even when not above the price (Shopify's own template has one): the
+			// catalog shows no sale then (catalog.OnSaleOf).
 			v.CompareAtPrice = &commerce.Money{Amount: n, Currency: r.currency}
 		}
 	}
@@ -463,6 +464,7 @@ func (r *Reader) addVariant(g *group, rec []string, line int, vals [3]string, sk
 		}
 	}
 	in.Variants = append(in.Variants, v)
+	g.item.VariantLines = append(g.item.VariantLines, line)
 }
 
 func (r *Reader) addImage(g *group, line int, src, pos, alt, col string) {
