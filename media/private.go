@@ -160,34 +160,17 @@ func (s *Store) MaxUploadBytes() int64 { return s.cfg.MaxUploadBytes }
 // OpenPrivate returns a private blob's Meta and a reader of its bytes (an *os.File, for
 // http.ServeContent). The caller closes the reader.
 func (s *Store) OpenPrivate(ctx context.Context, id string) (PrivateMeta, io.ReadSeekCloser, error) {
-	if err := checkID(id); err != nil {
-		return PrivateMeta{}, nil, err
-	}
-	if err := s.enter(); err != nil {
+	if err := s.begin(ctx, id); err != nil {
 		return PrivateMeta{}, nil, err
 	}
 	defer s.leave()
-	if err := ctx.Err(); err != nil {
-		return PrivateMeta{}, nil, err
-	}
-	var m PrivateMeta
-	err := s.db.View(func(tx *bolt.Tx) error {
-		var ok bool
-		var err error
-		if m, ok, err = getPrivate(tx, id); err == nil && !ok {
-			err = notFound(id)
-		}
-		return err
-	})
+	m, err := lookup(s.db, id, getPrivate)
 	if err != nil {
 		return PrivateMeta{}, nil, err
 	}
-	f, err := s.root.Open(privatePath(id))
-	if errors.Is(err, fs.ErrNotExist) {
-		return PrivateMeta{}, nil, notFound(id)
-	}
+	f, err := s.openFile(privatePath(id), id, "private")
 	if err != nil {
-		return PrivateMeta{}, nil, fmt.Errorf("media: open private %s: %w", id, err)
+		return PrivateMeta{}, nil, err
 	}
 	return m, f, nil
 }
@@ -196,16 +179,10 @@ func (s *Store) OpenPrivate(ctx context.Context, id string) (PrivateMeta, io.Rea
 // stored twice are one blob: a caller whose records may share one must not delete it while
 // another record names it.
 func (s *Store) DeletePrivate(ctx context.Context, id string) error {
-	if err := checkID(id); err != nil {
-		return err
-	}
-	if err := s.enter(); err != nil {
+	if err := s.begin(ctx, id); err != nil {
 		return err
 	}
 	defer s.leave()
-	if err := ctx.Err(); err != nil {
-		return err
-	}
 	s.gc.Lock()
 	defer s.gc.Unlock()
 	err := s.db.Update(func(tx *bolt.Tx) error {

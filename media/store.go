@@ -313,26 +313,54 @@ func getMeta(tx *bolt.Tx, id string) (m Meta, ok bool, err error) {
 
 // Get returns the Meta of the original with the given ID.
 func (s *Store) Get(ctx context.Context, id string) (Meta, error) {
-	if err := checkID(id); err != nil {
-		return Meta{}, err
-	}
-	if err := s.enter(); err != nil {
+	if err := s.begin(ctx, id); err != nil {
 		return Meta{}, err
 	}
 	defer s.leave()
-	if err := ctx.Err(); err != nil {
-		return Meta{}, err
+	return lookup(s.db, id, getMeta)
+}
+
+// begin starts an operation on the blob id: id must be well formed, the store open (Close
+// waits for the operation) and ctx not done. When it returns nil, the caller calls s.leave.
+func (s *Store) begin(ctx context.Context, id string) error {
+	if err := checkID(id); err != nil {
+		return err
 	}
-	var m Meta
-	err := s.db.View(func(tx *bolt.Tx) error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		s.leave()
+		return err
+	}
+	return nil
+}
+
+// lookup reads blob id's record with get in a read transaction; none is notFound(id).
+func lookup[M any](db *bolt.DB, id string, get func(*bolt.Tx, string) (M, bool, error)) (M, error) {
+	var m M
+	err := db.View(func(tx *bolt.Tx) error {
 		var ok bool
 		var err error
-		if m, ok, err = getMeta(tx, id); err == nil && !ok {
+		if m, ok, err = get(tx, id); err == nil && !ok {
 			err = notFound(id)
 		}
 		return err
 	})
 	return m, err
+}
+
+// openFile opens the file at path of blob id (what names it in an error). A missing file is
+// notFound(id): the blob was deleted since it was looked up.
+func (s *Store) openFile(path, id, what string) (*os.File, error) {
+	f, err := s.root.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, notFound(id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("media: open %s %s: %w", what, id, err)
+	}
+	return f, nil
 }
 
 // Open returns the Meta of the original with the given ID and a reader of its bytes (an
@@ -346,29 +374,19 @@ func (s *Store) Open(ctx context.Context, id string) (Meta, io.ReadSeekCloser, e
 		return Meta{}, nil, err
 	}
 	defer s.leave()
-	f, err := s.root.Open(blobPath(id))
-	if errors.Is(err, fs.ErrNotExist) {
-		// Deleted between the lookup and the open.
-		return Meta{}, nil, notFound(id)
-	}
+	f, err := s.openFile(blobPath(id), id, "blob")
 	if err != nil {
-		return Meta{}, nil, fmt.Errorf("media: open blob %s: %w", id, err)
+		return Meta{}, nil, err
 	}
 	return m, f, nil
 }
 
 // Delete removes the original with the given ID, its metadata and its variants.
 func (s *Store) Delete(ctx context.Context, id string) error {
-	if err := checkID(id); err != nil {
-		return err
-	}
-	if err := s.enter(); err != nil {
+	if err := s.begin(ctx, id); err != nil {
 		return err
 	}
 	defer s.leave()
-	if err := ctx.Err(); err != nil {
-		return err
-	}
 	s.gc.Lock()
 	defer s.gc.Unlock()
 
