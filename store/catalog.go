@@ -126,7 +126,8 @@ func productTx(r getter, id string) (catalog.Product, error) {
 	return p, fillStock(r, &p)
 }
 
-// fillStock sets each variant's Stock from its stock row, and Images to [] when empty.
+// fillStock sets each variant's Stock from its stock row, Images to [] when empty, and the
+// ratings from the product's rating row (fillRatings, store/reviews.go).
 func fillStock(r getter, p *catalog.Product) error {
 	if p.Images == nil {
 		p.Images = []catalog.Image{}
@@ -138,7 +139,7 @@ func fillStock(r getter, p *catalog.Product) error {
 		}
 		p.Variants[i].Stock = n
 	}
-	return nil
+	return fillRatings(r, p)
 }
 
 // variantTx finds a variant and its product by the variant's ID, or catalog.ErrVariantNotFound.
@@ -230,6 +231,9 @@ func saveProduct(tx *Tx, p catalog.Product, writeStock bool) error {
 		return err
 	}
 	p.CategoryPath = path
+	if len(p.Options) == 0 {
+		p.Options = catalog.OptionsOf(p.Variants) // a bulk writer's product (the service sets them)
+	}
 
 	// Slug.
 	if err := moveSlug(tx, productSlugKey, p.ID, old.Slug, p.Slug); err != nil { // old is zero when new
@@ -277,6 +281,7 @@ func saveProduct(tx *Tx, p catalog.Product, writeStock bool) error {
 			}
 		}
 		v.Stock = 0 // the stock row is the truth
+		v.OnSale = catalog.OnSaleOf(v)
 		rec.Variants[i] = v
 	}
 

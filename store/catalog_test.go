@@ -412,7 +412,7 @@ func TestListProducts(t *testing.T) {
 		{"Darjeeling", tea.ID, "", 2500, 0},
 	} {
 		p, err := svc.CreateProduct(ctx, catalog.ProductInput{Title: pr.title, CategoryID: pr.cat, Status: pr.status,
-			Variants: []catalog.VariantInput{variant(fmt.Sprint("T", i), pr.price, &pr.stock), variant(fmt.Sprint("T", i, "-big"), pr.price*2, ptr64(0), "Size", "big")}})
+			Variants: []catalog.VariantInput{variant(fmt.Sprint("T", i), pr.price, &pr.stock, "Size", "small"), variant(fmt.Sprint("T", i, "-big"), pr.price*2, ptr64(0), "Size", "big")}})
 		if err != nil {
 			t.Fatal(err)
 		}

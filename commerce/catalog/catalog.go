@@ -53,6 +53,9 @@ type Image struct {
 	Alt        string   `json:"alt,omitempty"`
 	Source     string   `json:"source,omitempty"`      // where the image came from (an imported URL)
 	VariantIDs []string `json:"variant_ids,omitempty"` // variants this image shows (Shopify "Variant Image")
+	// Thumbnails are the URLs of the uploaded image's resized variants, by the media store's
+	// variant name (thumb, small, ...), as configured when the image was added.
+	Thumbnails map[string]string `json:"thumbnails,omitempty"`
 }
 
 // Option is one of a product's (at most three) option names with its values in display
@@ -128,6 +131,7 @@ type Variant struct {
 	SKU            string            `json:"sku"`
 	Price          commerce.Money    `json:"price"`
 	CompareAtPrice *commerce.Money   `json:"compare_at_price,omitempty"` // the "was" price shown struck through
+	OnSale         bool              `json:"on_sale,omitempty"`          // CompareAtPrice above Price (OnSaleOf); set on every write
 	Stock          int64             `json:"stock"`
 	Options        map[string]string `json:"options,omitempty"`
 	WeightGrams    int64             `json:"weight_grams,omitempty"`

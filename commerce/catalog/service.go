@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -151,6 +152,7 @@ func scopeOf(scope []Scope) (Scope, bool) {
 type Service struct {
 	repo  Repository
 	clock commerce.Clock
+	media MediaChecker // nil: image IDs are checked for their form only
 }
 
 // NewService returns the catalog service on repo. A nil clock means the system clock.
@@ -284,28 +286,31 @@ func (s *Service) listFilter(ctx context.Context, q ListQuery, staff bool) (List
 }
 
 // CreateProduct validates in and stores a new product with its variants and their stock.
+// A vendor's product (a Scope) is never featured: only staff pick featured products.
 func (s *Service) CreateProduct(ctx context.Context, in ProductInput, scope ...Scope) (Product, error) {
 	if sc, ok := scopeOf(scope); ok {
-		in.VendorID = sc.VendorID
+		in.VendorID, in.Featured = sc.VendorID, false
 	}
 	in = normalizeProduct(in)
-	if err := validateProduct(in, true); err != nil {
+	options, err := checkProduct(in, true)
+	if err != nil {
+		return Product{}, err
+	}
+	if err := s.checkMedia(ctx, in.Images, nil); err != nil {
 		return Product{}, err
 	}
 	now := s.clock.Now()
-	p := Product{
-		ID: commerce.NewID(), Title: in.Title, Description: in.Description, Brand: in.Brand, Vendor: in.Vendor,
-		VendorID: in.VendorID, CategoryID: in.CategoryID, Tags: in.Tags, Status: in.Status, Images: []Image{},
-		Version: 1, CreatedAt: now, UpdatedAt: now,
-	}
+	p := Product{ID: commerce.NewID(), Version: 1, CreatedAt: now, UpdatedAt: now}
+	applyProductInput(&p, in, options)
 	p.Variants = make([]Variant, len(in.Variants))
 	for i, vi := range in.Variants {
-		p.Variants[i] = Variant{ID: commerce.NewID(), SKU: vi.SKU, Price: vi.Price, Options: vi.Options}
+		p.Variants[i] = newVariant(commerce.NewID(), vi)
 		if vi.Stock != nil {
 			p.Variants[i].Stock = *vi.Stock
 		}
 	}
-	err := s.repo.Update(ctx, func(tx Tx) error {
+	p.Images = buildImages(in.Images, p.Variants)
+	err = s.repo.Update(ctx, func(tx Tx) error {
 		if err := checkProductRefs(tx, &p, in.Slug, ""); err != nil {
 			return err
 		}
@@ -317,19 +322,51 @@ func (s *Service) CreateProduct(ctx context.Context, in ProductInput, scope ...S
 	return p, nil
 }
 
+// applyProductInput copies the editable product-level fields of a checked input onto p.
+func applyProductInput(p *Product, in ProductInput, options []Option) {
+	p.Title, p.Description, p.Brand, p.Vendor, p.VendorID = in.Title, in.Description, in.Brand, in.Vendor, in.VendorID
+	p.CategoryID, p.Tags, p.Status = in.CategoryID, in.Tags, in.Status
+	p.Options, p.Attributes, p.SEO, p.Translations, p.Featured = options, in.Attributes, in.SEO, in.Translations, in.Featured
+}
+
+// newVariant is the variant id made of a checked input (without its stock).
+func newVariant(id string, vi VariantInput) Variant {
+	v := Variant{ID: id, SKU: vi.SKU, Price: vi.Price, Options: vi.Options, WeightGrams: vi.WeightGrams, Barcode: vi.Barcode}
+	if vi.CompareAtPrice != nil {
+		c := *vi.CompareAtPrice
+		v.CompareAtPrice = &c
+	}
+	v.OnSale = OnSaleOf(v)
+	return v
+}
+
 // UpdateProduct replaces the editable fields of the product ref (ID or slug). ifMatch, when
 // not nil, must equal the stored version (else ErrVersionMismatch). The version goes up by one.
+// Images are replaced only when in.Images is not nil (an empty list removes them all): a
+// PUT without "images" keeps the uploaded ones. A vendor's write (a Scope) keeps the
+// product's featured flag whatever in.Featured says.
 func (s *Service) UpdateProduct(ctx context.Context, ref string, in ProductInput, ifMatch *int64, scope ...Scope) (Product, error) {
 	sc, scoped := scopeOf(scope)
 	if scoped {
 		in.VendorID = sc.VendorID
 	}
 	in = normalizeProduct(in)
-	if err := validateProduct(in, false); err != nil {
+	options, err := checkProduct(in, false)
+	if err != nil {
 		return Product{}, err
 	}
+	if in.Images != nil && s.media != nil {
+		// Outside the write (another store): media already on the product need no check.
+		cur, err := s.Product(ctx, ref, true)
+		if err != nil {
+			return Product{}, err
+		}
+		if err := s.checkMedia(ctx, in.Images, cur.Images); err != nil {
+			return Product{}, err
+		}
+	}
 	var p Product
-	err := s.repo.Update(ctx, func(tx Tx) error {
+	err = s.repo.Update(ctx, func(tx Tx) error {
 		old, err := productByRef(tx, ref)
 		if err != nil {
 			return err
@@ -346,11 +383,13 @@ func (s *Service) UpdateProduct(ctx context.Context, ref string, in ProductInput
 		}
 		var val commerce.Validator
 		p = old
-		p.Title, p.Description, p.Brand, p.Vendor, p.VendorID = in.Title, in.Description, in.Brand, in.Vendor, in.VendorID
-		p.CategoryID, p.Tags, p.Status = in.CategoryID, in.Tags, in.Status
+		if scoped {
+			in.Featured = old.Featured
+		}
+		applyProductInput(&p, in, options)
 		p.Variants = make([]Variant, len(in.Variants))
 		for i, vi := range in.Variants {
-			v := Variant{ID: vi.ID, SKU: vi.SKU, Price: vi.Price, Options: vi.Options}
+			v := newVariant(vi.ID, vi)
 			if v.ID == "" {
 				v.ID = commerce.NewID()
 			} else if cur, ok := stockOf[v.ID]; ok {
@@ -368,20 +407,38 @@ func (s *Service) UpdateProduct(ctx context.Context, ref string, in ProductInput
 		if err := val.Err(); err != nil {
 			return err
 		}
+		if in.Images != nil {
+			p.Images = buildImages(in.Images, p.Variants)
+		} else {
+			p.Images = keepImages(old.Images, p.Variants)
+		}
 		if err := checkProductRefs(tx, &p, in.Slug, old.Slug); err != nil {
 			return err
 		}
 		p.Version = old.Version + 1
 		p.UpdatedAt = s.clock.Now()
-		if p.Images == nil {
-			p.Images = []Image{}
-		}
 		return tx.SaveProduct(&p)
 	})
 	if err != nil {
 		return Product{}, err
 	}
 	return p, nil
+}
+
+// keepImages returns imgs (never nil) without the IDs of variants that are not in vs.
+func keepImages(imgs []Image, vs []Variant) []Image {
+	out := make([]Image, len(imgs))
+	for i, im := range imgs {
+		var ids []string
+		for _, id := range im.VariantIDs {
+			if slices.ContainsFunc(vs, func(v Variant) bool { return v.ID == id }) {
+				ids = append(ids, id)
+			}
+		}
+		im.VariantIDs = ids
+		out[i] = im
+	}
+	return out
 }
 
 // DeleteProduct removes the product ref (ID or slug) with its variants and their stock.
@@ -502,47 +559,26 @@ func normalizeProduct(in ProductInput) ProductInput {
 	for i, v := range in.Variants {
 		v.ID = strings.TrimSpace(v.ID)
 		v.SKU = strings.TrimSpace(v.SKU)
+		v.Barcode = strings.TrimSpace(v.Barcode)
 		if len(v.Options) == 0 {
 			v.Options = nil
+		} else {
+			opts := make(map[string]string, len(v.Options))
+			for name, val := range v.Options {
+				opts[name] = strings.TrimSpace(val)
+			}
+			v.Options = opts
 		}
 		vs[i] = v
 	}
 	in.Variants = vs
-	return in
+	return normalizeExtras(in)
 }
 
 // validateProduct checks in on its own (what needs no lookup), reporting every problem.
 func validateProduct(in ProductInput, create bool) error {
-	var v commerce.Validator
-	v.Text("title", in.Title, MaxTitleLen, true)
-	v.Text("description", in.Description, MaxDescriptionLen, false)
-	v.Text("brand", in.Brand, MaxBrandLen, false)
-	v.Text("vendor", in.Vendor, MaxBrandLen, false)
-	v.Check(in.VendorID == "" || commerce.ValidID(in.VendorID), "vendor_id", "must be a vendor's ID")
-	if in.Slug != "" {
-		v.Check(ValidSlug(in.Slug), "slug", fmt.Sprintf("must be 1-%d characters a-z, 0-9 and single hyphens inside", MaxSlugLen))
-	}
-	switch in.Status {
-	case StatusDraft, StatusActive, StatusArchived:
-	default:
-		v.Add("status", "must be one of draft, active, archived")
-	}
-	v.Check(len(in.Tags) <= MaxTags, "tags", fmt.Sprintf("must have at most %d tags", MaxTags))
-	for i, t := range in.Tags {
-		if i >= MaxTags {
-			break
-		}
-		v.Text(fmt.Sprintf("tags[%d]", i), t, MaxTagLen, true)
-	}
-	switch {
-	case len(in.Variants) == 0:
-		v.Add("variants", "must have at least one variant")
-	case len(in.Variants) > MaxVariants:
-		v.Add("variants", fmt.Sprintf("must have at most %d variants", MaxVariants))
-	default:
-		validateVariants(&v, in.Variants, create)
-	}
-	return v.Err()
+	_, err := checkProduct(in, create)
+	return err
 }
 
 func validateVariants(v *commerce.Validator, vs []VariantInput, create bool) {
@@ -587,6 +623,7 @@ func validateVariants(v *commerce.Validator, vs []VariantInput, create bool) {
 		case vi.Price.Currency != currency:
 			v.Add(f("price.currency"), "must be the same for every variant ("+currency+")")
 		}
+		checkVariantExtras(v, f, vi)
 		if vi.Stock != nil {
 			v.Check(*vi.Stock >= 0, f("stock"), "must not be negative")
 			v.Check(*vi.Stock <= MaxStock, f("stock"), fmt.Sprintf("must be at most %d", MaxStock))
