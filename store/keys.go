@@ -47,6 +47,9 @@ import (
 //	vendors/slug/        vendor slug               vendor ID (raw)         vendors repository, same batch as the vendor
 //	vendors/by_status/   status / vendor ID        empty (raw)             vendors repository, same batch; moved on every status change
 //	vendors/order/       vendor ID / order ID      empty (raw)             checkout, same batch as the order: one row per vendor with a line in it
+//	recommend/bucket/    hour (YYYYMMDDHH, UTC) / product ID   views and units sold that hour   recommendations: view flush and orders.placed consumer; pruned when out of the trending window (recommend.go)
+//	recommend/pair/      product ID / product ID   counter (uint64 BE)     orders.placed consumer: orders holding both products (both ways); rebuilt from orders
+//	recommend/order/     order ID                  empty (raw)             orders.placed consumer, same batch as its counts: the order was counted (idempotency)
 const (
 	keySchemaVersion      = "sys/schema_version"
 	keyOutboxSeq          = "sys/outbox_seq"
@@ -156,4 +159,12 @@ const (
 	prefixVendorSlug     = "vendors/slug/"
 	prefixVendorByStatus = "vendors/by_status/"
 	prefixVendorOrder    = "vendors/order/"
+)
+
+// Recommendation keyspaces (store/recommend.go): derived state, rebuilt from orders (views
+// are best effort and are not).
+const (
+	prefixRecommendBucket = "recommend/bucket/"
+	prefixRecommendPair   = "recommend/pair/"
+	prefixRecommendOrder  = "recommend/order/"
 )

@@ -77,6 +77,9 @@ var verifyKeyspaces = []verifyKeyspace{
 	{prefix: prefixVendorSlug, kind: kindRaw},
 	{prefix: prefixVendorByStatus, kind: kindRaw},
 	{prefix: prefixVendorOrder, kind: kindRaw},
+	{prefix: prefixRecommendBucket, kind: kindCodec},
+	{prefix: prefixRecommendPair, kind: kindCounter},
+	{prefix: prefixRecommendOrder, kind: kindRaw},
 }
 
 // VerifyReport is what Verify found in a store that passed.
