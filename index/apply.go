@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/search/query"
+
 	"github.com/ultramarket/ultramarket/commerce"
 	"github.com/ultramarket/ultramarket/commerce/catalog"
 )
@@ -66,6 +69,7 @@ func (ix *Index) Apply(ctx context.Context, events []commerce.Event) error {
 			ids = append(ids, id)
 		}
 	}
+	categoryEvents := false
 	for _, ev := range evs {
 		if ev.Seq == 0 {
 			// Seq is assigned when the store commits; an event without one is a bug upstream
@@ -95,6 +99,8 @@ func (ix *Index) Apply(ctx context.Context, events []commerce.Event) error {
 				continue
 			}
 			touch(id)
+		case catalog.EventCategoryCreated, catalog.EventCategoryUpdated, catalog.EventCategoryDeleted:
+			categoryEvents = true
 		case eventOrderPlaced, eventOrderCancelled:
 			var d struct {
 				Lines []struct {
@@ -113,16 +119,41 @@ func (ix *Index) Apply(ctx context.Context, events []commerce.Event) error {
 	if next == mark {
 		return nil
 	}
+	if categoryEvents {
+		// Category names are indexed with the products filed under them: a renamed or
+		// deleted category re-indexes its products.
+		old, err := ix.loadCategoryNames(ctx)
+		if err != nil {
+			return err
+		}
+		now := ix.categoryNames()
+		for id, name := range old {
+			if now[id] == name {
+				continue
+			}
+			members, err := ix.idsInCategory(ctx, id)
+			if err != nil {
+				return err
+			}
+			for _, m := range members {
+				touch(m)
+			}
+		}
+	}
+	names := namerOf(ix.categoryNames())
+	changed := make(map[string]*catalog.Product, len(ids))
 	b := ix.bi.NewBatch()
 	for _, id := range ids {
 		p, err := ix.src.Product(ctx, id)
 		switch {
 		case errors.Is(err, catalog.ErrProductNotFound):
 			b.Delete(id)
+			changed[id] = nil
 		case err != nil:
 			return fmt.Errorf("index: read product %s: %w", id, err)
 		default:
-			if err := b.Index(id, toDocument(p)); err != nil {
+			changed[id] = &p
+			if err := b.Index(id, toDocument(p, names)); err != nil {
 				ix.log.Error("index: product not indexable", "product", id, "err", err)
 			}
 		}
@@ -132,10 +163,35 @@ func (ix *Index) Apply(ctx context.Context, events []commerce.Event) error {
 		return fmt.Errorf("index: apply events up to seq %d: %w", next, err)
 	}
 	ix.hw.Store(next)
-	if len(ids) > 0 {
+	if len(changed) > 0 {
+		ix.suggest.update(changed)
+	}
+	if len(ids) > 0 || categoryEvents {
 		ix.gen.Add(1)
 	}
 	return nil
+}
+
+// idsInCategory returns the IDs of the indexed products filed under category id (or under
+// one of its descendants).
+func (ix *Index) idsInCategory(ctx context.Context, id string) ([]string, error) {
+	t := query.NewTermQuery(id)
+	t.SetField(fieldCategory)
+	n, err := ix.bi.DocCount()
+	if err != nil {
+		return nil, fmt.Errorf("index: doc count: %w", err)
+	}
+	req := bleve.NewSearchRequestOptions(t, int(n)+1, 0, false)
+	req.SortBy([]string{"_id"})
+	sr, err := ix.bi.SearchInContext(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("index: products of category %s: %w", id, err)
+	}
+	ids := make([]string, len(sr.Hits))
+	for i, h := range sr.Hits {
+		ids[i] = h.ID
+	}
+	return ids, nil
 }
 
 func (ix *Index) skip(ev commerce.Event, why string, err error) {

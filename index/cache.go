@@ -73,6 +73,11 @@ func (c *resultCache) do(ctx context.Context, gen uint64, key string, search fun
 // clone copies r so a caller may change its result without touching the cached one.
 func (r Result) clone() Result {
 	out := Result{Total: r.Total, Hits: slices.Clone(r.Hits)}
+	for i, h := range out.Hits {
+		if h.Highlights != nil {
+			out.Hits[i].Highlights = maps.Clone(h.Highlights)
+		}
+	}
 	if r.Facets != nil {
 		out.Facets = maps.Clone(r.Facets)
 		for k, v := range out.Facets {
@@ -85,26 +90,34 @@ func (r Result) clone() Result {
 // key identifies a normalized query in the result cache.
 func (q Query) key() string {
 	var b strings.Builder
+	str := func(s string) {
+		b.WriteString(s)
+		b.WriteByte(0)
+	}
 	opt := func(p *int64) {
 		if p != nil {
 			b.WriteString(strconv.FormatInt(*p, 10))
 		}
 		b.WriteByte(0)
 	}
-	for _, s := range []string{q.Text, q.Category, q.Brand, q.Status, q.Sort} {
-		b.WriteString(s)
-		b.WriteByte(0)
+	for _, s := range []string{q.Text, q.Category, q.Vendor, q.VendorID, q.Status, q.Sort} {
+		str(s)
 	}
+	str(strings.Join(q.Brands, "\x01"))
+	str(strings.Join(q.Tags, "\x01"))
 	opt(q.MinPrice)
 	opt(q.MaxPrice)
 	if q.InStock != nil {
 		b.WriteString(strconv.FormatBool(*q.InStock))
 	}
 	b.WriteByte(0)
-	b.WriteString(strconv.Itoa(q.Limit))
+	if q.RatingMin != nil {
+		b.WriteString(strconv.FormatFloat(*q.RatingMin, 'g', -1, 64))
+	}
 	b.WriteByte(0)
-	b.WriteString(strconv.Itoa(q.Offset))
-	b.WriteByte(0)
-	b.WriteString(strconv.FormatBool(q.Facets))
+	str(strconv.Itoa(q.Limit))
+	str(strconv.Itoa(q.Offset))
+	str(strconv.FormatBool(q.Facets))
+	b.WriteString(strconv.FormatBool(q.Highlight))
 	return b.String()
 }

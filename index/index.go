@@ -69,6 +69,12 @@ type Config struct {
 	// index takes its place and the rebuild from the store runs in the background (searches
 	// find nothing until it is swapped in). false means Open rebuilds before returning.
 	BackgroundRebuild bool
+	// Synonyms are the configured synonym groups ("tv, television"), always in force; see
+	// Synonyms. nil means none.
+	Synonyms []string
+	// SynonymStore keeps the synonyms set through the admin API; nil means only the
+	// configured ones apply (PutSynonyms answers EUnavailable).
+	SynonymStore SynonymStore
 }
 
 func (c Config) withDefaults() Config {
@@ -86,7 +92,21 @@ func (c Config) Validate() error {
 	var v commerce.Validator
 	v.Check(c.Dir != "", "dir", "is required")
 	v.Check(c.BatchSize >= 0, "batch_size", "must not be negative")
+	if _, err := ParseSynonyms("synonyms", c.Synonyms); err != nil {
+		var ce *commerce.Error
+		if errors.As(err, &ce) {
+			for _, f := range ce.Fields {
+				v.Add(f.Field, f.Message)
+			}
+		}
+	}
 	return v.Err()
+}
+
+// CategoryLister is optionally implemented by a catalog.Source that can list its categories;
+// the index then holds category names as text and names the category facet's terms.
+type CategoryLister interface {
+	Categories(ctx context.Context) ([]catalog.Category, error)
 }
 
 // ProductCounter is optionally implemented by a catalog.Source that can count its products
@@ -116,6 +136,18 @@ type Index struct {
 	// result cache keeps answers of one generation only.
 	gen   atomic.Uint64
 	cache resultCache
+
+	// catNames maps category IDs to names (nil when the source lists none).
+	catNames atomic.Pointer[map[string]string]
+	// synonyms is the lookup in force; storedSyn and synVersion what the store holds.
+	synonyms   atomic.Pointer[synonymSet]
+	synMu      sync.Mutex
+	storedSyn  []string
+	synVersion int64
+	synWrite   sync.Mutex // serializes PutSynonyms
+	// suggest answers prefix autocompletion from memory.
+	suggest       *suggester
+	suggestFilled atomic.Bool // a fill or a rebuild of the suggestions has started
 
 	// stop is canceled by Close so a running Rebuild gives up promptly.
 	stop       context.Context
@@ -178,10 +210,20 @@ func Open(ctx context.Context, cfg Config, src catalog.Source) (*Index, error) {
 	}
 
 	stop, cancel := context.WithCancel(context.Background())
-	ix := &Index{cfg: cfg, src: src, log: cfg.Logger, bi: bi, stop: stop, cancelStop: cancel}
+	ix := &Index{cfg: cfg, src: src, log: cfg.Logger, bi: bi, stop: stop, cancelStop: cancel, suggest: newSuggester()}
 	ix.hw.Store(hw)
+	if _, err := ix.loadCategoryNames(ctx); err != nil {
+		_ = bi.Close()
+		cancel()
+		return nil, err
+	}
+	if err := ix.loadSynonyms(ctx); err != nil {
+		_ = bi.Close()
+		cancel()
+		return nil, err
+	}
 	if reason != nil && cfg.BackgroundRebuild {
-		ix.StartRebuild()
+		ix.StartRebuild() // fills the suggestions too
 	}
 	return ix, nil
 }
@@ -203,7 +245,11 @@ func (ix *Index) StartRebuild() {
 	if ix.bgRunning {
 		return
 	}
+	if ix.stop.Err() != nil {
+		return
+	}
 	ix.bgRunning = true
+	ix.suggestFilled.Store(true) // the rebuild fills the suggestions
 	ctx, cancel := context.WithCancel(ix.stop)
 	ix.bgCancel = cancel
 	ix.bg.Add(1)
@@ -338,6 +384,10 @@ func (ix *Index) DocCount() (uint64, error) {
 func (ix *Index) Close() error {
 	ix.cancelStop()
 	err := ix.closeIndex()
+	// A background start checks stop under bgMu before it joins bg: after this no new one
+	// can join, so Wait sees every one.
+	ix.bgMu.Lock()
+	ix.bgMu.Unlock() //nolint:staticcheck // an empty critical section on purpose
 	ix.bg.Wait()
 	return err
 }

@@ -1,12 +1,19 @@
 package index
 
 import (
+	"maps"
+	"slices"
+	"strings"
+
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
 	"github.com/blevesearch/bleve/v2/analysis/char/asciifolding"
+	"github.com/blevesearch/bleve/v2/analysis/char/regexp"
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
+	"github.com/blevesearch/bleve/v2/analysis/lang/ru"
 	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
+	"github.com/blevesearch/bleve/v2/analysis/token/porter"
 	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
 	"github.com/blevesearch/bleve/v2/mapping"
 	bleveindex "github.com/blevesearch/bleve_index_api"
@@ -16,7 +23,12 @@ import (
 
 // MappingVersion identifies the document mapping and analyzers below. Bump it whenever either
 // changes: an index built with another version is rebuilt from the store at Open.
-const MappingVersion = 2 // 2: category_id holds the whole category path
+//
+//	2: category_id holds the whole category path
+//	3: per-language analyzers (English stemming, Russian stemming, Uzbek normalization),
+//	   translations, vendor, attributes, option values and category names as text, vendor
+//	   and rating facets
+const MappingVersion = 3
 
 // docType is the Bleve document type of products, named by typeField in each document.
 const (
@@ -24,15 +36,30 @@ const (
 	typeField = "_type"
 )
 
-// textAnalyzer is the analyzer of every full-text field: Unicode word boundaries, accents
-// folded, possessives stripped, lower case, English stop words removed and plurals reduced to
-// the singular ("watches" -> "watch"). A plural-only stemmer is used instead of Porter because
-// Porter over-stems product words ("general" and "generator" both become "gener"), which
-// surprises shoppers more than a missed "running" -> "run".
-const textAnalyzer = "product_text"
+// Analyzers of the text fields, one per language.
+//
+// enAnalyzer is Bleve's "en" analyzer (Unicode word boundaries, possessives stripped, lower
+// case, English stop words, Porter stemming: "watches" -> "watch", "lipsticks" ->
+// "lipstick") with accents folded first, so "café" finds "cafe". It analyzes the default
+// text of every product, which the shop writes in English.
+//
+// ruAnalyzer is Bleve's "ru" analyzer (lower case, Russian stop words, Snowball stemming:
+// "часы" and "часов" meet), for the Russian translations.
+//
+// uzAnalyzer normalizes Uzbek: every apostrophe form of o‘/g‘ and the tutuq belgisi (' ‘ ’
+// ʼ ` ´ ʻ) becomes ʻ (U+02BB, a letter, so words are not split at it) and text is lower
+// cased. There is no Uzbek stemmer; Cyrillic and Latin spellings are not unified.
+const (
+	enAnalyzer = "um_en"
+	ruAnalyzer = "um_ru"
+	uzAnalyzer = "um_uz"
 
-// Index field names. Text fields are analyzed with textAnalyzer; *_kw are exact keywords for
-// filters and facets.
+	uzApostrophes = "um_uz_apostrophe"
+	uzApostrophe  = "ʻ"
+)
+
+// Index field names. Text fields are analyzed with their language's analyzer; *_kw are exact
+// keywords for filters and facets.
 const (
 	fieldTitle       = "title"
 	fieldDescription = "description"
@@ -40,9 +67,13 @@ const (
 	fieldBrandKW     = "brand_kw"
 	fieldTags        = "tags"
 	fieldTagsKW      = "tags_kw"
+	fieldVendor      = "vendor" // the maker or supplier's name, as text
+	fieldVendorKW    = "vendor_kw"
+	fieldVendorID    = "vendor_id" // the marketplace vendor
+	fieldAttributes  = "attributes"
 	fieldCategory    = "category_id"
+	fieldCatNames    = "category_names"
 	fieldStatus      = "status"
-	fieldVendor      = "vendor"
 	fieldPrice       = "price"
 	fieldCurrency    = "currency"
 	fieldInStock     = "in_stock"
@@ -51,45 +82,93 @@ const (
 	fieldSKU         = "sku"
 )
 
+// translatedFields are the fields of translations in locales other than the default (en):
+// title_<locale> and description_<locale>, analyzed with the locale's analyzer. English
+// translations are added to the default fields.
+var translatedFields = map[string]string{"ru": ruAnalyzer, "uz": uzAnalyzer}
+
+func titleField(locale string) string       { return fieldTitle + "_" + locale }
+func descriptionField(locale string) string { return fieldDescription + "_" + locale }
+
+// textFieldAnalyzers names the analyzer of every analyzed text field; the query uses it to
+// decide which words are stop words and what a word's stem is.
+func textFieldAnalyzers() map[string]string {
+	m := map[string]string{
+		fieldTitle: enAnalyzer, fieldDescription: enAnalyzer, fieldBrand: enAnalyzer, fieldTags: enAnalyzer,
+		fieldVendor: enAnalyzer, fieldAttributes: enAnalyzer, fieldCatNames: enAnalyzer,
+	}
+	for loc, an := range translatedFields {
+		m[titleField(loc)] = an
+		m[descriptionField(loc)] = an
+	}
+	return m
+}
+
+// CategoryNamer returns the names of categories by ID (the ancestry of a product's
+// category); the index holds them as text so "watches" finds products filed under "Mens
+// Watches". nil names nothing.
+type CategoryNamer func(id string) string
+
 // toDocument returns what the index holds for one product: a map rather than a struct so that
 // empty values are left out instead of being indexed as empty keywords (which would show up
 // as a blank brand facet). Nothing is stored for retrieval: hits carry only IDs and callers
 // load products from the store.
-func toDocument(p catalog.Product) map[string]any {
+func toDocument(p catalog.Product, names CategoryNamer) map[string]any {
 	d := map[string]any{
 		typeField:    docType,
 		fieldStatus:  p.Status,
 		fieldInStock: p.InStock(),
 		fieldRating:  p.Rating,
 	}
-	for field, v := range map[string]string{
-		fieldTitle:       p.Title,
-		fieldDescription: p.Description,
-		fieldBrand:       p.Brand,
-		fieldVendor:      p.Vendor,
-	} {
-		if v != "" {
-			d[field] = v
+	set := func(field string, vs ...string) {
+		if vs := nonEmpty(vs); len(vs) == 1 {
+			d[field] = vs[0]
+		} else if len(vs) > 1 {
+			d[field] = vs
 		}
 	}
+	en := p.Translations["en"]
+	set(fieldTitle, p.Title, en.Title)
+	set(fieldDescription, p.Description, en.Description, p.SEO.Title, p.SEO.Description)
+	set(fieldBrand, p.Brand)
+	set(fieldBrandKW, p.Brand)
+	set(fieldVendor, p.Vendor)
+	set(fieldVendorKW, p.Vendor)
+	set(fieldVendorID, p.VendorID)
+	set(fieldTags, p.Tags...)
+	set(fieldTagsKW, p.Tags...)
+	for loc := range translatedFields {
+		t := p.Translations[loc]
+		set(titleField(loc), t.Title)
+		set(descriptionField(loc), t.Description, t.SEOTitle, t.SEODescription)
+	}
+	// Attribute values and variant option values ("Red", "Leather") are words shoppers type.
+	var attrs []string
+	for _, k := range slices.Sorted(maps.Keys(p.Attributes)) {
+		attrs = append(attrs, p.Attributes[k])
+	}
+	for _, o := range p.Options {
+		attrs = append(attrs, strings.Join(o.Values, " "))
+	}
+	set(fieldAttributes, attrs...)
 	// Every category of the ancestry, so a filter on a category finds its sub-categories'
 	// products too.
 	path := p.CategoryPath
 	if len(path) == 0 && p.CategoryID != "" {
 		path = []string{p.CategoryID}
 	}
-	if cats := nonEmpty(path); len(cats) > 0 {
-		d[fieldCategory] = cats
-	}
-	if tags := nonEmpty(p.Tags); len(tags) > 0 {
-		d[fieldTags] = tags
+	set(fieldCategory, path...)
+	if names != nil {
+		var ns []string
+		for _, id := range path {
+			ns = append(ns, names(id))
+		}
+		set(fieldCatNames, ns...)
 	}
 	if len(p.Variants) > 0 {
 		m := p.MinPrice()
 		d[fieldPrice] = float64(m.Amount)
-		if m.Currency != "" {
-			d[fieldCurrency] = m.Currency
-		}
+		set(fieldCurrency, m.Currency)
 	}
 	// Bleve cannot represent the zero time; leave it out so the product sorts last by date.
 	if !p.CreatedAt.IsZero() {
@@ -99,9 +178,7 @@ func toDocument(p catalog.Product) map[string]any {
 	for _, v := range p.Variants {
 		skus = append(skus, v.SKU)
 	}
-	if skus := nonEmpty(skus); len(skus) > 0 {
-		d[fieldSKU] = skus
-	}
+	set(fieldSKU, skus...)
 	return d
 }
 
@@ -118,34 +195,52 @@ func nonEmpty(ss []string) []any {
 // newMapping builds the index mapping for MappingVersion.
 func newMapping() (*mapping.IndexMappingImpl, error) {
 	im := bleve.NewIndexMapping()
-	err := im.AddCustomAnalyzer(textAnalyzer, map[string]any{
-		"type":          custom.Name,
-		"char_filters":  []any{asciifolding.Name},
-		"tokenizer":     unicode.Name,
-		"token_filters": []any{en.PossessiveName, lowercase.Name, en.StopName, en.PluralStemmerName},
-	})
-	if err != nil {
+	if err := im.AddCustomCharFilter(uzApostrophes, map[string]any{
+		"type": regexp.Name, "regexp": "['‘’ʼ`´ʻ]", "replace": uzApostrophe,
+	}); err != nil {
 		return nil, err
 	}
+	for name, an := range map[string]map[string]any{
+		enAnalyzer: {
+			"type":          custom.Name,
+			"char_filters":  []any{asciifolding.Name},
+			"tokenizer":     unicode.Name,
+			"token_filters": []any{en.PossessiveName, lowercase.Name, en.StopName, porter.Name},
+		},
+		ruAnalyzer: {
+			"type":          custom.Name,
+			"tokenizer":     unicode.Name,
+			"token_filters": []any{lowercase.Name, ru.StopName, ru.SnowballStemmerName},
+		},
+		uzAnalyzer: {
+			"type":          custom.Name,
+			"char_filters":  []any{uzApostrophes},
+			"tokenizer":     unicode.Name,
+			"token_filters": []any{lowercase.Name},
+		},
+	} {
+		if err := im.AddCustomAnalyzer(name, an); err != nil {
+			return nil, err
+		}
+	}
 	im.TypeField = typeField
-	im.DefaultAnalyzer = textAnalyzer
+	im.DefaultAnalyzer = enAnalyzer
 	im.ScoringModel = bleveindex.BM25Scoring
 	im.IndexDynamic = false
 	im.StoreDynamic = false
 	im.DocValuesDynamic = false
 	im.DefaultMapping = bleve.NewDocumentDisabledMapping()
 
-	text := func() *mapping.FieldMapping {
+	text := func(analyzer string) *mapping.FieldMapping {
 		fm := bleve.NewTextFieldMapping()
-		fm.Analyzer = textAnalyzer
+		fm.Analyzer = analyzer
 		fm.Store = false
 		fm.IncludeInAll = false
 		fm.DocValues = false
 		return fm
 	}
-	kw := func(name string) *mapping.FieldMapping {
+	kw := func() *mapping.FieldMapping {
 		fm := bleve.NewKeywordFieldMapping()
-		fm.Name = name
 		fm.Analyzer = keyword.Name
 		fm.Store = false
 		fm.IncludeInAll = false
@@ -160,15 +255,13 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 	}
 
 	dm := bleve.NewDocumentStaticMapping()
-	dm.AddFieldMappingsAt(fieldTitle, text())
-	dm.AddFieldMappingsAt(fieldDescription, text())
-	dm.AddFieldMappingsAt(fieldBrand, text(), kw(fieldBrandKW))
-	dm.AddFieldMappingsAt(fieldTags, text(), kw(fieldTagsKW))
-	dm.AddFieldMappingsAt(fieldCategory, kw(""))
-	dm.AddFieldMappingsAt(fieldStatus, kw(""))
-	dm.AddFieldMappingsAt(fieldVendor, kw(""))
+	for field, an := range textFieldAnalyzers() {
+		dm.AddFieldMappingsAt(field, text(an))
+	}
+	for _, field := range []string{fieldBrandKW, fieldTagsKW, fieldVendorKW, fieldVendorID, fieldCategory, fieldStatus, fieldCurrency, fieldSKU} {
+		dm.AddFieldMappingsAt(field, kw())
+	}
 	dm.AddFieldMappingsAt(fieldPrice, num())
-	dm.AddFieldMappingsAt(fieldCurrency, kw(""))
 	inStock := bleve.NewBooleanFieldMapping()
 	inStock.Store, inStock.IncludeInAll = false, false
 	dm.AddFieldMappingsAt(fieldInStock, inStock)
@@ -176,7 +269,6 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 	created := bleve.NewDateTimeFieldMapping()
 	created.Store, created.IncludeInAll = false, false
 	dm.AddFieldMappingsAt(fieldCreatedAt, created)
-	dm.AddFieldMappingsAt(fieldSKU, kw(""))
 	im.AddDocumentMapping(docType, dm)
 
 	if err := im.Validate(); err != nil {

@@ -39,7 +39,7 @@ func RebuildDir(ctx context.Context, cfg Config, src catalog.Source, highWater u
 	if err := os.MkdirAll(filepath.Dir(cfg.Dir), 0o755); err != nil {
 		return fmt.Errorf("index: create parent of %s: %w", cfg.Dir, err)
 	}
-	fresh, n, err := build(ctx, cfg, src, highWater, progress)
+	fresh, n, err := build(ctx, cfg, src, highWater, progress, nil)
 	if err != nil {
 		return err
 	}
@@ -81,9 +81,15 @@ func (ix *Index) Rebuild(ctx context.Context, progress func(done, total int)) er
 		hw = s
 	}
 	start := time.Now()
-	fresh, n, err := build(ctx, ix.cfg, ix.src, hw, progress)
+	entries := suggestCollector{}
+	fresh, n, err := build(ctx, ix.cfg, ix.src, hw, progress, entries.add)
 	if err != nil {
 		return err
+	}
+	ix.suggestFilled.Store(true)
+	ix.suggest.replace(entries)
+	if _, err := ix.loadCategoryNames(ctx); err != nil {
+		ix.log.Warn("index: reload category names", "err", err)
 	}
 
 	ix.mu.Lock()
@@ -137,11 +143,18 @@ func (ix *Index) reopenLocked() error {
 
 // build writes every product of src into a new index in a fresh sibling of cfg.Dir, stores the
 // mapping version and highWater with the last batch, closes it and returns its path.
-func build(ctx context.Context, cfg Config, src catalog.Source, highWater uint64, progress func(done, total int)) (_ string, n int, err error) {
+//
+// collect, when not nil, sees every product scanned.
+func build(ctx context.Context, cfg Config, src catalog.Source, highWater uint64, progress func(done, total int), collect func(catalog.Product)) (_ string, n int, err error) {
 	im, err := newMapping()
 	if err != nil {
 		return "", 0, fmt.Errorf("index: mapping: %w", err)
 	}
+	catNames, err := listCategoryNames(ctx, src)
+	if err != nil {
+		return "", 0, err
+	}
+	names := namerOf(catNames)
 	total := -1
 	if c, ok := src.(ProductCounter); ok {
 		if t, err := c.CountProducts(ctx); err == nil {
@@ -181,7 +194,10 @@ func build(ctx context.Context, cfg Config, src catalog.Source, highWater uint64
 			cfg.Logger.Warn("index: product without ID skipped during rebuild")
 			return nil
 		}
-		if err := b.Index(p.ID, toDocument(p)); err != nil {
+		if collect != nil {
+			collect(p)
+		}
+		if err := b.Index(p.ID, toDocument(p, names)); err != nil {
 			return fmt.Errorf("index: product %s: %w", p.ID, err)
 		}
 		n++

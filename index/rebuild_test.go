@@ -24,7 +24,7 @@ var compareQueries = []Query{
 	{Text: "watches", Facets: true},
 	{Text: "leather"},
 	{Text: "role"},
-	{Brand: "Apple", Sort: SortPrice, Limit: 50},
+	{Brands: []string{"Apple"}, Sort: SortPrice, Limit: 50},
 	{MinPrice: ptr[int64](1000), MaxPrice: ptr[int64](5000), Sort: SortRating, Limit: 100},
 	{InStock: ptr(false)},
 	{Facets: true, Limit: 100},

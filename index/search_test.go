@@ -91,13 +91,13 @@ func TestSearch(t *testing.T) {
 		},
 		{
 			name:  "brand filter",
-			q:     Query{Brand: "Apple", Limit: 100},
+			q:     Query{Brands: []string{"Apple"}, Limit: 100},
 			total: active(func(p catalog.Product) bool { return p.Brand == "Apple" }),
 			every: func(p catalog.Product) bool { return p.Brand == "Apple" },
 		},
 		{
 			name:  "brand filter with text",
-			q:     Query{Text: "charger", Brand: "Apple"},
+			q:     Query{Text: "charger", Brands: []string{"Apple"}},
 			every: func(p catalog.Product) bool { return p.Brand == "Apple" },
 			top:   titleHas("charger"),
 		},

@@ -1,0 +1,486 @@
+package index
+
+import (
+	"math"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"unicode/utf8"
+
+	"github.com/blevesearch/bleve/v2/analysis/char/asciifolding"
+	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
+
+	"github.com/ultramarket/ultramarket/commerce/catalog"
+)
+
+// Suggestion kinds.
+const (
+	SuggestProduct  = "product"
+	SuggestBrand    = "brand"
+	SuggestCategory = "category"
+)
+
+// Suggest limits.
+const (
+	MaxSuggestLimit     = 20
+	DefaultSuggestLimit = 8
+	maxSuggestScan      = 200_000 // index entries one suggestion looks at, at most
+	maxGroupSuggestions = 2       // brands, and categories, listed before products
+)
+
+// Suggestion is one autocompletion: a product title, a brand or a category name.
+type Suggestion struct {
+	Kind string // SuggestProduct, SuggestBrand or SuggestCategory
+	Text string // as the shop writes it
+	ID   string // product or category ID; the brand itself for brands
+	Slug string // the product's slug (products only)
+}
+
+// Suggest returns up to limit completions of what a shopper is typing: the brands and
+// categories (at most two each, most products first) and the active products whose names
+// hold every word of text, the last one as a prefix ("app wat" finds "Apple Watch"), best
+// rated and most reviewed first, a word at the start of a name ranking higher. When nothing
+// starts with the last word, one typo in it (a letter too many, or two swapped) is forgiven.
+//
+// It reads an in-memory table that Apply and rebuilds keep current, not the Bleve index,
+// so it costs microseconds. limit 0 means DefaultSuggestLimit; it is capped at
+// MaxSuggestLimit. Until the table is first filled (just after Open) it finds nothing.
+func (ix *Index) Suggest(text string, limit int) []Suggestion {
+	if limit <= 0 {
+		limit = DefaultSuggestLimit
+	}
+	limit = min(limit, MaxSuggestLimit)
+	if len(text) > MaxTextLen {
+		text = text[:MaxTextLen]
+	}
+	ix.WarmSuggestions()
+	words := suggestWords(text)
+	if len(words) == 0 {
+		return []Suggestion{}
+	}
+	if len(words) > MaxTextTerms {
+		words = words[:MaxTextTerms]
+	}
+	t := ix.suggest.table.Load()
+	if t == nil {
+		return []Suggestion{}
+	}
+	return t.find(words, limit)
+}
+
+// suggestWords normalizes text as suggestion entries are: accents folded, lower case,
+// apostrophes unified, split at word boundaries.
+func suggestWords(text string) []string {
+	b := asciifolding.New().Filter([]byte(text))
+	toks := unicode.NewUnicodeTokenizer().Tokenize(b)
+	words := make([]string, 0, len(toks))
+	for _, t := range toks {
+		w := strings.ToLower(string(t.Term))
+		w = strings.Map(func(r rune) rune {
+			switch r {
+			case '‘', '’', 'ʼ', '`', '´', 'ʻ':
+				return '\''
+			}
+			return r
+		}, w)
+		words = append(words, w)
+	}
+	return words
+}
+
+// suggestEntry is one completion with its normalized words and rank.
+type suggestEntry struct {
+	Suggestion
+	words []string
+	score float64
+	// for products: what brand and category counts they contribute
+	brand string
+	cats  []string
+}
+
+// suggestPair is one word of an entry; the table is sorted by word.
+type suggestPair struct {
+	word  string
+	first bool // the entry's first word
+	e     *suggestEntry
+}
+
+// suggestTable is an immutable snapshot searched by Suggest.
+type suggestTable struct {
+	products []suggestPair // sorted by word
+	groups   []suggestPair // brands and categories, sorted by word
+}
+
+// suggester keeps the active products' entries and publishes tables built from them.
+type suggester struct {
+	mu       sync.Mutex
+	products map[string]*suggestEntry
+	names    map[string]string // category names by ID
+	pairs    []suggestPair     // products' pairs, sorted; shared with the published table
+	// loading is set while the first fill scans the store; Apply's changes meanwhile are
+	// remembered in touched and win over the scan's older copies.
+	loading bool
+	touched map[string]bool
+	epoch   uint64 // bumped by replace: a fill that started before it is stale
+	table   atomic.Pointer[suggestTable]
+}
+
+func newSuggester() *suggester {
+	s := &suggester{products: map[string]*suggestEntry{}}
+	s.table.Store(&suggestTable{})
+	return s
+}
+
+// productEntry returns p's entry, or nil when shoppers cannot see p.
+func productEntry(p catalog.Product) *suggestEntry {
+	if p.Status != catalog.StatusActive || strings.TrimSpace(p.Title) == "" {
+		return nil
+	}
+	score := p.Rating + 0.5*math.Log1p(float64(p.Ratings.Count))
+	if p.Featured {
+		score++
+	}
+	path := p.CategoryPath
+	if len(path) == 0 && p.CategoryID != "" {
+		path = []string{p.CategoryID}
+	}
+	return &suggestEntry{
+		Suggestion: Suggestion{Kind: SuggestProduct, Text: p.Title, ID: p.ID, Slug: p.Slug},
+		words:      suggestWords(p.Title),
+		score:      score,
+		brand:      p.Brand,
+		cats:       path,
+	}
+}
+
+func sameEntry(a, b *suggestEntry) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Suggestion == b.Suggestion && a.score == b.score && a.brand == b.brand && slices.Equal(a.cats, b.cats)
+}
+
+func pairsOf(e *suggestEntry) []suggestPair {
+	ps := make([]suggestPair, 0, len(e.words))
+	for i, w := range e.words {
+		if slices.Contains(e.words[:i], w) {
+			continue
+		}
+		ps = append(ps, suggestPair{word: w, first: i == 0, e: e})
+	}
+	return ps
+}
+
+func sortPairs(ps []suggestPair) {
+	slices.SortFunc(ps, func(a, b suggestPair) int { return strings.Compare(a.word, b.word) })
+}
+
+// update applies changed products (nil: deleted or not found) and publishes a new table when
+// a suggestion changed. It costs one pass over the table per call, so Apply calls it once
+// per batch.
+func (s *suggester) update(changed map[string]*catalog.Product) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	gone := map[*suggestEntry]bool{}
+	var added []suggestPair
+	for id, p := range changed {
+		if s.loading {
+			s.touched[id] = true
+		}
+		var e *suggestEntry
+		if p != nil {
+			e = productEntry(*p)
+		}
+		old := s.products[id]
+		if sameEntry(old, e) {
+			continue
+		}
+		if old != nil {
+			gone[old] = true
+		}
+		if e == nil {
+			delete(s.products, id)
+			continue
+		}
+		s.products[id] = e
+		added = append(added, pairsOf(e)...)
+	}
+	if len(gone) == 0 && len(added) == 0 {
+		return
+	}
+	sortPairs(added)
+	next := make([]suggestPair, 0, len(s.pairs)+len(added))
+	i := 0
+	for _, p := range s.pairs {
+		if gone[p.e] {
+			continue
+		}
+		for i < len(added) && added[i].word < p.word {
+			next = append(next, added[i])
+			i++
+		}
+		next = append(next, p)
+	}
+	next = append(next, added[i:]...)
+	s.pairs = next
+	s.publishLocked()
+}
+
+// replace swaps in every entry at once (a rebuild's scan).
+func (s *suggester) replace(entries map[string]*suggestEntry) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.epoch++
+	s.products = entries
+	s.rebuildLocked()
+}
+
+// setNames sets the category names and republishes the category suggestions.
+func (s *suggester) setNames(names map[string]string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.names = names
+	s.publishLocked()
+}
+
+func (s *suggester) rebuildLocked() {
+	n := 0
+	for _, e := range s.products {
+		n += len(e.words)
+	}
+	pairs := make([]suggestPair, 0, n)
+	for _, e := range s.products {
+		pairs = append(pairs, pairsOf(e)...)
+	}
+	sortPairs(pairs)
+	s.pairs = pairs
+	s.publishLocked()
+}
+
+// publishLocked publishes the product pairs with brand and category entries counted from
+// the products.
+func (s *suggester) publishLocked() {
+	brands := map[string]int{}
+	cats := map[string]int{}
+	for _, e := range s.products {
+		if e.brand != "" {
+			brands[e.brand]++
+		}
+		for _, c := range e.cats {
+			cats[c]++
+		}
+	}
+	var groups []suggestPair
+	for b, n := range brands {
+		e := &suggestEntry{Suggestion: Suggestion{Kind: SuggestBrand, Text: b, ID: b}, words: suggestWords(b), score: float64(n)}
+		groups = append(groups, pairsOf(e)...)
+	}
+	for id, n := range cats {
+		name := s.names[id]
+		if name == "" {
+			continue
+		}
+		e := &suggestEntry{Suggestion: Suggestion{Kind: SuggestCategory, Text: name, ID: id}, words: suggestWords(name), score: float64(n)}
+		groups = append(groups, pairsOf(e)...)
+	}
+	sortPairs(groups)
+	s.table.Store(&suggestTable{products: s.pairs, groups: groups})
+}
+
+// WarmSuggestions starts filling the suggestion table from the source in the background,
+// unless it was filled or is being filled already; Suggest starts it too, so the app calls it
+// after Open for the first shopper's sake. Close waits for it. A rebuild fills the table with
+// its own scan.
+func (ix *Index) WarmSuggestions() {
+	if ix.suggestFilled.Load() {
+		return
+	}
+	ix.bgMu.Lock()
+	defer ix.bgMu.Unlock()
+	if ix.stop.Err() != nil || !ix.suggestFilled.CompareAndSwap(false, true) {
+		return
+	}
+	s := ix.suggest
+	s.mu.Lock()
+	s.loading, s.touched = true, map[string]bool{}
+	epoch := s.epoch
+	s.mu.Unlock()
+	ix.bg.Add(1)
+	go func() {
+		defer ix.bg.Done()
+		entries := map[string]*suggestEntry{}
+		err := ix.src.ScanProducts(ix.stop, func(p catalog.Product) error {
+			if e := productEntry(p); e != nil {
+				entries[p.ID] = e
+			}
+			return nil
+		})
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.loading = false
+		if err != nil {
+			if ix.stop.Err() == nil {
+				ix.log.Error("index: fill suggestions", "err", err)
+			}
+			return
+		}
+		if s.epoch != epoch {
+			return // a rebuild replaced everything meanwhile
+		}
+		for id, e := range s.products {
+			if s.touched[id] {
+				entries[id] = e
+			}
+		}
+		for id := range s.touched {
+			if s.products[id] == nil {
+				delete(entries, id) // deleted (or hidden) since the scan read it
+			}
+		}
+		s.touched = nil
+		s.products = entries
+		s.rebuildLocked()
+	}()
+}
+
+// find returns the best completions of words in t.
+func (t *suggestTable) find(words []string, limit int) []Suggestion {
+	last, rest := words[len(words)-1], words[:len(words)-1]
+	out := make([]Suggestion, 0, limit)
+	groups := topEntries(t.groups, last, rest, min(maxGroupSuggestions, limit), false)
+	if len(groups) == 0 && utf8.RuneCountInString(last) >= 4 {
+		groups = topEntriesTypo(t.groups, last, rest, min(maxGroupSuggestions, limit))
+	}
+	// Brands and categories are grouped by kind: brands first.
+	slices.SortStableFunc(groups, func(a, b *suggestEntry) int { return strings.Compare(a.Kind, b.Kind) })
+	for _, e := range groups {
+		out = append(out, e.Suggestion)
+	}
+	products := topEntries(t.products, last, rest, limit-len(out), true)
+	if len(products) == 0 && utf8.RuneCountInString(last) >= 4 {
+		products = topEntriesTypo(t.products, last, rest, limit-len(out))
+	}
+	for _, e := range products {
+		out = append(out, e.Suggestion)
+	}
+	return out
+}
+
+// topEntriesTypo is topEntries for each variant of last with one letter removed or two
+// neighbours swapped: a mistyped last word that is a few binary searches away.
+func topEntriesTypo(pairs []suggestPair, last string, rest []string, k int) []*suggestEntry {
+	rs := []rune(last)
+	var best []*suggestEntry
+	seen := map[string]bool{}
+	try := func(v string) {
+		if seen[v] {
+			return
+		}
+		seen[v] = true
+		for _, e := range topEntries(pairs, v, rest, k, true) {
+			best = insertTop(best, e, k)
+		}
+	}
+	for i := range rs {
+		try(string(rs[:i]) + string(rs[i+1:]))
+	}
+	for i := 0; i+1 < len(rs); i++ {
+		v := slices.Clone(rs)
+		v[i], v[i+1] = v[i+1], v[i]
+		try(string(v))
+	}
+	return best
+}
+
+// topEntries returns the k best entries having a word that starts with last and, for each
+// word of rest, a word starting with it. firstBonus ranks entries whose first word matched
+// higher.
+func topEntries(pairs []suggestPair, last string, rest []string, k int, firstBonus bool) []*suggestEntry {
+	if k <= 0 {
+		return nil
+	}
+	lo := sort.Search(len(pairs), func(i int) bool { return pairs[i].word >= last })
+	var best []*suggestEntry
+	var bestRank []float64
+	for i := lo; i < len(pairs) && i-lo < maxSuggestScan; i++ {
+		p := pairs[i]
+		if !strings.HasPrefix(p.word, last) {
+			break
+		}
+		if !hasWordsPrefixed(p.e.words, rest) {
+			continue
+		}
+		rank := p.e.score
+		if firstBonus && p.first {
+			rank += 2
+		}
+		if len(best) == k && rank <= bestRank[k-1] {
+			continue
+		}
+		// The same entry (two words with the prefix) or the same text (two products named
+		// alike) is listed once, at its best rank.
+		dup := -1
+		for j, e := range best {
+			if e == p.e || e.Text == p.e.Text {
+				dup = j
+				break
+			}
+		}
+		if dup >= 0 {
+			if rank <= bestRank[dup] {
+				continue
+			}
+			best = slices.Delete(best, dup, dup+1)
+			bestRank = slices.Delete(bestRank, dup, dup+1)
+		}
+		at := sort.Search(len(bestRank), func(j int) bool { return bestRank[j] < rank })
+		best = slices.Insert(best, at, p.e)
+		bestRank = slices.Insert(bestRank, at, rank)
+		if len(best) > k {
+			best, bestRank = best[:k], bestRank[:k]
+		}
+	}
+	return best
+}
+
+// insertTop merges e into best (kept by score, at most k, no duplicate text).
+func insertTop(best []*suggestEntry, e *suggestEntry, k int) []*suggestEntry {
+	for _, b := range best {
+		if b == e || b.Text == e.Text {
+			return best
+		}
+	}
+	at := sort.Search(len(best), func(j int) bool { return best[j].score < e.score })
+	best = slices.Insert(best, at, e)
+	if len(best) > k {
+		best = best[:k]
+	}
+	return best
+}
+
+func hasWordsPrefixed(words, prefixes []string) bool {
+	for _, p := range prefixes {
+		found := false
+		for _, w := range words {
+			if strings.HasPrefix(w, p) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// suggestEntries builds the entries of a rebuild's scan.
+type suggestCollector map[string]*suggestEntry
+
+func (c suggestCollector) add(p catalog.Product) {
+	if e := productEntry(p); e != nil {
+		c[p.ID] = e
+	}
+}
