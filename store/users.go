@@ -3,10 +3,8 @@ package store
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/ultramarket/ultramarket/auth"
 	"github.com/ultramarket/ultramarket/commerce"
@@ -102,38 +100,7 @@ var errUserCursor = &commerce.Error{Kind: commerce.EInvalid, Code: "invalid_curs
 // ListUsers returns one page of users in ID (creation) order. The cursor is the last ID of
 // the previous page, base64url-encoded so clients treat it as opaque.
 func (s *Users) ListUsers(ctx context.Context, page commerce.Page) (commerce.List[auth.User], error) {
-	page = page.Normalize()
-	lower := []byte(prefixUser)
-	if page.Cursor != "" {
-		last, err := base64.RawURLEncoding.DecodeString(page.Cursor)
-		if err != nil || len(last) == 0 || strings.Contains(string(last), "/") {
-			return commerce.List[auth.User]{}, errUserCursor
-		}
-		lower = append(userKey(string(last)), 0) // just after the last ID
-	}
-	list := commerce.List[auth.User]{Items: []auth.User{}}
-	more := false
-	err := s.db.View(ctx, func(r *Reader) error {
-		return r.Scan(lower, PrefixEnd([]byte(prefixUser)), func(k, v []byte) error {
-			if len(list.Items) == page.Limit {
-				more = true
-				return ErrStop
-			}
-			var u auth.User
-			if err := decode(v, &u); err != nil {
-				return fmt.Errorf("store: user %s: %w", k[len(prefixUser):], err)
-			}
-			list.Items = append(list.Items, u)
-			return nil
-		})
-	})
-	if err != nil {
-		return commerce.List[auth.User]{}, err
-	}
-	if more {
-		list.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(list.Items[len(list.Items)-1].ID))
-	}
-	return list, nil
+	return s.FindUsers(ctx, auth.UserFilter{}, page) // the zero filter matches every user
 }
 
 // UpdateUser re-reads the user inside one update, applies fn, increments Version, stamps

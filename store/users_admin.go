@@ -23,7 +23,7 @@ func (s *Users) FindUsers(ctx context.Context, f auth.UserFilter, page commerce.
 		if err != nil || len(last) == 0 || strings.Contains(string(last), "/") {
 			return commerce.List[auth.User]{}, errUserCursor
 		}
-		lower = append(userKey(string(last)), 0)
+		lower = append(userKey(string(last)), 0) // just after the last ID
 	}
 	list := commerce.List[auth.User]{Items: []auth.User{}}
 	more := false
