@@ -25,6 +25,7 @@ type Config struct {
 	Auth      Auth      `toml:"auth" comment:"Passwords, tokens, two-factor sign-in, lockout and rate limits."`
 	SMTP      SMTP      `toml:"smtp" comment:"Outgoing e-mail (address verification, password reset)."`
 	Demo      Demo      `toml:"demo" comment:"Demo mode."`
+	Recommend Recommend `toml:"recommend" comment:"Trending products and recommendations."`
 }
 
 // Data locates the data directory.
@@ -123,6 +124,16 @@ type Demo struct {
 	Products int  `toml:"products" comment:"Products generated for the demo shop (with their variants and stock), 1-1000000."`
 }
 
+// Recommend configures trending products. Trending ranks active products by points over a
+// sliding window of hourly buckets: view_weight per product page view plus sale_weight per
+// unit in placed orders.
+type Recommend struct {
+	TrendingWindow Duration `toml:"trending_window" comment:"How far back trending counts product views and sales, in whole hours (a part of an hour counts as a whole one)."`
+	ViewWeight     int64    `toml:"view_weight" comment:"Trending points per product page view; 0 leaves views out."`
+	SaleWeight     int64    `toml:"sale_weight" comment:"Trending points per unit sold; 0 leaves sales out."`
+	FlushInterval  Duration `toml:"flush_interval" comment:"How often product page views counted in memory are written to the store and the trending ranking is recomputed (views since the last write are lost in a crash)."`
+}
+
 // Default returns the configuration used when neither a file nor the environment says
 // otherwise. It returns fresh slices and maps on every call.
 func Default() Config {
@@ -179,6 +190,12 @@ func Default() Config {
 		},
 		SMTP: SMTP{Host: "", Port: 587, From: "UltraMarket <no-reply@localhost>", TLS: "starttls", Timeout: Dur(30 * time.Second)},
 		Demo: Demo{Enabled: false, Products: 320},
+		Recommend: Recommend{
+			TrendingWindow: Dur(7 * 24 * time.Hour),
+			ViewWeight:     1,
+			SaleWeight:     10,
+			FlushInterval:  Dur(time.Minute),
+		},
 	}
 }
 

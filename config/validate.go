@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ultramarket/ultramarket/commerce"
 )
@@ -49,6 +50,10 @@ const (
 	minArgon2Time   = 2
 	minArgon2Memory = 19 * MiB
 )
+
+// maxTrendingWindow bounds recommend.trending_window: a ranking sums every hourly bucket of
+// the window at each refresh.
+const maxTrendingWindow = 90 * 24 * time.Hour
 
 var (
 	variantName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
@@ -153,6 +158,14 @@ func (c Config) Validate() error {
 	}
 	v.oneOf("smtp.tls", m2.TLS, "starttls", "tls", "none")
 	v.positive("smtp.timeout", m2.Timeout)
+
+	r := c.Recommend
+	v.check(r.TrendingWindow.Duration >= time.Hour && r.TrendingWindow.Duration <= maxTrendingWindow,
+		"recommend.trending_window", "must be between 1h and "+maxTrendingWindow.String())
+	v.check(r.ViewWeight >= 0, "recommend.view_weight", "must not be negative")
+	v.check(r.SaleWeight >= 0, "recommend.sale_weight", "must not be negative")
+	v.check(r.ViewWeight > 0 || r.SaleWeight > 0, "recommend.sale_weight", "view_weight and sale_weight must not both be 0")
+	v.positive("recommend.flush_interval", r.FlushInterval)
 
 	return v.err()
 }
