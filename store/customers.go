@@ -217,21 +217,7 @@ func anonymizeOrder(o orders.Order, e customers.Erasure) orders.Order {
 // UserSessions returns the user's sessions (revoked ones too, until they are purged),
 // oldest first.
 func (s *Customers) UserSessions(ctx context.Context, userID string) ([]auth.Session, error) {
-	prefix := Key(prefixUserSession, userID, "")
-	var out []auth.Session
-	err := s.db.View(ctx, func(r *Reader) error {
-		return r.Scan(prefix, PrefixEnd(prefix), func(k, _ []byte) error {
-			var sess auth.Session
-			if err := readSession(r, string(k[len(prefix):]), &sess); errors.Is(err, auth.ErrSessionNotFound) {
-				return nil
-			} else if err != nil {
-				return err
-			}
-			out = append(out, sess)
-			return nil
-		})
-	})
-	return out, err
+	return NewSessions(s.db).UserSessions(ctx, userID)
 }
 
 // UserCarts returns the carts of the user. Carts have no per-user index, so this scans every
