@@ -12,6 +12,7 @@ import (
 
 	"github.com/ultramarket/ultramarket/commerce"
 	"github.com/ultramarket/ultramarket/commerce/catalog"
+	"github.com/ultramarket/ultramarket/commerce/reviews"
 )
 
 // Decoded products are cached, keyed by product ID and checked against the stored record on
@@ -36,12 +37,23 @@ type cachedProduct struct {
 	p   catalog.Product // decoded; shared, never modified
 
 	// valid says the entry equalled the record of db when db's productEpoch was epoch:
-	// until the epoch moves (a product record was written), it is served without a read.
+	// until the epoch moves (a product record or rating row was written), it is served
+	// without a read.
 	valid atomic.Pointer[validAt]
 
 	docOnce sync.Once
 	segs    [][]byte // the product's JSON cut before each variant's stock value
 	docErr  error
+
+	// rated is the JSON template with the ratings of one rating row (store/reviews.go),
+	// for products that have one; remade when the row changes.
+	rated atomic.Pointer[ratedDoc]
+}
+
+// ratedDoc is a product's JSON template made with the rating row rating.
+type ratedDoc struct {
+	rating []byte
+	segs   [][]byte
 }
 
 // cachedProductOf returns the entry of the stored record raw of product id.
@@ -74,23 +86,25 @@ func cachedProductOf(id string, raw []byte) (*cachedProduct, error) {
 }
 
 type validAt struct {
-	db    *DB
-	epoch uint64
+	db     *DB
+	epoch  uint64
+	rating []byte // the product's rating row at that epoch (nil: none)
 }
 
-// freshProduct returns the cached entry of product id when no product record of db was
-// written since it was last checked against db, or nil.
-func freshProduct(db *DB, id string) *cachedProduct {
+// freshProduct returns the cached entry of product id, with the rating row it was checked
+// with, when no product record or rating row of db was written since it was last checked
+// against db, or nil.
+func freshProduct(db *DB, id string) (*cachedProduct, []byte) {
 	products.RLock()
 	e := products.m[id]
 	products.RUnlock()
 	if e == nil {
-		return nil
+		return nil, nil
 	}
 	if v := e.valid.Load(); v != nil && v.db == db && v.epoch == db.productEpoch.Load() {
-		return e
+		return e, v.rating
 	}
-	return nil
+	return nil, nil
 }
 
 // product returns a copy of the entry's product that the caller may change (its variants
@@ -106,32 +120,50 @@ func (e *cachedProduct) product() catalog.Product {
 func stockSentinel(i int) int64 { return -9_000_000_000_000_000_000 + int64(i) }
 
 // doc returns the JSON template: len(variants)+1 segments to join with the stock values.
-func (e *cachedProduct) doc() ([][]byte, error) {
-	e.docOnce.Do(func() {
+// With a rating row, the template carries its ratings (made once per row value).
+func (e *cachedProduct) doc(rating []byte) ([][]byte, error) {
+	if rating != nil {
+		if d := e.rated.Load(); d != nil && bytes.Equal(d.rating, rating) {
+			return d.segs, nil
+		}
+		var s reviews.Summary
+		if err := decode(rating, &s); err != nil {
+			return nil, fmt.Errorf("store: rating of %s: %w", e.p.ID, err)
+		}
 		p := e.product()
-		for i := range p.Variants {
-			p.Variants[i].Stock = stockSentinel(i)
-		}
-		body, err := json.Marshal(p)
+		setRatings(&p, s)
+		segs, err := docTemplate(p)
 		if err != nil {
-			e.docErr = err
-			return
+			return nil, err
 		}
-		segs := make([][]byte, 0, len(p.Variants)+1)
-		for i := range p.Variants {
-			mark := []byte(`"stock":` + strconv.FormatInt(stockSentinel(i), 10))
-			at := bytes.Index(body, mark)
-			if at < 0 {
-				e.docErr = fmt.Errorf("store: product %s: stock of variant %d not found in its JSON", p.ID, i)
-				return
-			}
-			at += len(`"stock":`)
-			segs = append(segs, body[:at])
-			body = body[at+len(mark)-len(`"stock":`):]
-		}
-		e.segs = append(segs, body)
-	})
+		e.rated.Store(&ratedDoc{rating: rating, segs: segs})
+		return segs, nil
+	}
+	e.docOnce.Do(func() { e.segs, e.docErr = docTemplate(e.product()) })
 	return e.segs, e.docErr
+}
+
+// docTemplate cuts p's JSON before each variant's stock value.
+func docTemplate(p catalog.Product) ([][]byte, error) {
+	for i := range p.Variants {
+		p.Variants[i].Stock = stockSentinel(i)
+	}
+	body, err := json.Marshal(p)
+	if err != nil {
+		return nil, err
+	}
+	segs := make([][]byte, 0, len(p.Variants)+1)
+	for i := range p.Variants {
+		mark := []byte(`"stock":` + strconv.FormatInt(stockSentinel(i), 10))
+		at := bytes.Index(body, mark)
+		if at < 0 {
+			return nil, fmt.Errorf("store: product %s: stock of variant %d not found in its JSON", p.ID, i)
+		}
+		at += len(`"stock":`)
+		segs = append(segs, body[:at])
+		body = body[at+len(mark)-len(`"stock":`):]
+	}
+	return append(segs, body), nil
 }
 
 // ProductDocument returns the product with the given ID (when ref looks like one) or slug as
@@ -156,31 +188,38 @@ func (c *Catalog) ProductDocument(ctx context.Context, ref string) (catalog.Docu
 	return documentTx(r, id)
 }
 
-// productEntry returns the cache entry of product id's stored record. Read outside a
-// snapshot (latest), an entry checked since the last product write is used without a read.
-func productEntry(r getter, id string) (*cachedProduct, error) {
+// productEntry returns the cache entry of product id's stored record and the product's
+// rating row (nil when it has none). Read outside a snapshot (latest), an entry checked
+// since the last product or rating write is used without a read.
+func productEntry(r getter, id string) (*cachedProduct, []byte, error) {
 	l, isLatest := r.(latest)
 	var epoch uint64
 	if isLatest {
-		if e := freshProduct(l.db, id); e != nil {
-			return e, nil
+		if e, rating := freshProduct(l.db, id); e != nil {
+			return e, rating, nil
 		}
-		epoch = l.db.productEpoch.Load() // before the read: a later write moves it on
+		epoch = l.db.productEpoch.Load() // before the reads: a later write moves it on
 	}
 	raw, err := r.Get(productKey(id))
 	if errors.Is(err, ErrNotFound) {
-		return nil, catalog.ErrProductNotFound
+		return nil, nil, catalog.ErrProductNotFound
 	} else if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	rating, err := r.Get(ratingKey(id))
+	if errors.Is(err, ErrNotFound) {
+		rating = nil
+	} else if err != nil {
+		return nil, nil, err
 	}
 	e, err := cachedProductOf(id, raw)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if isLatest {
-		e.valid.Store(&validAt{db: l.db, epoch: epoch})
+		e.valid.Store(&validAt{db: l.db, epoch: epoch, rating: rating})
 	}
-	return e, nil
+	return e, rating, nil
 }
 
 // latest reads the newest committed value of each key, without a snapshot.
@@ -214,11 +253,11 @@ func documentsTx(r getter, ids []string) ([]catalog.Document, error) {
 
 // documentTx reads product id as its JSON document with current stock.
 func documentTx(r getter, id string) (catalog.Document, error) {
-	e, err := productEntry(r, id)
+	e, rating, err := productEntry(r, id)
 	if err != nil {
 		return catalog.Document{}, err
 	}
-	segs, err := e.doc()
+	segs, err := e.doc(rating)
 	if err != nil {
 		return catalog.Document{}, err
 	}

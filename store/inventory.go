@@ -92,10 +92,11 @@ func (c *stockCache) apply(ws []stockWrite) {
 
 // readerCacheChanges reads, in one pass over an update's writes, what the update changes
 // in the readers' in-memory state: its stock writes (appended to dst, for the mirror) and
-// whether it writes a product record (which moves DB.productEpoch, see catalog_doc.go).
+// whether it writes a product record or a product's rating row (either moves
+// DB.productEpoch, see catalog_doc.go: a cached product page shows both).
 func readerCacheChanges(dst []stockWrite, writes map[string]op) (_ []stockWrite, product bool, _ error) {
 	for k, o := range writes {
-		if strings.HasPrefix(k, prefixProduct) {
+		if strings.HasPrefix(k, prefixProduct) || strings.HasPrefix(k, prefixRating) {
 			product = true
 			continue
 		}

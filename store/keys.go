@@ -47,6 +47,12 @@ import (
 //	vendors/slug/        vendor slug               vendor ID (raw)         vendors repository, same batch as the vendor
 //	vendors/by_status/   status / vendor ID        empty (raw)             vendors repository, same batch; moved on every status change
 //	vendors/order/       vendor ID / order ID      empty (raw)             checkout, same batch as the order: one row per vendor with a line in it
+//	reviews/review/      review ID                 reviews.Review          reviews repository (store/reviews.go)
+//	reviews/by_author/   product ID / user ID      review ID (raw)         reviews repository, same batch as the review: one review per product and author
+//	reviews/by_status/   status / review ID        empty (raw)             reviews repository, same batch; moved on every status change (moderation queues)
+//	reviews/by_product/  product ID / order / sort key+review ID   review ID (raw)   reviews repository, same batch; APPROVED reviews only (t: ID, h: helpful count, r: rating)
+//	reviews/vote/        review ID / user ID       empty (raw)             reviews repository: one helpful mark per user and review, same batch as the review's count
+//	catalog/rating/      product ID                reviews.Summary         reviews repository, same batch as the review change that moves it; read into Product.Ratings (counts as a product write for the page cache)
 //	recommend/bucket/    hour (YYYYMMDDHH, UTC) / product ID   views and units sold that hour   recommendations: view flush and orders.placed consumer; pruned when out of the trending window (recommend.go)
 //	recommend/pair/      product ID / product ID   counter (uint64 BE)     orders.placed consumer: orders holding both products (both ways); rebuilt from orders
 //	recommend/order/     order ID                  empty (raw)             orders.placed consumer, same batch as its counts: the order was counted (idempotency)
@@ -167,4 +173,15 @@ const (
 	prefixRecommendBucket = "recommend/bucket/"
 	prefixRecommendPair   = "recommend/pair/"
 	prefixRecommendOrder  = "recommend/order/"
+)
+
+// Review keyspaces (store/reviews.go). A product's rating summary lives under catalog/ next
+// to the product, apart from its record, like its stock.
+const (
+	prefixReview          = "reviews/review/"
+	prefixReviewByAuthor  = "reviews/by_author/"
+	prefixReviewByStatus  = "reviews/by_status/"
+	prefixReviewByProduct = "reviews/by_product/"
+	prefixReviewVote      = "reviews/vote/"
+	prefixRating          = "catalog/rating/"
 )
