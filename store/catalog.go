@@ -25,7 +25,11 @@ import (
 //     ancestry) and order (t: created_at, p: lowest price, n: title), whose value carries the
 //     lowest price and the product ID. A filtered, sorted page is then one bounded range
 //     scan of a few rows (plus, for in_stock, the product's catalog/pvariants/<product ID>
-//     row, its variant IDs, and their stock rows).
+//     row, its variant IDs, and their stock rows). A featured product also has the rows
+//     of scope "+" (listFeaturedScope): the featured list is the same kind of scan;
+//   - catalog/slug_redirect/<former slug> → product ID when its slug changes (and
+//     catalog/catslug_redirect/ for categories), dropped when a product (category) takes
+//     that slug. A deleted product's redirects stay and lead nowhere (404).
 type Catalog struct{ db *DB }
 
 // NewCatalog returns the catalog repository on db.
@@ -33,13 +37,15 @@ func NewCatalog(db *DB) *Catalog { return &Catalog{db: db} }
 
 var _ catalog.Repository = (*Catalog)(nil)
 
-func productKey(id string) []byte         { return Key(prefixProduct, id) }
-func variantKey(id string) []byte         { return Key(prefixVariant, id) }
-func productSlugKey(slug string) []byte   { return Key(prefixProductSlug, slug) }
-func skuKey(sku string) []byte            { return Key(prefixSKU, strings.ToUpper(sku)) }
-func categoryKey(id string) []byte        { return Key(prefixCategory, id) }
-func categorySlugKey(slug string) []byte  { return Key(prefixCategorySlug, slug) }
-func productVariantsKey(id string) []byte { return Key(prefixProductVariants, id) }
+func productKey(id string) []byte            { return Key(prefixProduct, id) }
+func variantKey(id string) []byte            { return Key(prefixVariant, id) }
+func productSlugKey(slug string) []byte      { return Key(prefixProductSlug, slug) }
+func skuKey(sku string) []byte               { return Key(prefixSKU, strings.ToUpper(sku)) }
+func categoryKey(id string) []byte           { return Key(prefixCategory, id) }
+func categorySlugKey(slug string) []byte     { return Key(prefixCategorySlug, slug) }
+func productVariantsKey(id string) []byte    { return Key(prefixProductVariants, id) }
+func productRedirectKey(slug string) []byte  { return Key(prefixProductRedirect, slug) }
+func categoryRedirectKey(slug string) []byte { return Key(prefixCategoryRedirect, slug) }
 
 // Product returns the product with the given ID.
 func (c *Catalog) Product(ctx context.Context, id string) (catalog.Product, error) {
@@ -54,11 +60,21 @@ func (c *Catalog) ProductBySlug(ctx context.Context, slug string) (catalog.Produ
 }
 
 // moveSlug points the slug row of slug (made by key) at id, dropping id's row of oldSlug
-// when the slug changed; a slug another entity holds is catalog.ErrSlugTaken.
-func moveSlug(tx *Tx, key func(string) []byte, id, oldSlug, slug string) error {
+// when the slug changed and leaving a redirect row (made by redirect) from oldSlug to id;
+// a redirect row of slug is dropped (whoever holds a slug wins over a redirect). A slug
+// another entity holds is catalog.ErrSlugTaken.
+func moveSlug(tx *Tx, key, redirect func(string) []byte, id, oldSlug, slug string) error {
 	if oldSlug != "" && oldSlug != slug {
 		if owner, err := tx.Get(key(oldSlug)); err == nil && string(owner) == id {
 			tx.Delete(key(oldSlug))
+		}
+		tx.Set(redirect(oldSlug), []byte(id))
+	}
+	if slug != "" && slug != oldSlug {
+		if _, err := tx.Get(redirect(slug)); err == nil {
+			tx.Delete(redirect(slug))
+		} else if !errors.Is(err, ErrNotFound) {
+			return err
 		}
 	}
 	if slug == "" {
@@ -90,6 +106,22 @@ func viewBySlug[T any](ctx context.Context, db *DB, key []byte, notFound error, 
 		return err
 	})
 	return v, err
+}
+
+// ProductIDByFormerSlug returns the product that had slug before a slug change, "" when none.
+func (c *Catalog) ProductIDByFormerSlug(ctx context.Context, slug string) (string, error) {
+	return c.formerSlug(ctx, productRedirectKey(slug))
+}
+
+// CategoryIDByFormerSlug returns the category that had slug before a slug change, "" when none.
+func (c *Catalog) CategoryIDByFormerSlug(ctx context.Context, slug string) (string, error) {
+	return c.formerSlug(ctx, categoryRedirectKey(slug))
+}
+
+func (c *Catalog) formerSlug(ctx context.Context, key []byte) (string, error) {
+	var id string
+	err := c.db.View(ctx, func(r *Reader) (err error) { id, err = rawOrEmpty(r, key); return err })
+	return id, err
 }
 
 // ProductsByID returns the products with the given IDs in that order, leaving out missing ones.
@@ -236,7 +268,7 @@ func saveProduct(tx *Tx, p catalog.Product, writeStock bool) error {
 	}
 
 	// Slug.
-	if err := moveSlug(tx, productSlugKey, p.ID, old.Slug, p.Slug); err != nil { // old is zero when new
+	if err := moveSlug(tx, productSlugKey, productRedirectKey, p.ID, old.Slug, p.Slug); err != nil { // old is zero when new
 		return err
 	}
 
@@ -398,12 +430,13 @@ func categoryPath(r getter, id string) ([]string, error) {
 // Listing rows.
 
 const (
-	listAllStatuses = "*" // status part of rows listing every status
-	listWholeScope  = "-" // scope part of rows listing the whole catalog
-	orderCreated    = 't'
-	orderPrice      = 'p'
-	orderTitle      = 'n'
-	titleKeyLen     = 64 // bytes of the lower-cased title kept in title-order keys
+	listAllStatuses   = "*" // status part of rows listing every status
+	listWholeScope    = "-" // scope part of rows listing the whole catalog
+	listFeaturedScope = "+" // scope part of rows listing the featured products (IDs never start with '+')
+	orderCreated      = 't'
+	orderPrice        = 'p'
+	orderTitle        = 'n'
+	titleKeyLen       = 64 // bytes of the lower-cased title kept in title-order keys
 )
 
 func listPrefix(status, scope string, order byte) []byte {
@@ -421,6 +454,9 @@ func listRowKeys(p catalog.Product) [][]byte {
 		scopes = append(scopes, p.CategoryPath...)
 	} else if p.CategoryID != "" {
 		scopes = append(scopes, p.CategoryID)
+	}
+	if p.Featured {
+		scopes = append(scopes, listFeaturedScope)
 	}
 	out := make([][]byte, 0, len(statuses)*len(scopes)*3)
 	for _, st := range statuses {
@@ -569,7 +605,12 @@ func listPage(r *Reader, f catalog.ListFilter) (ids []string, next string, err e
 		status = listAllStatuses
 	}
 	scope := f.CategoryID
-	if scope == "" {
+	switch {
+	case f.Featured && scope != "":
+		return nil, "", commerce.Invalid(commerce.FieldError{Field: "category", Message: "cannot be combined with featured"})
+	case f.Featured:
+		scope = listFeaturedScope
+	case scope == "":
 		scope = listWholeScope
 	}
 	prefix := listPrefix(status, scope, order)
@@ -717,7 +758,7 @@ func SaveCategoryTx(tx *Tx, c catalog.Category) error {
 	} else if err != nil {
 		return err
 	}
-	if err := moveSlug(tx, categorySlugKey, c.ID, old.Slug, c.Slug); err != nil { // old is zero when new
+	if err := moveSlug(tx, categorySlugKey, categoryRedirectKey, c.ID, old.Slug, c.Slug); err != nil { // old is zero when new
 		return err
 	}
 	// Products under c, found before c moves (their rows are filed under c either way).

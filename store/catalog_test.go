@@ -100,6 +100,19 @@ func checkIndexes(t *testing.T, db *DB) {
 		if err != nil {
 			return err
 		}
+		// A redirect row never shadows a slug someone holds now: the holder wins.
+		for _, rd := range []struct{ redirect, slug string }{{prefixProductRedirect, prefixProductSlug}, {prefixCategoryRedirect, prefixCategorySlug}} {
+			err := r.Scan([]byte(rd.redirect), PrefixEnd([]byte(rd.redirect)), func(k, _ []byte) error {
+				slug := string(k[len(rd.redirect):])
+				if _, held := want[rd.slug+slug]; held {
+					t.Errorf("redirect row %q shadows the slug a current holder has", k)
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
 		for _, p := range []string{prefixProductSlug, prefixSKU, prefixVariant, prefixStock, prefixProductList, prefixProductVariants, prefixCategorySlug} {
 			err := r.Scan([]byte(p), PrefixEnd([]byte(p)), func(k, v []byte) error {
 				if p == prefixStock {

@@ -22,6 +22,8 @@ import (
 //	catalog/pvariants/   product ID                variant IDs, comma-separated (raw)   catalog repository, same batch as the product
 //	catalog/category/    category ID               catalog.Category        catalog repository (categories)
 //	catalog/catslug/     category slug             category ID (raw)       catalog repository, same batch as the category
+//	catalog/slug_redirect/     former product slug   product ID (raw)  catalog repository, same batch as the slug change; dropped when a product takes the slug
+//	catalog/catslug_redirect/  former category slug  category ID (raw) catalog repository, same batch as the slug change; dropped when a category takes the slug
 //	inventory/stock/     variant ID                uint64 big-endian       catalog repository (initial/edited stock), checkout and order cancellation; mirrored in memory for readers (inventory.go)
 //	auth/user/           user ID                   auth user record        auth repository
 //	auth/email/          lower-cased email         user ID (raw)           auth repository, same batch as the user
@@ -47,15 +49,16 @@ import (
 //	vendors/slug/        vendor slug               vendor ID (raw)         vendors repository, same batch as the vendor
 //	vendors/by_status/   status / vendor ID        empty (raw)             vendors repository, same batch; moved on every status change
 //	vendors/order/       vendor ID / order ID      empty (raw)             checkout, same batch as the order: one row per vendor with a line in it
+//	recommend/bucket/    hour (YYYYMMDDHH, UTC) / product ID   views and units sold that hour   recommendations: view flush and orders.placed consumer; pruned when out of the trending window (recommend.go)
+//	recommend/pair/      product ID / product ID   counter (uint64 BE)     orders.placed consumer: orders holding both products (both ways); rebuilt from orders
+//	recommend/order/     order ID                  empty (raw)             orders.placed consumer, same batch as its counts: the order was counted (idempotency)
+//	search/synonyms      —                         search synonyms (synonyms.go)   admin API PUT /api/v1/admin/search/synonyms, with its search.synonyms_updated event
 //	reviews/review/      review ID                 reviews.Review          reviews repository (store/reviews.go)
 //	reviews/by_author/   product ID / user ID      review ID (raw)         reviews repository, same batch as the review: one review per product and author
 //	reviews/by_status/   status / review ID        empty (raw)             reviews repository, same batch; moved on every status change (moderation queues)
 //	reviews/by_product/  product ID / order / sort key+review ID   review ID (raw)   reviews repository, same batch; APPROVED reviews only (t: ID, h: helpful count, r: rating)
 //	reviews/vote/        review ID / user ID       empty (raw)             reviews repository: one helpful mark per user and review, same batch as the review's count
 //	catalog/rating/      product ID                reviews.Summary         reviews repository, same batch as the review change that moves it; read into Product.Ratings (counts as a product write for the page cache)
-//	recommend/bucket/    hour (YYYYMMDDHH, UTC) / product ID   views and units sold that hour   recommendations: view flush and orders.placed consumer; pruned when out of the trending window (recommend.go)
-//	recommend/pair/      product ID / product ID   counter (uint64 BE)     orders.placed consumer: orders holding both products (both ways); rebuilt from orders
-//	recommend/order/     order ID                  empty (raw)             orders.placed consumer, same batch as its counts: the order was counted (idempotency)
 const (
 	keySchemaVersion      = "sys/schema_version"
 	keyOutboxSeq          = "sys/outbox_seq"
@@ -72,6 +75,12 @@ const (
 	prefixStock           = "inventory/stock/"
 	prefixUser            = "auth/user/"
 	prefixUserEmail       = "auth/email/"
+)
+
+// Slug redirect keyspaces (store/catalog.go): a former slug names the entity that had it.
+const (
+	prefixProductRedirect  = "catalog/slug_redirect/"
+	prefixCategoryRedirect = "catalog/catslug_redirect/"
 )
 
 // Session keyspaces (store/sessions.go).
@@ -167,14 +176,6 @@ const (
 	prefixVendorOrder    = "vendors/order/"
 )
 
-// Recommendation keyspaces (store/recommend.go): derived state, rebuilt from orders (views
-// are best effort and are not).
-const (
-	prefixRecommendBucket = "recommend/bucket/"
-	prefixRecommendPair   = "recommend/pair/"
-	prefixRecommendOrder  = "recommend/order/"
-)
-
 // Review keyspaces (store/reviews.go). A product's rating summary lives under catalog/ next
 // to the product, apart from its record, like its stock.
 const (
@@ -185,3 +186,14 @@ const (
 	prefixReviewVote      = "reviews/vote/"
 	prefixRating          = "catalog/rating/"
 )
+
+// Recommendation keyspaces (store/recommend.go): derived state, rebuilt from orders (views
+// are best effort and are not).
+const (
+	prefixRecommendBucket = "recommend/bucket/"
+	prefixRecommendPair   = "recommend/pair/"
+	prefixRecommendOrder  = "recommend/order/"
+)
+
+// Search keyspaces (store/synonyms.go).
+const keySearchSynonyms = "search/synonyms"

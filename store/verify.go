@@ -52,6 +52,8 @@ var verifyKeyspaces = []verifyKeyspace{
 	{prefix: prefixProductVariants, kind: kindRaw},
 	{prefix: prefixCategory, kind: kindCodec},
 	{prefix: prefixCategorySlug, kind: kindRaw},
+	{prefix: prefixProductRedirect, kind: kindRaw},
+	{prefix: prefixCategoryRedirect, kind: kindRaw},
 	{prefix: prefixStock, kind: kindCounter},
 	{prefix: prefixUser, kind: kindCodec},
 	{prefix: prefixUserEmail, kind: kindRaw},
@@ -77,15 +79,16 @@ var verifyKeyspaces = []verifyKeyspace{
 	{prefix: prefixVendorSlug, kind: kindRaw},
 	{prefix: prefixVendorByStatus, kind: kindRaw},
 	{prefix: prefixVendorOrder, kind: kindRaw},
+	{prefix: prefixRecommendBucket, kind: kindCodec},
+	{prefix: prefixRecommendPair, kind: kindCounter},
+	{prefix: prefixRecommendOrder, kind: kindRaw},
+	{prefix: keySearchSynonyms, exact: true, kind: kindCodec},
 	{prefix: prefixReview, kind: kindCodec},
 	{prefix: prefixReviewByAuthor, kind: kindRaw},
 	{prefix: prefixReviewByStatus, kind: kindRaw},
 	{prefix: prefixReviewByProduct, kind: kindRaw},
 	{prefix: prefixReviewVote, kind: kindRaw},
 	{prefix: prefixRating, kind: kindCodec},
-	{prefix: prefixRecommendBucket, kind: kindCodec},
-	{prefix: prefixRecommendPair, kind: kindCounter},
-	{prefix: prefixRecommendOrder, kind: kindRaw},
 }
 
 // VerifyReport is what Verify found in a store that passed.

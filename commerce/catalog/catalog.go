@@ -217,6 +217,10 @@ type Repository interface {
 	// ProductDocument returns the product with the given ID (when ref is one) or slug as
 	// its JSON document, or ErrProductNotFound.
 	ProductDocument(ctx context.Context, ref string) (Document, error)
+	// ProductIDByFormerSlug and CategoryIDByFormerSlug return the product (category) whose
+	// slug was slug before it changed, "" when none (a redirect).
+	ProductIDByFormerSlug(ctx context.Context, slug string) (string, error)
+	CategoryIDByFormerSlug(ctx context.Context, slug string) (string, error)
 	// ProductsByID returns the products with the given IDs in that order; missing ones are
 	// left out.
 	ProductsByID(ctx context.Context, ids []string) ([]Product, error)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -45,8 +46,119 @@ func (s *Service) Categories(ctx context.Context, parent *string) ([]Category, e
 		}
 		all = kept
 	}
+	if parent == nil {
+		return TreeOrder(all), nil
+	}
 	SortCategories(all)
 	return all, nil
+}
+
+// TreeOrder returns the categories depth first: each category followed by its
+// sub-categories, siblings ordered by position, then name, then ID. A category whose parent
+// is missing is placed as a top-level one.
+func TreeOrder(cs []Category) []Category {
+	SortCategories(cs)
+	byID := make(map[string]bool, len(cs))
+	for _, c := range cs {
+		byID[c.ID] = true
+	}
+	children := map[string][]Category{}
+	for _, c := range cs {
+		parent := c.ParentID
+		if !byID[parent] {
+			parent = ""
+		}
+		children[parent] = append(children[parent], c)
+	}
+	out := make([]Category, 0, len(cs))
+	seen := make(map[string]bool, len(cs))
+	var walk func(id string)
+	walk = func(id string) {
+		for _, c := range children[id] {
+			if seen[c.ID] {
+				continue // a loop in a damaged tree
+			}
+			seen[c.ID] = true
+			out = append(out, c)
+			walk(c.ID)
+		}
+	}
+	walk("")
+	return out
+}
+
+// CategoryMove places a category in the tree.
+type CategoryMove struct {
+	// ParentID is the new parent (an ID or slug); "" moves the category to the top level;
+	// absent (nil) keeps its parent: a reorder among its siblings.
+	ParentID *string `json:"parent_id,omitempty"`
+	// Position is the place among the new siblings, 0 first; absent or past the end: last.
+	Position *int `json:"position,omitempty"`
+}
+
+// MoveCategory moves the category ref (ID or slug) under another parent and/or to another
+// place among its siblings, in one atomic write. Moving it under itself or one of its
+// sub-categories, or deeper than MaxCategoryDepth, is refused. Its sub-categories move with
+// it; the products filed under it get their new category path. The siblings are numbered
+// 0..n-1 in their new order (the ones whose position changes are saved, with their
+// events). ifMatch, when not nil, must equal the moved category's version.
+func (s *Service) MoveCategory(ctx context.Context, ref string, m CategoryMove, ifMatch *int64) (Category, error) {
+	if m.Position != nil && (*m.Position < 0 || *m.Position > MaxCategoryPosition) {
+		return Category{}, commerce.Invalid(commerce.FieldError{Field: "position", Message: fmt.Sprintf("must be between 0 and %d", MaxCategoryPosition)})
+	}
+	var c Category
+	err := s.repo.Update(ctx, func(tx Tx) error {
+		old, err := categoryByRef(tx, ref)
+		if err != nil {
+			return err
+		}
+		if ifMatch != nil && *ifMatch != old.Version {
+			return ErrVersionMismatch.WithDetails(map[string]any{"version": old.Version})
+		}
+		c = old
+		parent := old.ParentID
+		if m.ParentID != nil {
+			parent = strings.TrimSpace(*m.ParentID)
+		}
+		if err := checkParent(tx, &c, parent); err != nil {
+			return err
+		}
+		all, err := tx.Categories()
+		if err != nil {
+			return err
+		}
+		var siblings []Category
+		for _, o := range all {
+			if o.ParentID == c.ParentID && o.ID != c.ID {
+				siblings = append(siblings, o)
+			}
+		}
+		SortCategories(siblings)
+		at := len(siblings)
+		if m.Position != nil && *m.Position < at {
+			at = *m.Position
+		}
+		order := slices.Insert(siblings, at, c)
+		now := s.clock.Now()
+		for i, o := range order {
+			if o.ID == c.ID {
+				c.Position, c.Version, c.UpdatedAt = i, old.Version+1, now
+				o = c
+			} else if o.Position != i {
+				o.Position, o.Version, o.UpdatedAt = i, o.Version+1, now
+			} else {
+				continue
+			}
+			if err := tx.SaveCategory(o); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return Category{}, err
+	}
+	return c, nil
 }
 
 // SortCategories orders categories by position, then name, then ID.

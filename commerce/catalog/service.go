@@ -112,6 +112,7 @@ type ListQuery struct {
 	MinPrice *int64 // inclusive, minor units, on the lowest variant price
 	MaxPrice *int64
 	InStock  *bool
+	Featured bool   // only featured products (not with Category)
 	Status   string // a product status or StatusAny (staff only); "" means active
 	Sort     string // one of Sorts; "" means SortNewest
 	Limit    int
@@ -124,6 +125,7 @@ type ListFilter struct {
 	MinPrice   *int64
 	MaxPrice   *int64
 	InStock    *bool
+	Featured   bool   // only featured products; CategoryID must be ""
 	Status     string // a product status or StatusAny
 	Sort       string
 	Limit      int
@@ -249,7 +251,7 @@ func (s *Service) ProductDocumentsByID(ctx context.Context, ids []string, staff 
 
 func (s *Service) listFilter(ctx context.Context, q ListQuery, staff bool) (ListFilter, error) {
 	var v commerce.Validator
-	f := ListFilter{MinPrice: q.MinPrice, MaxPrice: q.MaxPrice, InStock: q.InStock, Sort: q.Sort, Cursor: q.Cursor}
+	f := ListFilter{MinPrice: q.MinPrice, MaxPrice: q.MaxPrice, InStock: q.InStock, Featured: q.Featured, Sort: q.Sort, Cursor: q.Cursor}
 	if f.Sort == "" {
 		f.Sort = SortNewest
 	}
@@ -267,6 +269,7 @@ func (s *Service) listFilter(ctx context.Context, q ListQuery, staff bool) (List
 	if q.MinPrice != nil && q.MaxPrice != nil {
 		v.Check(*q.MinPrice <= *q.MaxPrice, "min_price", "must not exceed max_price")
 	}
+	v.Check(!q.Featured || q.Category == "", "category", "cannot be combined with featured")
 	v.Check(q.Limit >= 0, "limit", "must not be negative")
 	f.Limit = commerce.Page{Limit: q.Limit}.Normalize().Limit
 	if err := v.Err(); err != nil {

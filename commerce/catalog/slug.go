@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"context"
 	"strings"
 	"unicode"
 )
@@ -10,7 +11,7 @@ const MaxSlugLen = 100
 
 // reservedSlugs are path segments the API uses after /products/ or /categories/: a product
 // with such a slug could never be fetched by it.
-var reservedSlugs = map[string]bool{"search": true}
+var reservedSlugs = map[string]bool{"search": true, "featured": true, "trending": true}
 
 // Slugify turns a title into a slug: lower-case ASCII letters and digits separated by single
 // hyphens. Latin letters with diacritics and Cyrillic (Russian and Uzbek) are transliterated;
@@ -126,4 +127,51 @@ var translit = map[rune]string{
 	'п': "p", 'р': "r", 'с': "s", 'т': "t", 'у': "u", 'ф': "f", 'х': "kh", 'ц': "ts",
 	'ч': "ch", 'ш': "sh", 'щ': "shch", 'ъ': "", 'ы': "y", 'ь': "", 'э': "e", 'ю': "yu",
 	'я': "ya", 'є': "ye", 'і': "i", 'ї': "yi", 'ў': "o", 'қ': "q", 'ғ': "g", 'ҳ': "h",
+}
+
+// ProductRedirect returns the product whose slug was ref before a slug change, so that an
+// old link can be redirected to the current slug; ErrProductNotFound when ref is no former
+// slug, its product is gone, or a shopper may not see it.
+func (s *Service) ProductRedirect(ctx context.Context, ref string, staff bool) (Product, error) {
+	if !ValidSlug(ref) {
+		return Product{}, ErrProductNotFound
+	}
+	id, err := s.repo.ProductIDByFormerSlug(ctx, ref)
+	if err != nil {
+		return Product{}, err
+	}
+	if id == "" {
+		return Product{}, ErrProductNotFound
+	}
+	p, err := s.repo.Product(ctx, id)
+	if err != nil {
+		return Product{}, err
+	}
+	if !visible(p, staff) || p.Slug == ref {
+		return Product{}, ErrProductNotFound
+	}
+	return p, nil
+}
+
+// CategoryRedirect returns the category whose slug was ref before a slug change;
+// ErrCategoryNotFound when there is none.
+func (s *Service) CategoryRedirect(ctx context.Context, ref string) (Category, error) {
+	if !ValidSlug(ref) {
+		return Category{}, ErrCategoryNotFound
+	}
+	id, err := s.repo.CategoryIDByFormerSlug(ctx, ref)
+	if err != nil {
+		return Category{}, err
+	}
+	if id == "" {
+		return Category{}, ErrCategoryNotFound
+	}
+	c, err := s.repo.Category(ctx, id)
+	if err != nil {
+		return Category{}, err
+	}
+	if c.Slug == ref {
+		return Category{}, ErrCategoryNotFound
+	}
+	return c, nil
 }
