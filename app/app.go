@@ -28,6 +28,7 @@ import (
 	"github.com/ultramarket/ultramarket/commerce/checkout"
 	"github.com/ultramarket/ultramarket/commerce/customers"
 	"github.com/ultramarket/ultramarket/commerce/orders"
+	"github.com/ultramarket/ultramarket/commerce/recommend"
 	"github.com/ultramarket/ultramarket/commerce/vendors"
 	"github.com/ultramarket/ultramarket/config"
 	uhttp "github.com/ultramarket/ultramarket/http"
@@ -77,6 +78,7 @@ type App struct {
 	JWTSecret []byte
 	Snapshots *snapshot.Manager
 	Customers *customers.Service // address books, preferences, export, account deletion
+	Recommend *recommend.Service // trending, recommendations, product view counting (app/recommend.go)
 
 	addr    net.Addr
 	closers []closer // in opening order; Close runs them backwards
@@ -227,6 +229,9 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (_ *App, err err
 	a.onClose("index consumer", func(context.Context) error { indexConsumer.Close(); return nil })
 	// Runs before the consumer drains: its Apply waits for a running rebuild.
 	a.onClose("index rebuild", func(context.Context) error { a.Index.StopRebuild(); return nil })
+	if err := a.openRecommend(ctx); err != nil {
+		return nil, err
+	}
 	// The demo is seeded before the relay starts: publishing and indexing alongside the
 	// seeding made a 10k-product shop take 16 s instead of 3; its events follow at once.
 	if cfg.Demo.Enabled {
@@ -334,7 +339,7 @@ func (a *App) startServing(ctx context.Context) error {
 		AuthRateLimit: cfg.Auth.RateLimit, AuthRateBurst: cfg.Auth.RateBurst,
 	}, uhttp.Deps{Ready: a.Ready, Registry: a.Registry, Media: a.Media, Tokens: tokenVerifier(a.Tokens), Auth: a.Auth, Customers: a.customerDeps(),
 		Catalog: a.Shop, Search: a.Index, Carts: a.Carts, Orders: a.Orders, Checkout: a.Checkout, Idem: idemStore(a.Idem),
-		Vendors: a.Vendors, Audit: a.DB})
+		Vendors: a.Vendors, Audit: a.DB, Recommend: a.Recommend})
 	if err != nil {
 		return err
 	}

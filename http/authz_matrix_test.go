@@ -458,6 +458,12 @@ func authzRows() map[string]authzRow {
 			return authzReq{path: "/api/v1/admin/users/" + f.newCustomer(t) + "/2fa"}
 		}},
 
+		// Trending and recommendations: anyone reads.
+		"GET /api/v1/products/trending": {want: allOK(200), build: fixed("/api/v1/products/trending", nil)},
+		"GET /api/v1/products/:id/recommendations": {want: allOK(200), build: func(_ *testing.T, f *authzFixture, _ int) authzReq {
+			return authzReq{path: "/api/v1/products/" + f.product + "/recommendations"}
+		}},
+
 		// Catalog: anyone reads; staff write.
 		"GET /api/v1/products":        {want: allOK(200), build: fixed("/api/v1/products", nil)},
 		"GET /api/v1/products/search": {want: allOK(200), build: fixed("/api/v1/products/search?q=tea", nil)},

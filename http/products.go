@@ -124,6 +124,7 @@ func (s *Server) getProduct(c echo.Context) error {
 		return err
 	}
 	setETag(c, d.Version)
+	s.countView(d) // trending: an in-memory count, flushed by the recommend loop (http/recommend.go)
 	return c.Blob(stdhttp.StatusOK, echo.MIMEApplicationJSON, d.JSON)
 }
 

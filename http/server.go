@@ -23,6 +23,7 @@ import (
 	"github.com/ultramarket/ultramarket/commerce/catalog"
 	"github.com/ultramarket/ultramarket/commerce/checkout"
 	"github.com/ultramarket/ultramarket/commerce/orders"
+	"github.com/ultramarket/ultramarket/commerce/recommend"
 	"github.com/ultramarket/ultramarket/commerce/vendors"
 	"github.com/ultramarket/ultramarket/index"
 	"github.com/ultramarket/ultramarket/media"
@@ -80,6 +81,9 @@ type Deps struct {
 	Vendors  *vendors.Service  // vendors, their KYC documents and order lines
 	Idem     IdempotencyStore  // stored responses of Idempotency-Key requests; nil disables replay
 	Audit    AuditLog          // the audit log (GET /admin/audit)
+
+	// Recommend: trending, recommendations and the product page's view counter.
+	Recommend *recommend.Service
 
 	// Customers: address books, preferences, the export and account deletion.
 	Customers CustomerDeps
