@@ -267,6 +267,8 @@ func mediaConfig(cfg config.Config, log *slog.Logger) media.Config {
 	return media.Config{
 		Dir: cfg.MediaDir(), MaxUploadBytes: int64(cfg.Media.MaxUpload), MaxPixels: cfg.Media.MaxPixels,
 		Variants: cfg.Media.Variants, JPEGQuality: cfg.Media.JPEGQuality, Logger: log,
+		Watermark: media.Watermark{Image: cfg.WatermarkFile(), Position: cfg.Media.Watermark.Position,
+			Opacity: cfg.Media.Watermark.Opacity, Scale: cfg.Media.Watermark.Scale},
 	}
 }
 

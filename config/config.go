@@ -77,6 +77,15 @@ type Media struct {
 	MaxPixels   int64          `toml:"max_pixels" comment:"Most pixels (width x height) an uploaded image may have; checked before decoding."`
 	JPEGQuality int            `toml:"jpeg_quality" comment:"JPEG quality of stored images and variants, 1-100."`
 	Variants    map[string]int `toml:"variants" comment:"Resized variants made for every image: name = longest side in pixels. A variants table in the file replaces this whole list."`
+	Watermark   Watermark      `toml:"watermark" comment:"A watermark drawn over every served variant (thumbnails and the other sizes), never over the stored original. Variants made with another watermark are made again on their next request."`
+}
+
+// Watermark configures the watermark drawn over image variants.
+type Watermark struct {
+	Image    string  `toml:"image" comment:"PNG file of the watermark, absolute or relative to the data directory; empty draws no watermark."`
+	Position string  `toml:"position" comment:"Where it is drawn: top-left, top-right, bottom-left, bottom-right or center (with a margin of 2% of the width)."`
+	Opacity  float64 `toml:"opacity" comment:"Opacity, above 0 and at most 1; it multiplies the PNG's own transparency."`
+	Scale    float64 `toml:"scale" comment:"Width of the watermark as a fraction of the variant's width, above 0 and at most 1."`
 }
 
 // Snapshots configures periodic snapshots.
@@ -167,6 +176,7 @@ func Default() Config {
 			MaxPixels:   40_000_000,
 			JPEGQuality: 85,
 			Variants:    map[string]int{"thumb": 160, "small": 480, "medium": 960, "large": 1600},
+			Watermark:   Watermark{Image: "", Position: "bottom-right", Opacity: 0.5, Scale: 0.25},
 		},
 		Snapshots: Snapshots{Interval: Dur(6 * time.Hour), Keep: 8},
 		Auth: Auth{
@@ -210,6 +220,16 @@ func (c Config) BusDir() string { return filepath.Join(c.Data.Dir, "bus") }
 
 // MediaDir is where uploaded images and their metadata live.
 func (c Config) MediaDir() string { return filepath.Join(c.Data.Dir, "media") }
+
+// WatermarkFile is the watermark PNG's path (media.watermark.image resolved against the data
+// directory when relative), or "" when no watermark is configured.
+func (c Config) WatermarkFile() string {
+	img := c.Media.Watermark.Image
+	if img == "" || filepath.IsAbs(img) {
+		return img
+	}
+	return filepath.Join(c.Data.Dir, img)
+}
 
 // SnapshotsDir is where periodic and on-demand snapshots are written.
 func (c Config) SnapshotsDir() string { return filepath.Join(c.Data.Dir, "snapshots") }

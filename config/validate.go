@@ -56,8 +56,9 @@ const (
 const maxTrendingWindow = 90 * 24 * time.Hour
 
 var (
-	variantName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
-	keyID       = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+	watermarkPositions = []string{"top-left", "top-right", "bottom-left", "bottom-right", "center"}
+	variantName        = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+	keyID              = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 )
 
 // Validate checks every setting and returns nil or a *ValidationError listing all problems.
@@ -113,6 +114,11 @@ func (c Config) Validate() error {
 		v.check(variantName.MatchString(name), key, "name must be lower-case letters, digits, '-' or '_'")
 		v.check(m.Variants[name] >= 1, key, "must be at least 1 pixel")
 	}
+	w := m.Watermark
+	v.check(slices.Contains(watermarkPositions, w.Position), "media.watermark.position",
+		"must be one of "+strings.Join(watermarkPositions, ", "))
+	v.check(w.Opacity > 0 && w.Opacity <= 1, "media.watermark.opacity", "must be above 0 and at most 1")
+	v.check(w.Scale > 0 && w.Scale <= 1, "media.watermark.scale", "must be above 0 and at most 1")
 
 	v.check(c.Snapshots.Interval.Duration >= 0, "snapshots.interval", "must not be negative")
 	v.check(c.Snapshots.Keep >= 1, "snapshots.keep", "must be at least 1")
