@@ -223,6 +223,22 @@ func (f *authzFixture) newProduct(t *testing.T) string {
 	return p.ID
 }
 
+// newProductImage makes a product with one uploaded image and returns the image's path.
+func (f *authzFixture) newProductImage(t *testing.T) string {
+	t.Helper()
+	path := "/api/v1/products/" + f.newProduct(t) + "/images"
+	body, h := imageUpload(t, &f.users[admin], f.png)
+	r := f.a.Do(t, "POST", path, body, h)
+	if r.Status != 201 {
+		t.Fatalf("setup: upload a product image: %d %s", r.Status, r.Body)
+	}
+	var img struct {
+		ID string `json:"id"`
+	}
+	r.JSON(t, &img)
+	return path + "/" + img.ID
+}
+
 func (f *authzFixture) newCategory(t *testing.T) string {
 	t.Helper()
 	var c struct {
@@ -482,6 +498,16 @@ func authzRows() map[string]authzRow {
 		}},
 		"DELETE /api/v1/products/:id": {want: staffOnly(204), build: func(t *testing.T, f *authzFixture, _ int) authzReq {
 			return authzReq{path: "/api/v1/products/" + f.newProduct(t)}
+		}},
+		"POST /api/v1/products/:id/images": {want: staffOnly(201), build: func(t *testing.T, f *authzFixture, _ int) authzReq {
+			body, h := imageUpload(t, nil, f.png, "alt", "matrix")
+			return authzReq{path: "/api/v1/products/" + f.newProduct(t) + "/images", body: body, header: h}
+		}},
+		"PUT /api/v1/products/:id/images/:image_id": {want: staffOnly(200), build: func(t *testing.T, f *authzFixture, _ int) authzReq {
+			return authzReq{path: f.newProductImage(t), body: map[string]any{"alt": "changed"}}
+		}},
+		"DELETE /api/v1/products/:id/images/:image_id": {want: staffOnly(204), build: func(t *testing.T, f *authzFixture, _ int) authzReq {
+			return authzReq{path: f.newProductImage(t)}
 		}},
 		"GET /api/v1/categories": {want: allOK(200), build: fixed("/api/v1/categories", nil)},
 		"GET /api/v1/categories/:id": {want: allOK(200), build: func(_ *testing.T, f *authzFixture, _ int) authzReq {

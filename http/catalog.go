@@ -12,10 +12,11 @@ import (
 	"github.com/ultramarket/ultramarket/commerce/catalog"
 )
 
-// catalogRoutes registers the product, category and search routes (products.go,
-// categories.go, search.go). Reads are public; writes need ADMIN or SUPER_ADMIN.
+// catalogRoutes registers the product, product image, category and search routes
+// (products.go, product_images.go, categories.go, search.go). Reads are public; writes need ADMIN or SUPER_ADMIN.
 func (s *Server) catalogRoutes() {
 	s.productRoutes()
+	s.productImageRoutes()
 	s.searchRoutes()
 	s.categoryRoutes()
 }
