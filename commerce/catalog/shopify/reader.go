@@ -52,6 +52,7 @@ const (
 	colSEODescription
 	colVariantImage
 	colStatus
+	colBrand
 	numCols
 )
 
@@ -61,8 +62,12 @@ var colNames = [numCols]string{
 	"Option1 Name", "Option1 Value", "Option2 Name", "Option2 Value", "Option3 Name", "Option3 Value",
 	"Variant SKU", "Variant Grams", "Variant Inventory Qty", "Variant Price", "Variant Compare At Price",
 	"Variant Barcode", "Image Src", "Image Position", "Image Alt Text", "SEO Title", "SEO Description",
-	"Variant Image", "Status",
+	"Variant Image", "Status", BrandColumn,
 }
+
+// BrandColumn holds a product's brand, which Shopify has no column for: a product metafield
+// column, so Shopify keeps it as such on its side.
+const BrandColumn = "Brand (product.metafields.custom.brand)"
 
 var aliases = func() map[string]int {
 	m := map[string]int{
@@ -304,6 +309,7 @@ func (r *Reader) start(rec []string, line int, handle string) *group {
 		in.Description = strings.TrimSpace(rec[i])
 	}
 	in.Vendor = r.cell(rec, colVendor)
+	in.Brand = r.cell(rec, colBrand)
 	if t := r.cell(rec, colType); t != "" {
 		in.Attributes = map[string]string{AttrType: t}
 	}
