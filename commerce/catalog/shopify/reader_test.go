@@ -310,3 +310,31 @@ func TestParseDecimalExact(t *testing.T) {
 		}
 	}
 }
+
+// FuzzReader feeds the reader arbitrary bytes: it must never panic, must end (io.EOF or a
+// fatal error), and every product it returns is either failed or has a handle and variants.
+func FuzzReader(f *testing.F) {
+	for _, name := range []string{"shopify-product-template-legacy.csv", "shopify-product-template-2024.csv"} {
+		if b, err := os.ReadFile(filepath.Join("..", "..", "..", "..", "shared", "data", name)); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Add([]byte("Handle,Title,Variant SKU,Variant Price\na,A,A1,1\n"))
+	f.Add([]byte("Handle,Title,Option1 Name,Option1 Value,Image Src,Variant Image\na,\"A\"\"\",Size,S,http://x/y,http://x/z\na,,,\xff,,\n"))
+	f.Add([]byte("\xef\xbb\xbfURL handle,Title,SKU,Price\n\"a\nb\",A,A1,1.5\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rd := NewReader(strings.NewReader(string(data)), Options{})
+		for n := 0; ; n++ {
+			if n > len(data)+1 {
+				t.Fatalf("more products than bytes")
+			}
+			it, err := rd.Next()
+			if err != nil {
+				return
+			}
+			if len(it.Errors) == 0 && (it.Handle == "" || len(it.Input.Variants) == 0 && len(it.Input.Images) == 0 && it.Input.Title == "") {
+				t.Fatalf("an unfailed product without handle or content: %+v", it)
+			}
+		}
+	})
+}
