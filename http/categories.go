@@ -1,6 +1,7 @@
 package http
 
 import (
+	"errors"
 	stdhttp "net/http"
 
 	"github.com/labstack/echo/v4"
@@ -21,12 +22,16 @@ func (s *Server) categoryRoutes() {
 		Perm:        auth.PermCatalogWrite, Request: catalog.CategoryInput{}, Response: catalog.Category{}, Status: stdhttp.StatusCreated,
 		Errors:  []int{stdhttp.StatusUnprocessableEntity, stdhttp.StatusConflict},
 		Handler: s.createCategory})
-	s.handle(Route{Method: "GET", Path: "/api/v1/categories", Tag: "catalog", Summary: "Every category, flat, ordered by position then name",
+	s.handle(Route{Method: "GET", Path: "/api/v1/categories", Tag: "catalog", Summary: "Every category, flat, in tree order",
+		Description: "Depth first: each category is followed by its sub-categories; siblings are ordered by position, then name. " +
+			"With parent_id: only that category's children, in the same sibling order.",
 		OptionalAuth: true, Response: categoryList{},
 		Query:   []Param{{Name: "parent_id", Type: "string", Description: "only the children of this category (ID or slug); empty: only top-level categories"}},
 		Errors:  []int{stdhttp.StatusNotFound},
 		Handler: s.listCategories})
 	s.handle(Route{Method: "GET", Path: "/api/v1/categories/:id", Tag: "catalog", Summary: "A category by ID or slug",
+		Description: "A slug the category had before a slug change answers 301 Moved Permanently with Location " +
+			"/api/v1/categories/<current slug> and X-Category-ID.",
 		OptionalAuth: true, Response: catalog.Category{}, Errors: []int{stdhttp.StatusNotFound},
 		Handler: s.getCategory})
 	s.handle(Route{Method: "PUT", Path: "/api/v1/categories/:id", Tag: "catalog", Summary: "Replace a category (name, description, parent, position; slug when given)",
@@ -34,6 +39,13 @@ func (s *Server) categoryRoutes() {
 		Perm:        auth.PermCatalogWrite, Request: catalog.CategoryInput{}, Response: catalog.Category{},
 		Errors:  []int{stdhttp.StatusUnprocessableEntity, stdhttp.StatusNotFound, stdhttp.StatusConflict, stdhttp.StatusPreconditionFailed},
 		Handler: s.updateCategory})
+	s.handle(Route{Method: "POST", Path: "/api/v1/categories/:id/move", Tag: "catalog", Summary: "Move a category in the tree and/or reorder it among its siblings",
+		Description: "parent_id (ID or slug; \"\" = top level; absent = keep the parent) and position (0 = first; absent or past the end = last). " +
+			"Its sub-categories move with it and the products under it get their new category path, in the same write; a move under itself or " +
+			"one of its sub-categories, or past 8 levels, is 422. The siblings are renumbered 0..n-1. If-Match with the category's ETag guards against lost updates.",
+		Perm: auth.PermCatalogWrite, Request: catalog.CategoryMove{}, Response: catalog.Category{},
+		Errors:  []int{stdhttp.StatusUnprocessableEntity, stdhttp.StatusNotFound, stdhttp.StatusPreconditionFailed},
+		Handler: s.moveCategory})
 	s.handle(Route{Method: "DELETE", Path: "/api/v1/categories/:id", Tag: "catalog", Summary: "Delete an empty category",
 		Description: "A category with sub-categories or products is refused with 409 category_not_empty.",
 		Perm:        auth.PermCatalogWrite, Status: stdhttp.StatusNoContent,
@@ -79,7 +91,13 @@ func (s *Server) getCategory(c echo.Context) error {
 	if s.deps.Catalog == nil {
 		return errNoCatalog
 	}
-	cat, err := s.deps.Catalog.Category(c.Request().Context(), c.Param("id"))
+	ctx, ref := c.Request().Context(), c.Param("id")
+	cat, err := s.deps.Catalog.Category(ctx, ref)
+	if errors.Is(err, catalog.ErrCategoryNotFound) {
+		if r, rerr := s.deps.Catalog.CategoryRedirect(ctx, ref); rerr == nil {
+			return redirectTo(c, "/api/v1/categories/"+r.Slug, "X-Category-ID", r.ID)
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -119,4 +137,24 @@ func (s *Server) deleteCategory(c echo.Context) error {
 		return err
 	}
 	return c.NoContent(stdhttp.StatusNoContent)
+}
+
+func (s *Server) moveCategory(c echo.Context) error {
+	if s.deps.Catalog == nil {
+		return errNoCatalog
+	}
+	version, err := ifMatchVersion(c)
+	if err != nil {
+		return err
+	}
+	var in catalog.CategoryMove
+	if err := bind(c, &in); err != nil {
+		return err
+	}
+	cat, err := s.deps.Catalog.MoveCategory(c.Request().Context(), c.Param("id"), in, version)
+	if err != nil {
+		return err
+	}
+	setETag(c, cat.Version)
+	return c.JSON(stdhttp.StatusOK, cat)
 }

@@ -1,6 +1,7 @@
 package http
 
 import (
+	"errors"
 	stdhttp "net/http"
 	"strings"
 
@@ -26,7 +27,34 @@ var productListQuery = []Param{
 	{Name: "status", Type: "string", Description: "staff only: draft, archived or any (default active, for everyone)"},
 	{Name: "limit", Type: "integer", Description: "page size, 1-100 (default 20)"},
 	{Name: "cursor", Type: "string", Description: "next_cursor of the previous page"},
+	localeParam,
 }
+
+// localeParam selects the language of product text; Accept-Language is read when it is absent.
+var localeParam = Param{Name: "locale", Type: "string", Description: "en, ru or uz: title, description and seo in that " +
+	"translation, field by field, falling back to the product's own text (default: the best of Accept-Language, else the product's own text)"}
+
+var featuredQuery = []Param{
+	{Name: "sort", Type: "string", Description: "newest (default), oldest, price_asc, price_desc, title_asc or title_desc"},
+	{Name: "status", Type: "string", Description: "staff only: draft, archived or any (default active)"},
+	{Name: "limit", Type: "integer", Description: "page size, 1-100 (default 20)"},
+	{Name: "cursor", Type: "string", Description: "next_cursor of the previous page"},
+	localeParam,
+}
+
+// productReadNotes documents what product reads share.
+const productReadNotes = " With ?locale= (or Accept-Language) title, description and seo come from that translation, field " +
+	"by field, and Content-Language names it; a shopper's localized read leaves out the translations map, staff always get it."
+
+// productFields documents the rules of the product fields beyond title and variants.
+const productFields = "options: at most 3 {name, values} in display order (derived from the variants' options, first seen first, when " +
+	"omitted); every variant has exactly one value of each option and no two variants the same combination. attributes: at most 50 " +
+	"name/value pairs. seo: title up to 255 characters (about 70 show), description up to 1000. translations: by locale (en, ru, uz), " +
+	"title/description/seo_title/seo_description, each limited like its base field. compare_at_price: the price's currency, positive; " +
+	"on_sale is true when it is above the price. weight_grams >= 0; barcode up to 64 printable characters. images: each an uploaded " +
+	"image's media id or a source http(s) URL (kept as url until the file is fetched), alt up to 512 characters, positions renumbered " +
+	"1..n in the given order, variant_skus naming variants of this product. featured: staff only. Field errors name the path, " +
+	"e.g. variants[2].compare_at_price.currency, images[0].source, translations.ru.title."
 
 // productWriters says who may write products (productScope decides).
 const productWriters = " Needs catalog:write (staff: any product; vendor_id may name any existing vendor, and PUT replaces it " +
@@ -35,22 +63,31 @@ const productWriters = " Needs catalog:write (staff: any product; vendor_id may 
 
 func (s *Server) productRoutes() {
 	s.handle(Route{Method: "POST", Path: "/api/v1/products", Tag: "catalog", Summary: "Create a product with its variants",
-		Description: "Slug is generated from the title unless given; status defaults to active. Every variant gets an id; stock defaults to 0." +
-			productWriters,
+		Description: "Slug is generated from the title unless given; status defaults to active. Every variant gets an id; stock defaults to 0. " +
+			productFields + productWriters,
 		Auth: true, Request: catalog.ProductInput{}, Response: catalog.Product{}, Status: stdhttp.StatusCreated,
 		Errors:  []int{stdhttp.StatusUnprocessableEntity, stdhttp.StatusConflict},
 		Handler: s.createProduct})
 	s.handle(Route{Method: "GET", Path: "/api/v1/products", Tag: "catalog", Summary: "List products, filtered and sorted, a page at a time",
+		Description:  productReadNotes,
 		OptionalAuth: true, Query: productListQuery, Response: productList{},
 		Errors:  []int{stdhttp.StatusUnprocessableEntity, stdhttp.StatusNotFound, stdhttp.StatusForbidden},
 		Handler: s.listProducts})
+	s.handle(Route{Method: "GET", Path: "/api/v1/products/featured", Tag: "catalog", Summary: "Featured products (an admin's picks), newest first, a page at a time",
+		Description:  "Active products whose featured flag staff set. Only staff set the flag (catalog:write); a vendor's writes leave it as it is." + productReadNotes,
+		OptionalAuth: true, Query: featuredQuery, Response: productList{},
+		Errors:  []int{stdhttp.StatusUnprocessableEntity, stdhttp.StatusForbidden},
+		Handler: s.featuredProducts})
 	s.handle(Route{Method: "GET", Path: "/api/v1/products/:id", Tag: "catalog", Summary: "A product by ID or slug",
-		Description:  "Drafts and archived products are visible to staff only. The ETag is the product's version.",
-		OptionalAuth: true, Response: catalog.Product{}, Errors: []int{stdhttp.StatusNotFound},
+		Description: "Drafts and archived products are visible to staff only. The ETag is the product's version. " +
+			"A slug the product had before a slug change answers 301 Moved Permanently with Location /api/v1/products/<current slug> " +
+			"(query kept) and X-Product-ID; a new product that takes the old slug wins over the redirect." + productReadNotes,
+		OptionalAuth: true, Query: []Param{localeParam}, Response: catalog.Product{}, Errors: []int{stdhttp.StatusNotFound, stdhttp.StatusUnprocessableEntity},
 		Handler: s.getProduct})
 	s.handle(Route{Method: "PUT", Path: "/api/v1/products/:id", Tag: "catalog", Summary: "Replace a product's editable fields and variants",
 		Description: "Variants with an id are kept (stock unchanged unless given), variants without one are added, variants left out are removed. " +
-			"An empty slug keeps the current one. If-Match with the ETag guards against lost updates." + productWriters,
+			"An empty slug keeps the current one (a changed slug leaves a redirect from the old one). Without \"images\" the images are kept; " +
+			"[] removes them all. If-Match with the ETag guards against lost updates. " + productFields + productWriters,
 		Auth: true, Request: catalog.ProductInput{}, Response: catalog.Product{},
 		Errors:  []int{stdhttp.StatusUnprocessableEntity, stdhttp.StatusNotFound, stdhttp.StatusConflict, stdhttp.StatusPreconditionFailed},
 		Handler: s.updateProduct})
@@ -100,16 +137,47 @@ func (s *Server) listProducts(c echo.Context) error {
 		Limit:    queryInt(c, &v, "limit"),
 		Cursor:   c.QueryParam("cursor"),
 	}
+	return s.writeProductList(c, &v, q)
+}
+
+func (s *Server) featuredProducts(c echo.Context) error {
+	if s.deps.Catalog == nil {
+		return errNoCatalog
+	}
+	var v commerce.Validator
+	q := catalog.ListQuery{
+		Featured: true,
+		Status:   c.QueryParam("status"),
+		Sort:     c.QueryParam("sort"),
+		Limit:    queryInt(c, &v, "limit"),
+		Cursor:   c.QueryParam("cursor"),
+	}
+	return s.writeProductList(c, &v, q)
+}
+
+// writeProductList answers one page of q's products, in the request's locale.
+func (s *Server) writeProductList(c echo.Context, v *commerce.Validator, q catalog.ListQuery) error {
+	locale := requestLocale(c, v)
 	if err := v.Err(); err != nil {
 		return err
 	}
-	page, err := s.deps.Catalog.ListProductDocuments(c.Request().Context(), q, staffOf(c))
+	staff := staffOf(c)
+	page, err := s.deps.Catalog.ListProductDocuments(c.Request().Context(), q, staff)
 	if err != nil {
 		return err
 	}
 	next, err := member("next_cursor", page.NextCursor)
 	if err != nil {
 		return err
+	}
+	c.Response().Header().Add("Vary", "Accept-Language")
+	if locale != "" {
+		c.Response().Header().Set("Content-Language", locale)
+		for i := range page.Items {
+			if page.Items[i].JSON, err = localizeDocument(page.Items[i].JSON, locale, staff); err != nil {
+				return err
+			}
+		}
 	}
 	return writeDocuments(c, page.Items, next) // the productList shape
 }
@@ -118,14 +186,35 @@ func (s *Server) getProduct(c echo.Context) error {
 	if s.deps.Catalog == nil {
 		return errNoCatalog
 	}
+	var v commerce.Validator
+	locale := requestLocale(c, &v)
+	if err := v.Err(); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	ref, staff := c.Param("id"), staffOf(c)
 	// The busiest route: the store hands over the product's JSON as is (see ProductDocument).
-	d, err := s.deps.Catalog.ProductDocument(c.Request().Context(), c.Param("id"), staffOf(c))
+	d, err := s.deps.Catalog.ProductDocument(ctx, ref, staff)
+	if errors.Is(err, catalog.ErrProductNotFound) && !commerce.ValidID(ref) {
+		// A former slug: a permanent redirect to the current one.
+		if p, rerr := s.deps.Catalog.ProductRedirect(ctx, ref, staff); rerr == nil {
+			return redirectTo(c, "/api/v1/products/"+p.Slug, "X-Product-ID", p.ID)
+		}
+	}
 	if err != nil {
 		return err
 	}
 	setETag(c, d.Version)
 	s.countView(d) // trending: an in-memory count, flushed by the recommend loop (http/recommend.go)
-	return c.Blob(stdhttp.StatusOK, echo.MIMEApplicationJSON, d.JSON)
+	c.Response().Header().Add("Vary", "Accept-Language")
+	body := d.JSON
+	if locale != "" {
+		c.Response().Header().Set("Content-Language", locale)
+		if body, err = localizeDocument(body, locale, staff); err != nil {
+			return err
+		}
+	}
+	return c.Blob(stdhttp.StatusOK, echo.MIMEApplicationJSON, body)
 }
 
 func (s *Server) updateProduct(c echo.Context) error {
