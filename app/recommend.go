@@ -36,6 +36,17 @@ func recommendConfig(c config.Recommend) recommend.Config {
 func (a *App) openRecommend(ctx context.Context) error {
 	a.Recommend = recommend.NewService(store.NewRecommend(a.DB), recommendCatalog{a.Catalog},
 		similarProducts{a.Catalog, a.Index}, commerce.SystemClock{}, recommendConfig(a.Config.Recommend))
+	// Orders placed before recommendations existed (older than the stream keeps) are counted
+	// from the store once.
+	if never, err := store.NewRecommend(a.DB).NeverCounted(ctx); err != nil {
+		return err
+	} else if never {
+		n, err := a.RebuildRecommendations(ctx)
+		if err != nil {
+			return fmt.Errorf("recommend: count stored orders: %w", err)
+		}
+		a.log.Info("recommendations counted from the stored orders", "orders", n)
+	}
 	if err := a.Recommend.Flush(ctx); err != nil { // the ranking of what is stored
 		return fmt.Errorf("recommend: first ranking: %w", err)
 	}

@@ -186,6 +186,27 @@ func (s *Recommend) BoughtWith(ctx context.Context, productID string) ([]recomme
 	return out, err
 }
 
+// NeverCounted reports whether orders are stored but none was ever counted for
+// recommendations: a shop that had orders before recommendations existed (or whose
+// recommendation rows were lost) should be rebuilt from them.
+func (s *Recommend) NeverCounted(ctx context.Context) (bool, error) {
+	has := func(r *Reader, prefix string) (bool, error) {
+		found := false
+		err := r.Scan([]byte(prefix), PrefixEnd([]byte(prefix)), func(_, _ []byte) error { found = true; return ErrStop })
+		return found, err
+	}
+	var never bool
+	err := s.db.View(ctx, func(r *Reader) error {
+		counted, err := has(r, prefixRecommendOrder)
+		if err != nil || counted {
+			return err
+		}
+		never, err = has(r, prefixOrder)
+		return err
+	})
+	return never, err
+}
+
 // RecommendOrderOf is what recommendations count of a placed order.
 func RecommendOrderOf(id string, at time.Time, lines []orders.LineData) recommend.Order {
 	o := recommend.Order{ID: id, Time: at, Lines: make([]recommend.Line, len(lines))}

@@ -133,3 +133,29 @@ func TestRecommendStore(t *testing.T) {
 		}
 	}
 }
+
+func TestRecommendNeverCounted(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, Config{Dir: t.TempDir(), DiskGuardOff: true, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	s := NewRecommend(db)
+	check := func(want bool) {
+		t.Helper()
+		if got, err := s.NeverCounted(ctx); err != nil || got != want {
+			t.Fatalf("NeverCounted = %v, %v; want %v", got, err, want)
+		}
+	}
+	check(false) // no orders: nothing to count
+	o := orders.Order{ID: "o1", CreatedAt: time.Now(), Lines: []orders.Line{{ProductID: "a", Quantity: 1}, {ProductID: "b", Quantity: 1}}}
+	if err := db.Update(ctx, func(tx *Tx) error { return putJSON(tx, orderKey(o.ID), o) }); err != nil {
+		t.Fatal(err)
+	}
+	check(true)
+	if _, err := s.RebuildFromOrders(ctx, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	check(false)
+}
