@@ -49,6 +49,7 @@ import (
 //	vendors/slug/        vendor slug               vendor ID (raw)         vendors repository, same batch as the vendor
 //	vendors/by_status/   status / vendor ID        empty (raw)             vendors repository, same batch; moved on every status change
 //	vendors/order/       vendor ID / order ID      empty (raw)             checkout, same batch as the order: one row per vendor with a line in it
+//	jobs/job/            job ID                    catalog.Job             jobs repository (jobs.go): background imports, exports and bulk changes, rewritten as they progress
 //	recommend/bucket/    hour (YYYYMMDDHH, UTC) / product ID   views and units sold that hour   recommendations: view flush and orders.placed consumer; pruned when out of the trending window (recommend.go)
 //	recommend/pair/      product ID / product ID   counter (uint64 BE)     orders.placed consumer: orders holding both products (both ways); rebuilt from orders
 //	recommend/order/     order ID                  empty (raw)             orders.placed consumer, same batch as its counts: the order was counted (idempotency)
@@ -82,6 +83,9 @@ const (
 	prefixProductRedirect  = "catalog/slug_redirect/"
 	prefixCategoryRedirect = "catalog/catslug_redirect/"
 )
+
+// Job keyspace (store/jobs.go).
+const prefixJob = "jobs/job/"
 
 // Session keyspaces (store/sessions.go).
 const (

@@ -79,6 +79,7 @@ var verifyKeyspaces = []verifyKeyspace{
 	{prefix: prefixVendorSlug, kind: kindRaw},
 	{prefix: prefixVendorByStatus, kind: kindRaw},
 	{prefix: prefixVendorOrder, kind: kindRaw},
+	{prefix: prefixJob, kind: kindCodec},
 	{prefix: prefixRecommendBucket, kind: kindCodec},
 	{prefix: prefixRecommendPair, kind: kindCounter},
 	{prefix: prefixRecommendOrder, kind: kindRaw},
