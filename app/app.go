@@ -29,6 +29,7 @@ import (
 	"github.com/ultramarket/ultramarket/commerce/customers"
 	"github.com/ultramarket/ultramarket/commerce/orders"
 	"github.com/ultramarket/ultramarket/commerce/recommend"
+	"github.com/ultramarket/ultramarket/commerce/reviews"
 	"github.com/ultramarket/ultramarket/commerce/vendors"
 	"github.com/ultramarket/ultramarket/config"
 	uhttp "github.com/ultramarket/ultramarket/http"
@@ -72,6 +73,7 @@ type App struct {
 	Orders   *orders.Service
 	Checkout *checkout.Service
 	Vendors  *vendors.Service // vendors, their KYC documents (private media) and order lines
+	Reviews  *reviews.Service // product reviews, moderation, helpful votes and rating summaries (app/reviews.go)
 	Idem     *store.Idempotency
 	// JWTSecret signs access tokens: auth.jwt_secret, or a random one generated on the first
 	// start and kept in the store (so it travels with backups).
@@ -166,6 +168,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (_ *App, err err
 	if err := a.openCatalog(ctx); err != nil {
 		return nil, err
 	}
+	a.openReviews()
 	if err := a.openOrders(ctx); err != nil {
 		return nil, err
 	}
@@ -341,7 +344,7 @@ func (a *App) startServing(ctx context.Context) error {
 		AuthRateLimit: cfg.Auth.RateLimit, AuthRateBurst: cfg.Auth.RateBurst,
 	}, uhttp.Deps{Ready: a.Ready, Registry: a.Registry, Media: a.Media, Tokens: tokenVerifier(a.Tokens), Auth: a.Auth, Customers: a.customerDeps(),
 		Catalog: a.Shop, Search: a.Index, Carts: a.Carts, Orders: a.Orders, Checkout: a.Checkout, Idem: idemStore(a.Idem),
-		Vendors: a.Vendors, Audit: a.DB, Recommend: a.Recommend})
+		Vendors: a.Vendors, Reviews: a.Reviews, Audit: a.DB, Recommend: a.Recommend})
 	if err != nil {
 		return err
 	}

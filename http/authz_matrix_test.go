@@ -557,6 +557,36 @@ func authzRows() map[string]authzRow {
 		"PUT /api/v1/orders/:id/status": {want: staffOnly(200), build: func(t *testing.T, f *authzFixture, _ int) authzReq {
 			return authzReq{path: "/api/v1/orders/" + f.order(t, custA) + "/status", body: map[string]any{"status": "CONFIRMED"}}
 		}},
+		// Reviews (http/reviews.go): customers and vendors write, staff moderate; A's review is
+		// A's to edit, A's or staff's to delete, anyone's but A's to mark helpful.
+		"POST /api/v1/products/:id/reviews": {want: [nActors]int{401, 201, 201, 201, 403, 403}, build: func(t *testing.T, f *authzFixture, _ int) authzReq {
+			return authzReq{path: "/api/v1/products/" + f.newProduct(t) + "/reviews", body: map[string]any{"rating": 4}}
+		}},
+		"GET /api/v1/products/:id/reviews": {want: allOK(200), build: func(_ *testing.T, f *authzFixture, _ int) authzReq {
+			return authzReq{path: "/api/v1/products/" + f.product + "/reviews"}
+		}},
+		"GET /api/v1/reviews/:id": {want: ownerOrStaff(200, 404), build: func(t *testing.T, f *authzFixture, _ int) authzReq {
+			return authzReq{path: "/api/v1/reviews/" + f.newReview(t, false)}
+		}},
+		"PUT /api/v1/reviews/:id": {want: [nActors]int{401, 200, 404, 404, 403, 403}, build: func(t *testing.T, f *authzFixture, _ int) authzReq {
+			return authzReq{path: "/api/v1/reviews/" + f.newReview(t, false), body: map[string]any{"rating": 2}}
+		}},
+		"DELETE /api/v1/reviews/:id": {want: [nActors]int{401, 204, 404, 404, 204, 204}, build: func(t *testing.T, f *authzFixture, _ int) authzReq {
+			return authzReq{path: "/api/v1/reviews/" + f.newReview(t, false)}
+		}},
+		"POST /api/v1/reviews/:id/helpful": {want: [nActors]int{401, 403, 200, 200, 200, 200}, build: func(t *testing.T, f *authzFixture, _ int) authzReq {
+			return authzReq{path: "/api/v1/reviews/" + f.newReview(t, true) + "/helpful"}
+		}},
+		"DELETE /api/v1/reviews/:id/helpful": {want: [nActors]int{401, 403, 200, 200, 200, 200}, build: func(t *testing.T, f *authzFixture, _ int) authzReq {
+			return authzReq{path: "/api/v1/reviews/" + f.newReview(t, true) + "/helpful"}
+		}},
+		"GET /api/v1/admin/reviews": {want: staffOnly(200), build: fixed("/api/v1/admin/reviews", nil)},
+		"POST /api/v1/admin/reviews/:id/approve": {want: staffOnly(200), build: func(t *testing.T, f *authzFixture, _ int) authzReq {
+			return authzReq{path: "/api/v1/admin/reviews/" + f.newReview(t, false) + "/approve"}
+		}},
+		"POST /api/v1/admin/reviews/:id/reject": {want: staffOnly(200), build: func(t *testing.T, f *authzFixture, _ int) authzReq {
+			return authzReq{path: "/api/v1/admin/reviews/" + f.newReview(t, false) + "/reject", body: map[string]any{"reason": "spam"}}
+		}},
 	}
 }
 

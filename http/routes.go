@@ -68,6 +68,7 @@ func (s *Server) registerRoutes() {
 	s.auditRoutes()
 	s.customerRoutes()
 	s.vendorRoutes()
+	s.reviewRoutes()
 	s.openAPIRoute()
 }
 

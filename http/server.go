@@ -24,6 +24,7 @@ import (
 	"github.com/ultramarket/ultramarket/commerce/checkout"
 	"github.com/ultramarket/ultramarket/commerce/orders"
 	"github.com/ultramarket/ultramarket/commerce/recommend"
+	"github.com/ultramarket/ultramarket/commerce/reviews"
 	"github.com/ultramarket/ultramarket/commerce/vendors"
 	"github.com/ultramarket/ultramarket/index"
 	"github.com/ultramarket/ultramarket/media"
@@ -79,6 +80,7 @@ type Deps struct {
 	Orders   *orders.Service   // orders and their status
 	Checkout *checkout.Service // cart → order
 	Vendors  *vendors.Service  // vendors, their KYC documents and order lines
+	Reviews  *reviews.Service  // product reviews, moderation and helpful votes
 	Idem     IdempotencyStore  // stored responses of Idempotency-Key requests; nil disables replay
 	Audit    AuditLog          // the audit log (GET /admin/audit)
 

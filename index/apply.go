@@ -22,6 +22,15 @@ const (
 	eventOrderCancelled = "orders.cancelled"
 )
 
+// Review events that may move a product's rating summary (names of commerce/reviews): their
+// data carries {"product_id":...,"ratings":{...}}, "ratings" only when the summary changed.
+const (
+	eventReviewApproved = "reviews.approved"
+	eventReviewRejected = "reviews.rejected"
+	eventReviewUpdated  = "reviews.updated"
+	eventReviewDeleted  = "reviews.deleted"
+)
+
 // Apply applies a batch of events to the index in one Bleve batch that also stores the new
 // high-water mark, so documents and mark are persisted together.
 //
@@ -101,6 +110,18 @@ func (ix *Index) Apply(ctx context.Context, events []commerce.Event) error {
 			touch(id)
 		case catalog.EventCategoryCreated, catalog.EventCategoryUpdated, catalog.EventCategoryDeleted:
 			categoryEvents = true
+		case eventReviewApproved, eventReviewRejected, eventReviewUpdated, eventReviewDeleted:
+			var d struct {
+				ProductID string          `json:"product_id"`
+				Ratings   json.RawMessage `json:"ratings"`
+			}
+			if err := json.Unmarshal(ev.Data, &d); err != nil {
+				ix.skip(ev, "undecodable review event", err)
+				continue
+			}
+			if len(d.Ratings) > 0 && string(d.Ratings) != "null" {
+				touch(d.ProductID) // its rating changed: re-read it
+			}
 		case eventOrderPlaced, eventOrderCancelled:
 			var d struct {
 				Lines []struct {
