@@ -9,6 +9,8 @@ import (
 	"image/png"
 	"math/rand/v2"
 	"mime/multipart"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -317,5 +319,51 @@ func TestProductImageReplacesImportedByPosition(t *testing.T) {
 		got.Images[1].ID == "" || got.Images[1].Source != "https://cdn.example/b.jpg" || got.Images[1].Alt != "B, uploaded" ||
 		got.Images[1].URL != "/api/v1/media/"+got.Images[1].ID {
 		t.Errorf("images %+v", got.Images)
+	}
+}
+
+// TestProductImageWatermark configures a watermark (a red PNG in the data directory, opaque,
+// bottom-right) and reads the pixels: the served variant carries it, the original does not.
+func TestProductImageWatermark(t *testing.T) {
+	var dataDir string
+	a := apptest.New(t, func(c *config.Config) {
+		dataDir = c.Data.Dir
+		c.Media.Watermark = config.Watermark{Image: "mark.png", Position: "bottom-right", Opacity: 1, Scale: 0.5}
+		if err := os.MkdirAll(dataDir, 0o750); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dataDir, "mark.png"), testImage(t, 20, 10, color.NRGBA{255, 0, 0, 255}, false), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	})
+	admin := a.NewUser(t, auth.RoleAdmin)
+	p := createProduct(t, a, admin, productBody("Vase", "VASE", 1000, nil))
+	b, h := imageUpload(t, &admin, testImage(t, 400, 400, color.NRGBA{255, 255, 255, 255}, false))
+	r := a.Do(t, "POST", "/api/v1/products/"+p.ID+"/images", b, h)
+	if r.Status != 201 {
+		t.Fatalf("upload: %d %s", r.Status, r.Body)
+	}
+	var img catalog.Image
+	r.JSON(t, &img)
+	at := func(url string, x, y int) color.NRGBA {
+		r := a.Do(t, "GET", url, nil, nil)
+		if r.Status != 200 {
+			t.Fatalf("GET %s: %d", url, r.Status)
+		}
+		m, _, err := image.Decode(bytes.NewReader(r.Body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return color.NRGBAModel.Convert(m.At(x, y)).(color.NRGBA)
+	}
+	// The thumb is 160×160; the watermark 80×40 with a margin of 3: x 77..157, y 117..157.
+	if c := at(img.Thumbnails["thumb"], 150, 150); c.R < 250 || c.G > 5 || c.B > 5 {
+		t.Errorf("thumbnail inside the watermark: %v, want red", c)
+	}
+	if c := at(img.Thumbnails["thumb"], 10, 10); c.R < 250 || c.G < 250 || c.B < 250 {
+		t.Errorf("thumbnail outside the watermark: %v, want white", c)
+	}
+	if c := at(img.URL, 390, 390); c.R < 250 || c.G < 250 || c.B < 250 {
+		t.Errorf("original: %v, want white (no watermark)", c)
 	}
 }
