@@ -190,8 +190,8 @@ func TestProductImageAPI(t *testing.T) {
 				}
 			}},
 		{Name: "insert a JPEG before the PNG, for a variant, with If-Match", Method: "POST", URL: base,
-			Body:    body(up(&admin, jpegFile, "position", "2", "variant_ids", v41)),
-			Headers: withHeaders(head(up(&admin, jpegFile, "position", "2", "variant_ids", v41)), map[string]string{"If-Match": `"2"`}),
+			Body:           body(up(&admin, jpegFile, "position", "2", "variant_ids", v41)),
+			Headers:        withHeaders(head(up(&admin, jpegFile, "position", "2", "variant_ids", v41)), map[string]string{"If-Match": `"2"`}),
 			ExpectedStatus: 201, ExpectedEvents: changed(catalog.EventImageAdded),
 			ExpectedContent: []string{`"id":"` + jpegID + `"`, `"position":2`, `"variant_ids":["` + v41 + `"]`},
 			ExpectedHeaders: map[string]string{"ETag": `"3"`},
