@@ -352,9 +352,16 @@ func TestProductPageShowsNewRatings(t *testing.T) {
 	check(4, 1)
 	must(t, s.rev.Delete(ctx, rb.ID, reviews.Viewer{UserID: b}, nil))
 	check(0, 0)
-	// The listing documents (read in a snapshot) carry the ratings too.
+	// The listing documents (read in a snapshot) and the scan the search index rebuilds from
+	// carry the ratings too.
 	_, err = s.rev.Approve(ctx, ra.ID, nil)
 	must(t, err)
+	must(t, s.cat.ScanProducts(ctx, func(p catalog.Product) error {
+		if p.Ratings.Count != 1 || p.Rating != 5 {
+			t.Errorf("scanned product ratings %+v rating %v", p.Ratings, p.Rating)
+		}
+		return nil
+	}))
 	list, err := s.cat.ListProductDocuments(ctx, catalog.ListFilter{Sort: catalog.SortNewest, Status: catalog.StatusActive})
 	must(t, err)
 	if len(list.Items) != 1 || !strings.Contains(string(list.Items[0].JSON), `"ratings":{"average":5,"count":1,"histogram":[0,0,0,0,1]}`) {
