@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 )
 
@@ -58,6 +60,65 @@ func BenchmarkSearch(b *testing.B) {
 				if _, err := ix.Search(ctx, q); err != nil {
 					b.Fatal(err)
 				}
+			}
+		})
+	}
+}
+
+// BenchmarkSearchScale measures uncached searches with facets over 100,000 products grown
+// from the dummy catalog (cache bypassed: searchNow), and Suggest.
+func BenchmarkSearchScale(b *testing.B) {
+	repo := grownCatalog(b, 100_000)
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ctx := context.Background()
+	// ULTRAMARKET_BENCH_INDEX keeps the built index between runs (merges finished), so
+	// figures are not disturbed by the background merging that follows a build.
+	dir := os.Getenv("ULTRAMARKET_BENCH_INDEX")
+	if dir == "" {
+		dir = filepath.Join(b.TempDir(), "index")
+	}
+	cfg := Config{Dir: dir, Logger: quiet}
+	if _, err := os.Stat(dir); err != nil {
+		if err := RebuildDir(ctx, cfg, repo, 1, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ix, err := Open(ctx, cfg, repo)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ix.Close()
+	queries := []Query{
+		{Text: "iphone", Facets: true},
+		{Text: "iphnoe", Facets: true},
+		{Text: "leather watches", Facets: true},
+		{Text: "red lipstick", Facets: true, Highlight: true},
+		{Text: "sam", Category: "smartphones", Facets: true},
+		{Facets: true},
+		{Text: "kitchen", Facets: true, Sort: SortPrice},
+		{Text: "iphone"},
+		{},
+	}
+	for _, q := range queries {
+		b.Run(fmt.Sprintf("search/%q/facets=%v", q.Text, q.Facets), func(b *testing.B) {
+			if err := q.normalize(); err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				if _, err := ix.searchNow(ctx, q); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	ix.WarmSuggestions()
+	for len(ix.Suggest("app", 8)) == 0 {
+		runtime.Gosched()
+	}
+	for _, s := range []string{"a", "app", "app wat", "rolx", "samsung galaxy s"} {
+		b.Run(fmt.Sprintf("suggest/%q", s), func(b *testing.B) {
+			for b.Loop() {
+				ix.Suggest(s, 8)
 			}
 		})
 	}

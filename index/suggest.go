@@ -111,7 +111,12 @@ type suggestPair struct {
 type suggestTable struct {
 	products []suggestPair // sorted by word
 	groups   []suggestPair // brands and categories, sorted by word
+	// short memoizes the best products of one-word queries of up to maxMemoRunes letters,
+	// whose ranges are the longest to walk ("a" holds a large part of the catalog).
+	short sync.Map // string -> []*suggestEntry (MaxSuggestLimit of them)
 }
+
+const maxMemoRunes = 3
 
 // suggester keeps the active products' entries and publishes tables built from them.
 type suggester struct {
@@ -358,7 +363,17 @@ func (t *suggestTable) find(words []string, limit int) []Suggestion {
 	for _, e := range groups {
 		out = append(out, e.Suggestion)
 	}
-	products := topEntries(t.products, last, rest, limit-len(out), true)
+	var products []*suggestEntry
+	if len(rest) == 0 && utf8.RuneCountInString(last) <= maxMemoRunes {
+		v, ok := t.short.Load(last)
+		if !ok {
+			v, _ = t.short.LoadOrStore(last, topEntries(t.products, last, nil, MaxSuggestLimit, true))
+		}
+		products = v.([]*suggestEntry)
+		products = products[:min(len(products), limit-len(out))]
+	} else {
+		products = topEntries(t.products, last, rest, limit-len(out), true)
+	}
 	if len(products) == 0 && utf8.RuneCountInString(last) >= 4 {
 		products = topEntriesTypo(t.products, last, rest, limit-len(out))
 	}
@@ -394,26 +409,37 @@ func topEntriesTypo(pairs []suggestPair, last string, rest []string, k int) []*s
 	return best
 }
 
-// topEntries returns the k best entries having a word that starts with last and, for each
-// word of rest, a word starting with it. firstBonus ranks entries whose first word matched
-// higher.
+// prefixRange returns the range of pairs whose word starts with prefix.
+func prefixRange(pairs []suggestPair, prefix string) (lo, hi int) {
+	lo = sort.Search(len(pairs), func(i int) bool { return pairs[i].word >= prefix })
+	hi = lo + sort.Search(len(pairs)-lo, func(i int) bool { return !strings.HasPrefix(pairs[lo+i].word, prefix) })
+	return lo, hi
+}
+
+// topEntries returns the k best entries having, for every word of rest and for last, a word
+// starting with it. It walks the pairs of the most selective of those words only.
+// firstBonus ranks entries whose first word starts with the query's first word higher.
 func topEntries(pairs []suggestPair, last string, rest []string, k int, firstBonus bool) []*suggestEntry {
 	if k <= 0 {
 		return nil
 	}
-	lo := sort.Search(len(pairs), func(i int) bool { return pairs[i].word >= last })
+	lo, hi := prefixRange(pairs, last)
+	for _, w := range rest {
+		if l, h := prefixRange(pairs, w); h-l < hi-lo {
+			lo, hi = l, h
+		}
+	}
+	all := append(rest[:len(rest):len(rest)], last)
+	first := all[0]
 	var best []*suggestEntry
 	var bestRank []float64
-	for i := lo; i < len(pairs) && i-lo < maxSuggestScan; i++ {
-		p := pairs[i]
-		if !strings.HasPrefix(p.word, last) {
-			break
-		}
-		if !hasWordsPrefixed(p.e.words, rest) {
+	for i := lo; i < hi && i-lo < maxSuggestScan; i++ {
+		e := pairs[i].e
+		if len(all) > 1 && !hasWordsPrefixed(e.words, all) {
 			continue
 		}
-		rank := p.e.score
-		if firstBonus && p.first {
+		rank := e.score
+		if firstBonus && strings.HasPrefix(e.words[0], first) {
 			rank += 2
 		}
 		if len(best) == k && rank <= bestRank[k-1] {
@@ -422,8 +448,8 @@ func topEntries(pairs []suggestPair, last string, rest []string, k int, firstBon
 		// The same entry (two words with the prefix) or the same text (two products named
 		// alike) is listed once, at its best rank.
 		dup := -1
-		for j, e := range best {
-			if e == p.e || e.Text == p.e.Text {
+		for j, b := range best {
+			if b == e || b.Text == e.Text {
 				dup = j
 				break
 			}
@@ -436,7 +462,7 @@ func topEntries(pairs []suggestPair, last string, rest []string, k int, firstBon
 			bestRank = slices.Delete(bestRank, dup, dup+1)
 		}
 		at := sort.Search(len(bestRank), func(j int) bool { return bestRank[j] < rank })
-		best = slices.Insert(best, at, p.e)
+		best = slices.Insert(best, at, e)
 		bestRank = slices.Insert(bestRank, at, rank)
 		if len(best) > k {
 			best, bestRank = best[:k], bestRank[:k]
