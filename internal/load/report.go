@@ -107,6 +107,12 @@ func (r *Report) evaluate() {
 	if s := r.find(CaseSearch); s != nil {
 		r.Targets = append(r.Targets, Goal{"search p99 < 20 ms", fmt.Sprintf("%.2f ms", s.P99MS), s.P99MS < 20 && s.Errors == 0})
 	}
+	if s := r.find(CaseSearchFacets); s != nil {
+		r.Targets = append(r.Targets, Goal{"search with facets p99 < 20 ms", fmt.Sprintf("%.2f ms", s.P99MS), s.P99MS < 20 && s.Errors == 0})
+	}
+	if s := r.find(CaseSuggest); s != nil {
+		r.Targets = append(r.Targets, Goal{"suggest p99 < 5 ms", fmt.Sprintf("%.2f ms", s.P99MS), s.P99MS < 5 && s.Errors == 0})
+	}
 	if c := r.find(CaseCheckout); c != nil {
 		r.Targets = append(r.Targets, Goal{"checkout ≥ 1,000 orders/s", fmt.Sprintf("%.0f orders/s", c.OrdersPerSec), c.OrdersPerSec >= 1000})
 		if c.Stock != nil {

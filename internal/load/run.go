@@ -18,25 +18,29 @@ import (
 
 // Names of the cases, in the order a run measures them.
 const (
-	CaseCeiling     = "ceiling"
-	CaseProductByID = "product_by_id"
-	CaseProductList = "product_list"
-	CaseSearch      = "search"
-	CaseAddToCart   = "add_to_cart"
-	CaseCheckout    = "checkout"
+	CaseCeiling      = "ceiling"
+	CaseProductByID  = "product_by_id"
+	CaseProductList  = "product_list"
+	CaseSearch       = "search"
+	CaseSearchFacets = "search_facets" // searches with filters, sorts and facets in Zipf order (search.go)
+	CaseSuggest      = "suggest"       // autocompletion of keystroke prefixes (search.go)
+	CaseAddToCart    = "add_to_cart"
+	CaseCheckout     = "checkout"
 )
 
 // CaseNames lists every case in run order.
-var CaseNames = []string{CaseCeiling, CaseProductByID, CaseProductList, CaseSearch, CaseAddToCart, CaseCheckout}
+var CaseNames = []string{CaseCeiling, CaseProductByID, CaseProductList, CaseSearch, CaseSearchFacets, CaseSuggest, CaseAddToCart, CaseCheckout}
 
 // caseTitles are the names the table prints.
 var caseTitles = map[string]string{
-	CaseCeiling:     "ceiling (bare Echo, 1 KiB JSON)",
-	CaseProductByID: "product by id",
-	CaseProductList: "product list by category",
-	CaseSearch:      "search",
-	CaseAddToCart:   "add to cart",
-	CaseCheckout:    "checkout",
+	CaseCeiling:      "ceiling (bare Echo, 1 KiB JSON)",
+	CaseProductByID:  "product by id",
+	CaseProductList:  "product list by category",
+	CaseSearch:       "search",
+	CaseSearchFacets: "search with facets and filters",
+	CaseSuggest:      "suggest (autocomplete)",
+	CaseAddToCart:    "add to cart",
+	CaseCheckout:     "checkout",
 }
 
 // SearchQueries is the rotating set of queries of the search case: what shoppers type, from
@@ -114,6 +118,7 @@ type runner struct {
 	report *Report
 
 	productIDs []string // every product of the catalog
+	titles     []string // their titles (the suggest case types them)
 	listQuery  []string // category filter values that return products
 	addPool    []string // in-stock variants the add-to-cart case adds
 	hot        product  // the product holding the hot variants
@@ -186,6 +191,7 @@ func (r *runner) setup(ctx context.Context) error {
 	variants := 0
 	for _, p := range products {
 		r.productIDs = append(r.productIDs, p.ID)
+		r.titles = append(r.titles, p.Title)
 		variants += len(p.Variants)
 		if p.ID == r.hot.ID {
 			continue
@@ -337,6 +343,12 @@ func (r *runner) runCase(ctx context.Context, name string) (CaseResult, error) {
 		}, nil)
 		res.Note = fmt.Sprintf("%d of %d rotating queries match products", matching, len(SearchQueries))
 		return res, nil
+
+	case CaseSearchFacets:
+		return r.searchFacets(ctx)
+
+	case CaseSuggest:
+		return r.suggest(ctx)
 
 	case CaseAddToCart:
 		return r.addToCart(ctx)
