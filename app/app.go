@@ -80,6 +80,7 @@ type App struct {
 	JWTSecret []byte
 	Snapshots *snapshot.Manager
 	Customers *customers.Service // address books, preferences, export, account deletion
+	jobs      *jobs              // background catalog jobs (jobs.go)
 	Recommend *recommend.Service // trending, recommendations, product view counting (app/recommend.go)
 
 	addr    net.Addr
@@ -166,6 +167,9 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (_ *App, err err
 	a.Auth = auth.NewService(store.NewUsers(a.DB), hasher, commerce.SystemClock{})
 	a.Auth.UseSecurity(securityConfig(cfg))
 	if err := a.openCatalog(ctx); err != nil {
+		return nil, err
+	}
+	if err := a.openJobs(ctx); err != nil {
 		return nil, err
 	}
 	a.openReviews()
@@ -341,10 +345,10 @@ func (a *App) startServing(ctx context.Context) error {
 		Listen: cfg.Server.Listen, ReadTimeout: cfg.Server.ReadTimeout.Duration, WriteTimeout: cfg.Server.WriteTimeout.Duration,
 		IdleTimeout: cfg.Server.IdleTimeout.Duration, BodyLimit: int64(cfg.Server.BodyLimit), CORSOrigins: cfg.Server.CORSOrigins,
 		TrustedProxies: cfg.Server.TrustedProxies, Version: a.opts.Version, Logger: a.log.With("component", "http"),
-		AuthRateLimit: cfg.Auth.RateLimit, AuthRateBurst: cfg.Auth.RateBurst,
+		AuthRateLimit: cfg.Auth.RateLimit, AuthRateBurst: cfg.Auth.RateBurst, ImportMaxBytes: int64(cfg.Catalog.ImportMaxBytes),
 	}, uhttp.Deps{Ready: a.Ready, Registry: a.Registry, Media: a.Media, Tokens: tokenVerifier(a.Tokens), Auth: a.Auth, Customers: a.customerDeps(),
 		Catalog: a.Shop, Search: a.Index, Carts: a.Carts, Orders: a.Orders, Checkout: a.Checkout, Idem: idemStore(a.Idem),
-		Vendors: a.Vendors, Reviews: a.Reviews, Audit: a.DB, Recommend: a.Recommend})
+		Vendors: a.Vendors, Reviews: a.Reviews, Audit: a.DB, Recommend: a.Recommend, Jobs: a})
 	if err != nil {
 		return err
 	}

@@ -20,6 +20,7 @@ type Config struct {
 	Store     Store     `toml:"store" comment:"Pebble, the system of record."`
 	Bus       Bus       `toml:"bus" comment:"Embedded NATS JetStream event bus."`
 	Index     Index     `toml:"index" comment:"Bleve full-text search index."`
+	Catalog   Catalog   `toml:"catalog" comment:"Products: imports and exports."`
 	Media     Media     `toml:"media" comment:"Uploaded images."`
 	Snapshots Snapshots `toml:"snapshots" comment:"Periodic snapshots (Pebble checkpoint + media + index)."`
 	Auth      Auth      `toml:"auth" comment:"Passwords, tokens, two-factor sign-in, lockout and rate limits."`
@@ -69,6 +70,11 @@ type Bus struct {
 // Index configures the Bleve search index.
 type Index struct {
 	BatchSize int `toml:"batch_size" comment:"Documents written to the search index per batch."`
+}
+
+// Catalog configures product imports.
+type Catalog struct {
+	ImportMaxBytes ByteSize `toml:"import_max_bytes" comment:"Largest product file (Shopify CSV or JSON catalog) an import accepts, through the API or the CLI."`
 }
 
 // Media configures uploaded images.
@@ -170,7 +176,8 @@ func Default() Config {
 			MaxAge:   Dur(168 * time.Hour),
 			MaxBytes: 1 * GiB,
 		},
-		Index: Index{BatchSize: 1000},
+		Index:   Index{BatchSize: 1000},
+		Catalog: Catalog{ImportMaxBytes: 50 * MiB},
 		Media: Media{
 			MaxUpload:   20 * MiB,
 			MaxPixels:   40_000_000,

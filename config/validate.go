@@ -98,6 +98,7 @@ func (c Config) Validate() error {
 	v.check(c.Bus.MaxBytes > 0, "bus.max_bytes", "must be positive")
 
 	v.check(c.Index.BatchSize >= 1, "index.batch_size", "must be at least 1")
+	v.check(c.Catalog.ImportMaxBytes >= 1*KiB && c.Catalog.ImportMaxBytes <= 4*GiB, "catalog.import_max_bytes", "must be between 1KiB and 4GiB")
 	v.check(c.Demo.Products >= 1 && c.Demo.Products <= 1_000_000, "demo.products", "must be between 1 and 1000000")
 
 	m := c.Media

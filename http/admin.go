@@ -16,6 +16,7 @@ import (
 	"github.com/ultramarket/ultramarket/auth"
 	"github.com/ultramarket/ultramarket/commerce"
 	"github.com/ultramarket/ultramarket/commerce/audit"
+	"github.com/ultramarket/ultramarket/commerce/catalog"
 	"github.com/ultramarket/ultramarket/media"
 	"github.com/ultramarket/ultramarket/snapshot"
 )
@@ -38,6 +39,10 @@ type AdminOps interface {
 	Backup(ctx context.Context, w io.Writer) error
 	RebuildIndex(ctx context.Context, progress func(done, total int)) error
 	PutMedia(ctx context.Context, r io.Reader, owner string) (media.Meta, error)
+	// ImportProducts imports a product file (progress in bytes read); ExportProducts writes
+	// every product as a Shopify CSV.
+	ImportProducts(ctx context.Context, r io.Reader, opts ImportOptions, progress func(done, total int)) (catalog.ImportReport, error)
+	ExportProducts(ctx context.Context, w io.Writer) error
 	VerifyAudit(ctx context.Context) (audit.Report, error)
 	ListAudit(ctx context.Context, f audit.Filter, page commerce.Page) (commerce.List[audit.Entry], error)
 }
@@ -180,6 +185,7 @@ func NewAdmin(ops AdminOps, logger *slog.Logger) stdhttp.Handler {
 		})
 	})
 	auditAdminRoutes(e, ops)
+	importAdminRoutes(e, ops)
 	// Profiling for operators, only on the owner-only socket:
 	// curl --unix-socket <data>/admin.sock http://admin/debug/pprof/heap > heap.pprof
 	e.GET("/debug/pprof/", echo.WrapHandler(stdhttp.HandlerFunc(pprof.Index)))

@@ -481,6 +481,19 @@ func authzRows() map[string]authzRow {
 		}},
 
 		// Catalog: anyone reads; staff write.
+		"POST /api/v1/admin/imports": {want: staffOnly(202), build: func(*testing.T, *authzFixture, int) authzReq {
+			var buf bytes.Buffer
+			w := multipart.NewWriter(&buf)
+			fw, _ := w.CreateFormFile("file", "products.csv")
+			fw.Write([]byte("Handle,Title,Variant SKU,Variant Price\nmatrix-import,Matrix,MATRIX-IMPORT-1,1.00\n"))
+			w.Close()
+			return authzReq{path: "/api/v1/admin/imports?dry_run=true", body: buf.Bytes(), header: map[string]string{"Content-Type": w.FormDataContentType()}}
+		}},
+		"GET /api/v1/admin/jobs/:id":             {want: staffOnly(404), build: fixed("/api/v1/admin/jobs/01J0000000000000000000000Z", nil)},
+		"GET /api/v1/admin/exports/products.csv": {want: staffOnly(200), build: fixed("/api/v1/admin/exports/products.csv", nil)},
+		"POST /api/v1/admin/products/bulk": {want: staffOnly(202), build: func(_ *testing.T, f *authzFixture, _ int) authzReq {
+			return authzReq{path: "/api/v1/admin/products/bulk", body: map[string]any{"ids": []string{f.product}, "set": map[string]any{"status": "active"}}}
+		}},
 		"GET /api/v1/products":        {want: allOK(200), build: fixed("/api/v1/products", nil)},
 		"GET /api/v1/products/search": {want: allOK(200), build: fixed("/api/v1/products/search?q=tea", nil)},
 		"GET /api/v1/products/:id": {want: allOK(200), build: func(_ *testing.T, f *authzFixture, _ int) authzReq {

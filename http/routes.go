@@ -62,6 +62,7 @@ func (s *Server) registerRoutes() {
 	s.sessionRoutes()
 	s.adminUserRoutes()
 	s.catalogRoutes()
+	s.importRoutes()
 	s.recommendRoutes()
 	s.cartRoutes()
 	s.orderRoutes()

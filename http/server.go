@@ -41,6 +41,7 @@ type Config struct {
 	TrustedProxies []string      // CIDRs whose X-Forwarded-For is believed; empty means the peer address
 	AuthRateLimit  int           // requests per minute one IP may make to /api/v1/auth/ routes; 0 means no limit
 	AuthRateBurst  int           // requests one IP may make at once before AuthRateLimit applies; 0 means 1
+	ImportMaxBytes int64         // largest product file POST /admin/imports accepts; 0 means 50 MiB
 	Version        string        // reported by /healthz
 	Logger         *slog.Logger  // nil means slog.Default()
 }
@@ -83,6 +84,7 @@ type Deps struct {
 	Reviews  *reviews.Service  // product reviews, moderation and helpful votes
 	Idem     IdempotencyStore  // stored responses of Idempotency-Key requests; nil disables replay
 	Audit    AuditLog          // the audit log (GET /admin/audit)
+	Jobs     CatalogJobs       // product imports, exports and bulk changes (background jobs)
 
 	// Recommend: trending, recommendations and the product page's view counter.
 	Recommend *recommend.Service

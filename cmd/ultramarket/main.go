@@ -109,6 +109,7 @@ cluster or broker to install. Run "ultramarket serve" to start a shop on ./data.
 		newRestoreCmd(g),
 		newVerifyCmd(g),
 		newIndexCmd(g),
+		newCatalogCmd(g),
 		newMediaCmd(g),
 	)
 	return root

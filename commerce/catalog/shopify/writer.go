@@ -141,8 +141,15 @@ func (w *Writer) url(im catalog.Image) string {
 	return im.URL
 }
 
-// Flush writes buffered rows out and returns the first write error.
+// Flush writes buffered rows out (the header alone when no product was written) and
+// returns the first write error.
 func (w *Writer) Flush() error {
+	if !w.header {
+		w.header = true
+		if err := w.csv.Write(Header); err != nil {
+			return err
+		}
+	}
 	w.csv.Flush()
 	return w.csv.Error()
 }
