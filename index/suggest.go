@@ -100,12 +100,35 @@ type suggestEntry struct {
 	cats  []string
 }
 
-// suggestPair is one word of an entry; the table is sorted by word.
+// suggestPair is one word of an entry; the table is sorted by word, then best score first,
+// so a walk can leave a word as soon as its pairs cannot make the list, without reading the
+// entries (scattered in memory: reading one costs a cache miss).
 type suggestPair struct {
 	word  string
-	first bool // the entry's first word
+	score float64 // e.score
+	first bool    // the entry's first word
 	e     *suggestEntry
 }
+
+// textGroup holds the products of one normalized title; only the best of them (rep) is in the
+// table, so a catalog with many products named alike lists each name once and its walks
+// stay short.
+type textGroup struct {
+	members map[string]*suggestEntry
+	rep     *suggestEntry
+}
+
+func (g *textGroup) best() *suggestEntry {
+	var b *suggestEntry
+	for _, e := range g.members {
+		if b == nil || e.score > b.score || (e.score == b.score && e.ID < b.ID) {
+			b = e
+		}
+	}
+	return b
+}
+
+func textKey(e *suggestEntry) string { return strings.Join(e.words, " ") }
 
 // suggestTable is an immutable snapshot searched by Suggest.
 type suggestTable struct {
@@ -122,8 +145,9 @@ const maxMemoRunes = 3
 type suggester struct {
 	mu       sync.Mutex
 	products map[string]*suggestEntry
-	names    map[string]string // category names by ID
-	pairs    []suggestPair     // products' pairs, sorted; shared with the published table
+	texts    map[string]*textGroup // products by normalized title
+	names    map[string]string     // category names by ID
+	pairs    []suggestPair         // products' pairs, sorted; shared with the published table
 	// loading is set while the first fill scans the store; Apply's changes meanwhile are
 	// remembered in touched and win over the scan's older copies.
 	loading bool
@@ -133,7 +157,7 @@ type suggester struct {
 }
 
 func newSuggester() *suggester {
-	s := &suggester{products: map[string]*suggestEntry{}}
+	s := &suggester{products: map[string]*suggestEntry{}, texts: map[string]*textGroup{}}
 	s.table.Store(&suggestTable{})
 	return s
 }
@@ -173,14 +197,25 @@ func pairsOf(e *suggestEntry) []suggestPair {
 		if slices.Contains(e.words[:i], w) {
 			continue
 		}
-		ps = append(ps, suggestPair{word: w, first: i == 0, e: e})
+		ps = append(ps, suggestPair{word: w, score: e.score, first: i == 0, e: e})
 	}
 	return ps
 }
 
-func sortPairs(ps []suggestPair) {
-	slices.SortFunc(ps, func(a, b suggestPair) int { return strings.Compare(a.word, b.word) })
+func cmpPairs(a, b suggestPair) int {
+	if c := strings.Compare(a.word, b.word); c != 0 {
+		return c
+	}
+	switch {
+	case a.score > b.score:
+		return -1
+	case a.score < b.score:
+		return 1
+	}
+	return strings.Compare(a.e.ID, b.e.ID)
 }
+
+func sortPairs(ps []suggestPair) { slices.SortFunc(ps, cmpPairs) }
 
 // update applies changed products (nil: deleted or not found) and publishes a new table when
 // a suggestion changed. It costs one pass over the table per call, so Apply calls it once
@@ -188,8 +223,19 @@ func sortPairs(ps []suggestPair) {
 func (s *suggester) update(changed map[string]*catalog.Product) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	gone := map[*suggestEntry]bool{}
-	var added []suggestPair
+	// affected: the groups whose members change, with their representative before.
+	affected := map[string]*suggestEntry{}
+	group := func(k string) *textGroup {
+		g := s.texts[k]
+		if g == nil {
+			g = &textGroup{members: map[string]*suggestEntry{}}
+			s.texts[k] = g
+		}
+		if _, seen := affected[k]; !seen {
+			affected[k] = g.rep
+		}
+		return g
+	}
 	for id, p := range changed {
 		if s.loading {
 			s.touched[id] = true
@@ -203,14 +249,32 @@ func (s *suggester) update(changed map[string]*catalog.Product) {
 			continue
 		}
 		if old != nil {
-			gone[old] = true
-		}
-		if e == nil {
+			delete(group(textKey(old)).members, id)
 			delete(s.products, id)
+		}
+		if e != nil {
+			group(textKey(e)).members[id] = e
+			s.products[id] = e
+		}
+	}
+	gone := map[*suggestEntry]bool{}
+	var added []suggestPair
+	for k, before := range affected {
+		g := s.texts[k]
+		now := g.best()
+		if now == nil {
+			delete(s.texts, k)
+		}
+		g.rep = now
+		if before == now {
 			continue
 		}
-		s.products[id] = e
-		added = append(added, pairsOf(e)...)
+		if before != nil {
+			gone[before] = true
+		}
+		if now != nil {
+			added = append(added, pairsOf(now)...)
+		}
 	}
 	if len(gone) == 0 && len(added) == 0 {
 		return
@@ -222,7 +286,7 @@ func (s *suggester) update(changed map[string]*catalog.Product) {
 		if gone[p.e] {
 			continue
 		}
-		for i < len(added) && added[i].word < p.word {
+		for i < len(added) && cmpPairs(added[i], p) < 0 {
 			next = append(next, added[i])
 			i++
 		}
@@ -251,13 +315,24 @@ func (s *suggester) setNames(names map[string]string) {
 }
 
 func (s *suggester) rebuildLocked() {
+	s.texts = make(map[string]*textGroup, len(s.products))
+	for id, e := range s.products {
+		k := textKey(e)
+		g := s.texts[k]
+		if g == nil {
+			g = &textGroup{members: map[string]*suggestEntry{}}
+			s.texts[k] = g
+		}
+		g.members[id] = e
+	}
 	n := 0
-	for _, e := range s.products {
-		n += len(e.words)
+	for _, g := range s.texts {
+		g.rep = g.best()
+		n += len(g.rep.words)
 	}
 	pairs := make([]suggestPair, 0, n)
-	for _, e := range s.products {
-		pairs = append(pairs, pairsOf(e)...)
+	for _, g := range s.texts {
+		pairs = append(pairs, pairsOf(g.rep)...)
 	}
 	sortPairs(pairs)
 	s.pairs = pairs
@@ -292,6 +367,13 @@ func (s *suggester) publishLocked() {
 	}
 	sortPairs(groups)
 	s.table.Store(&suggestTable{products: s.pairs, groups: groups})
+}
+
+// loadingNow reports whether the first fill is running.
+func (s *suggester) loadingNow() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.loading
 }
 
 // WarmSuggestions starts filling the suggestion table from the source in the background,
@@ -434,7 +516,17 @@ func topEntries(pairs []suggestPair, last string, rest []string, k int, firstBon
 	var best []*suggestEntry
 	var bestRank []float64
 	for i := lo; i < hi && i-lo < maxSuggestScan; i++ {
-		e := pairs[i].e
+		p := pairs[i]
+		upper := p.score
+		if firstBonus {
+			upper += 2
+		}
+		if len(best) == k && upper <= bestRank[k-1] {
+			// The rest of this word's pairs score no more (best first): go to the next word.
+			i += sort.Search(hi-i, func(j int) bool { return pairs[i+j].word != p.word }) - 1
+			continue
+		}
+		e := p.e
 		if len(all) > 1 && !hasWordsPrefixed(e.words, all) {
 			continue
 		}
