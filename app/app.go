@@ -209,9 +209,11 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (_ *App, err err
 		Dir: cfg.IndexDir(), BatchSize: cfg.Index.BatchSize, Logger: a.log.With("component", "index"),
 		SourceSeq:         func(context.Context) (uint64, error) { return a.DB.LastSeq(), nil },
 		BackgroundRebuild: true, // a missing or damaged index must not keep the shop closed
+		Synonyms:          cfg.Search.Synonyms, SynonymStore: a.DB,
 	}, a.Catalog); err != nil {
 		return nil, err
 	}
+	a.Index.WarmSuggestions()
 	a.onClose("index", func(context.Context) error { return a.Index.Close() })
 	if !a.Index.Rebuilding() {
 		hw, seq := a.Index.HighWater(), a.DB.LastSeq()

@@ -21,6 +21,7 @@ type Config struct {
 	Bus       Bus       `toml:"bus" comment:"Embedded NATS JetStream event bus."`
 	Index     Index     `toml:"index" comment:"Bleve full-text search index."`
 	Catalog   Catalog   `toml:"catalog" comment:"Products: imports and exports."`
+	Search    Search    `toml:"search" comment:"Product search behaviour."`
 	Media     Media     `toml:"media" comment:"Uploaded images."`
 	Snapshots Snapshots `toml:"snapshots" comment:"Periodic snapshots (Pebble checkpoint + media + index)."`
 	Auth      Auth      `toml:"auth" comment:"Passwords, tokens, two-factor sign-in, lockout and rate limits."`
@@ -70,6 +71,11 @@ type Bus struct {
 // Index configures the Bleve search index.
 type Index struct {
 	BatchSize int `toml:"batch_size" comment:"Documents written to the search index per batch."`
+}
+
+// Search configures product search.
+type Search struct {
+	Synonyms []string `toml:"synonyms" comment:"Synonym groups, each a comma-separated list of equivalent terms: a query word equal to one term (after stemming) also finds the others. Applied at query time (no reindex); more groups can be set through PUT /api/v1/admin/search/synonyms."`
 }
 
 // Catalog configures product imports.
@@ -177,6 +183,7 @@ func Default() Config {
 			MaxBytes: 1 * GiB,
 		},
 		Index:   Index{BatchSize: 1000},
+		Search:  Search{Synonyms: []string{"tv, television", "phone, smartphone, mobile"}},
 		Catalog: Catalog{ImportMaxBytes: 50 * MiB},
 		Media: Media{
 			MaxUpload:   20 * MiB,

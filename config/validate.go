@@ -45,6 +45,12 @@ func (e *ValidationError) Unwrap() error {
 	return commerce.Invalid(fields...)
 }
 
+// Limits of search.synonyms (the same as the index's, which config cannot import).
+const (
+	maxSynonymGroups = 1000
+	maxSynonymLen    = 64
+)
+
 // Limits from OWASP's password storage guidance for argon2id (m=19 MiB, t=2, p=1).
 const (
 	minArgon2Time   = 2
@@ -99,6 +105,17 @@ func (c Config) Validate() error {
 
 	v.check(c.Index.BatchSize >= 1, "index.batch_size", "must be at least 1")
 	v.check(c.Catalog.ImportMaxBytes >= 1*KiB && c.Catalog.ImportMaxBytes <= 4*GiB, "catalog.import_max_bytes", "must be between 1KiB and 4GiB")
+	v.check(len(c.Search.Synonyms) <= maxSynonymGroups, "search.synonyms", fmt.Sprintf("must hold at most %d groups", maxSynonymGroups))
+	for _, g := range c.Search.Synonyms {
+		terms := map[string]bool{}
+		for _, t := range strings.Split(g, ",") {
+			if t = strings.ToLower(strings.TrimSpace(t)); t != "" {
+				terms[t] = true
+			}
+			v.check(len(t) <= maxSynonymLen, "search.synonyms", fmt.Sprintf("%q: a term may be at most %d bytes", g, maxSynonymLen))
+		}
+		v.check(len(terms) >= 2, "search.synonyms", fmt.Sprintf(`%q must list at least two different terms separated by commas, like "tv, television"`, g))
+	}
 	v.check(c.Demo.Products >= 1 && c.Demo.Products <= 1_000_000, "demo.products", "must be between 1 and 1000000")
 
 	m := c.Media

@@ -104,6 +104,17 @@ func TestValidate(t *testing.T) {
 			},
 		},
 		{
+			name: "search synonyms",
+			change: func(c *Config) {
+				c.Search.Synonyms = []string{"tv, television", "lonely", "sofa, Sofa", "x, " + strings.Repeat("y", 65)}
+			},
+			want: []Problem{
+				{"search.synonyms", `"lonely" must list at least two different terms separated by commas, like "tv, television"`},
+				{"search.synonyms", `"sofa, Sofa" must list at least two different terms separated by commas, like "tv, television"`},
+				{"search.synonyms", `"x, ` + strings.Repeat("y", 65) + `": a term may be at most 64 bytes`},
+			},
+		},
+		{
 			name: "durations that must be positive",
 			change: func(c *Config) {
 				c.Server.ShutdownGrace = Dur(0)

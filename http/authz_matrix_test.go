@@ -494,8 +494,11 @@ func authzRows() map[string]authzRow {
 		"POST /api/v1/admin/products/bulk": {want: staffOnly(202), build: func(_ *testing.T, f *authzFixture, _ int) authzReq {
 			return authzReq{path: "/api/v1/admin/products/bulk", body: map[string]any{"ids": []string{f.product}, "set": map[string]any{"status": "active"}}}
 		}},
-		"GET /api/v1/products":        {want: allOK(200), build: fixed("/api/v1/products", nil)},
-		"GET /api/v1/products/search": {want: allOK(200), build: fixed("/api/v1/products/search?q=tea", nil)},
+		"GET /api/v1/products":                {want: allOK(200), build: fixed("/api/v1/products", nil)},
+		"GET /api/v1/products/search":         {want: allOK(200), build: fixed("/api/v1/products/search?q=tea", nil)},
+		"GET /api/v1/products/search/suggest": {want: allOK(200), build: fixed("/api/v1/products/search/suggest?q=te", nil)},
+		"GET /api/v1/admin/search/synonyms":   {want: staffOnly(200), build: fixed("/api/v1/admin/search/synonyms", nil)},
+		"PUT /api/v1/admin/search/synonyms":   {want: staffOnly(200), build: fixed("/api/v1/admin/search/synonyms", map[string]any{"synonyms": []string{"tea, chai"}})},
 		"GET /api/v1/products/:id": {want: allOK(200), build: func(_ *testing.T, f *authzFixture, _ int) authzReq {
 			return authzReq{path: "/api/v1/products/" + f.product}
 		}},
@@ -535,6 +538,10 @@ func authzRows() map[string]authzRow {
 		"DELETE /api/v1/categories/:id": {want: staffOnly(204), build: func(t *testing.T, f *authzFixture, _ int) authzReq {
 			return authzReq{path: "/api/v1/categories/" + f.newCategory(t)}
 		}},
+		"POST /api/v1/categories/:id/move": {want: staffOnly(200), build: func(t *testing.T, f *authzFixture, _ int) authzReq {
+			return authzReq{path: "/api/v1/categories/" + f.newCategory(t) + "/move", body: map[string]any{"position": 0}}
+		}},
+		"GET /api/v1/products/featured": {want: allOK(200), build: fixed("/api/v1/products/featured", nil)},
 
 		// Carts: A's account cart is A's and staff's; everyone else gets 404.
 		"POST /api/v1/carts": {want: allOK(201), build: fixed("/api/v1/carts", nil)},
