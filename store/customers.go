@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ultramarket/ultramarket/auth"
@@ -170,6 +171,11 @@ func (s *Customers) DeleteAccount(ctx context.Context, e customers.Erasure) (cus
 			out.Orders++
 		}
 
+		// Reviews stay (their ratings are in products' aggregates) under an anonymous name.
+		if out.Reviews, err = anonymizeReviews(tx, e.UserID, e.OrderName); err != nil {
+			return err
+		}
+
 		ev, err := customers.AccountDeletedEvent(e, out)
 		if err != nil {
 			return err
@@ -247,4 +253,35 @@ func (s *Customers) UserCarts(ctx context.Context, userID string) ([]cart.Cart, 
 		})
 	})
 	return out, err
+}
+
+// anonymizeReviews gives every review of the user the author name name, in tx. A user's
+// reviews are found through the one-per-product author rows (reviews/by_author/<product>/<user>).
+func anonymizeReviews(tx *Tx, userID, name string) (int, error) {
+	var ids []string
+	prefix := []byte(prefixReviewByAuthor)
+	suffix := "/" + userID
+	err := tx.Scan(prefix, PrefixEnd(prefix), func(k, v []byte) error {
+		if strings.HasSuffix(string(k), suffix) {
+			ids = append(ids, string(v))
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	rt := reviewTx{tx}
+	for _, id := range ids {
+		prev, err := reviewOf(tx, id)
+		if err != nil {
+			return 0, err
+		}
+		r := prev
+		r.AuthorName = name
+		r.Version++
+		if err := rt.SaveReview(r, &prev); err != nil {
+			return 0, err
+		}
+	}
+	return len(ids), nil
 }

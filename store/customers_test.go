@@ -18,6 +18,7 @@ import (
 	"github.com/ultramarket/ultramarket/commerce/checkout"
 	"github.com/ultramarket/ultramarket/commerce/customers"
 	"github.com/ultramarket/ultramarket/commerce/orders"
+	"github.com/ultramarket/ultramarket/commerce/reviews"
 )
 
 // noAccounts is a customers.Accounts for tests that touch only address books.
@@ -349,5 +350,37 @@ func TestUserCarts(t *testing.T) {
 	}
 	if got, _ := NewCustomers(s.db).UserCarts(ctx, commerce.NewID()); got == nil || len(got) != 0 {
 		t.Errorf("a user without carts: %#v", got)
+	}
+}
+
+// TestDeleteAccountAnonymizesReviews: the erasure keeps the user's reviews (their ratings are
+// in the products' aggregates) but replaces the author's name, in the same update.
+func TestDeleteAccountAnonymizesReviews(t *testing.T) {
+	ctx := context.Background()
+	e := newErasureShop(t)
+	rs := NewReviews(e.db)
+	mine := reviews.Review{ID: commerce.NewID(), ProductID: commerce.NewID(), UserID: e.ann.ID, AuthorName: "Ann L.",
+		Rating: 4, Body: "good", Status: reviews.StatusApproved, Version: 1}
+	other := reviews.Review{ID: commerce.NewID(), ProductID: mine.ProductID, UserID: e.bob.ID, AuthorName: "Bob B.",
+		Rating: 2, Status: reviews.StatusApproved, Version: 1}
+	must(t, rs.Update(ctx, func(tx reviews.Tx) error {
+		if err := tx.SaveReview(mine, nil); err != nil {
+			return err
+		}
+		return tx.SaveReview(other, nil)
+	}))
+	commits := e.commits.Load()
+	r, err := e.custs.DeleteAccount(ctx, e.erasure())
+	must(t, err)
+	if got := e.commits.Load() - commits; got != 1 || r.Reviews != 1 {
+		t.Errorf("the erasure committed %d updates and anonymized %d reviews, want 1 and 1", got, r.Reviews)
+	}
+	got, err := rs.Review(ctx, mine.ID)
+	must(t, err)
+	if got.AuthorName != e.erasure().OrderName || got.Rating != 4 || got.Body != "good" || got.Status != reviews.StatusApproved || got.Version != 2 {
+		t.Errorf("ann's review after erasure: %+v", got)
+	}
+	if got, err := rs.Review(ctx, other.ID); err != nil || got.AuthorName != "Bob B." || got.Version != 1 {
+		t.Errorf("bob's review: %+v %v", got, err)
 	}
 }

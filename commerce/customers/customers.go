@@ -145,6 +145,7 @@ type Erasure struct {
 type Erased struct {
 	Addresses int      // addresses deleted
 	Orders    int      // orders anonymized
+	Reviews   int      // reviews whose author name was replaced (their text and rating stay)
 	Sessions  []string // sessions revoked
 }
 
