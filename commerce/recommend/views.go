@@ -21,7 +21,7 @@ type ViewCounter struct {
 type viewShard struct {
 	mu sync.Mutex
 	m  map[string]*int64 // a pointer: a repeat view costs one map lookup
-	_  [40]byte // keeps shards on separate cache lines
+	_  [40]byte          // keeps shards on separate cache lines
 }
 
 // NewViewCounter returns an empty counter.
