@@ -164,7 +164,7 @@ func (a *App) spool(r io.Reader) (*os.File, error) {
 	limit := importMaxBytes(a)
 	n, err := io.Copy(f, io.LimitReader(r, limit+1))
 	if err == nil && n > limit {
-		err = commerce.Errorf(commerce.EInvalid, "file_too_large", "catalog: the file is larger than catalog.import_max_bytes (%d bytes)", limit)
+		err = commerce.Errorf(commerce.ETooLarge, "file_too_large", "catalog: the file is larger than catalog.import_max_bytes (%d bytes)", limit)
 	}
 	if err == nil {
 		_, err = f.Seek(0, io.SeekStart)
