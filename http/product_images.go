@@ -54,17 +54,10 @@ func (s *Server) productImageRoutes() {
 }
 
 func (s *Server) addProductImage(c echo.Context) error {
-	if s.deps.Catalog == nil {
-		return errNoCatalog
-	}
 	if s.deps.Media == nil {
 		return errNoMedia
 	}
-	scope, err := s.productScope(c)
-	if err != nil {
-		return err
-	}
-	version, err := ifMatchVersion(c)
+	scope, version, err := s.productWrite(c)
 	if err != nil {
 		return err
 	}
@@ -95,14 +88,7 @@ func (s *Server) addProductImage(c echo.Context) error {
 }
 
 func (s *Server) updateProductImage(c echo.Context) error {
-	if s.deps.Catalog == nil {
-		return errNoCatalog
-	}
-	scope, err := s.productScope(c)
-	if err != nil {
-		return err
-	}
-	version, err := ifMatchVersion(c)
+	scope, version, err := s.productWrite(c)
 	if err != nil {
 		return err
 	}
@@ -119,14 +105,7 @@ func (s *Server) updateProductImage(c echo.Context) error {
 }
 
 func (s *Server) removeProductImage(c echo.Context) error {
-	if s.deps.Catalog == nil {
-		return errNoCatalog
-	}
-	scope, err := s.productScope(c)
-	if err != nil {
-		return err
-	}
-	version, err := ifMatchVersion(c)
+	scope, version, err := s.productWrite(c)
 	if err != nil {
 		return err
 	}

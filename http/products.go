@@ -218,14 +218,7 @@ func (s *Server) getProduct(c echo.Context) error {
 }
 
 func (s *Server) updateProduct(c echo.Context) error {
-	if s.deps.Catalog == nil {
-		return errNoCatalog
-	}
-	scope, err := s.productScope(c)
-	if err != nil {
-		return err
-	}
-	version, err := ifMatchVersion(c)
+	scope, version, err := s.productWrite(c)
 	if err != nil {
 		return err
 	}
@@ -245,14 +238,7 @@ func (s *Server) updateProduct(c echo.Context) error {
 }
 
 func (s *Server) deleteProduct(c echo.Context) error {
-	if s.deps.Catalog == nil {
-		return errNoCatalog
-	}
-	scope, err := s.productScope(c)
-	if err != nil {
-		return err
-	}
-	version, err := ifMatchVersion(c)
+	scope, version, err := s.productWrite(c)
 	if err != nil {
 		return err
 	}
@@ -266,6 +252,19 @@ func (s *Server) deleteProduct(c echo.Context) error {
 // product, unscoped; a vendor (catalog:own) only the products of its own vendor, which must
 // be APPROVED (403 vendor_not_approved otherwise), scoped to it. The catalog enforces the
 // scope inside its write, so ownership and the change are one atomic step.
+// productWrite is the common start of a write to one product: the catalog is there, the
+// principal's scope (see productScope) and the If-Match version.
+func (s *Server) productWrite(c echo.Context) (scope []catalog.Scope, version *int64, err error) {
+	if s.deps.Catalog == nil {
+		return nil, nil, errNoCatalog
+	}
+	if scope, err = s.productScope(c); err != nil {
+		return nil, nil, err
+	}
+	version, err = ifMatchVersion(c)
+	return scope, version, err
+}
+
 func (s *Server) productScope(c echo.Context) ([]catalog.Scope, error) {
 	p, _ := principalOf(c)
 	switch {
