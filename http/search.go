@@ -5,7 +5,6 @@ import (
 	stdhttp "net/http"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/labstack/echo/v4"
 
@@ -119,41 +118,6 @@ func (s *Server) searchRoutes() {
 		Handler: s.putSynonyms})
 }
 
-// searchCache keeps whole search responses of the current index generation. An answer is
-// then exactly as current as the index it comes from (stock included: order events re-index
-// their products, which starts a new generation), the freshness the search route promises,
-// and a popular query costs a map lookup.
-type searchCache struct {
-	mu  sync.Mutex
-	gen uint64
-	m   map[string][]byte
-}
-
-const maxCachedSearches = 1024
-
-func (sc *searchCache) get(gen uint64, key string) ([]byte, bool) {
-	sc.mu.Lock()
-	defer sc.mu.Unlock()
-	if sc.gen != gen {
-		return nil, false
-	}
-	b, ok := sc.m[key]
-	return b, ok
-}
-
-// put keeps body for key, made from generation gen, unless the index has moved on.
-func (sc *searchCache) put(gen, now uint64, key string, body []byte) {
-	sc.mu.Lock()
-	defer sc.mu.Unlock()
-	if gen != now || gen < sc.gen {
-		return
-	}
-	if gen > sc.gen || sc.m == nil || len(sc.m) >= maxCachedSearches {
-		sc.gen, sc.m = gen, map[string][]byte{}
-	}
-	sc.m[key] = body
-}
-
 func (s *Server) searchProducts(c echo.Context) error {
 	if s.deps.Catalog == nil {
 		return errNoCatalog
@@ -161,20 +125,13 @@ func (s *Server) searchProducts(c echo.Context) error {
 	if s.deps.Search == nil {
 		return unavailable("search")
 	}
-	staff := staffOf(c)
-	gen := s.deps.Search.Generation()
-	key := c.QueryParams().Encode()
-	if staff {
-		key += "&staff"
-	}
-	if body, ok := s.search.get(gen, key); ok {
-		return c.Blob(stdhttp.StatusOK, echo.MIMEApplicationJSON, body)
-	}
-	body, err := s.searchBody(c, staff)
+	// The index caches the hits and facets of a query until what searches see changes; the
+	// products are read fresh, so their stock is current even when an order did not change
+	// the index.
+	body, err := s.searchBody(c, staffOf(c))
 	if err != nil {
 		return err
 	}
-	s.search.put(gen, s.deps.Search.Generation(), key, body)
 	return c.Blob(stdhttp.StatusOK, echo.MIMEApplicationJSON, body)
 }
 

@@ -101,7 +101,6 @@ type Server struct {
 	routes     []Route
 	bodyLimits map[string]int64 // "METHOD path" → body limit of routes with their own (Route.BodyLimit)
 	openapi    []byte           // rendered once by New
-	search     searchCache
 	srv        *stdhttp.Server
 	ln         net.Listener
 	done       chan error

@@ -41,6 +41,11 @@ const (
 // the event's copy keeps stock (which orders change without product events) and the order
 // of concurrent writes right. Other event types only advance the mark.
 //
+// A product whose document equals the one the index holds (compared by fingerprint, see
+// docTable) is not written again: an order that moves stock without selling the product out
+// changes nothing searches see, so its batch leaves Generation, and the cached results, as
+// they were.
+//
 // Events are taken in Seq order; an event whose Seq is at or below the mark was applied before
 // (a redelivery) and is skipped, which makes Apply idempotent; an event with Seq 0 (never
 // committed) is logged and skipped. An event whose Data cannot be decoded is logged and
@@ -164,19 +169,28 @@ func (ix *Index) Apply(ctx context.Context, events []commerce.Event) error {
 	names := namerOf(ix.categoryNames())
 	changed := make(map[string]*catalog.Product, len(ids))
 	b := ix.bi.NewBatch()
+	docs := ix.docs.Load()
+	var written []stagedDoc // documents this batch writes (fingerprints, columns)
 	for _, id := range ids {
 		p, err := ix.src.Product(ctx, id)
 		switch {
 		case errors.Is(err, catalog.ErrProductNotFound):
 			b.Delete(id)
 			changed[id] = nil
+			written = append(written, stagedDoc{id: id})
 		case err != nil:
 			return fmt.Errorf("index: read product %s: %w", id, err)
 		default:
 			changed[id] = &p
-			if err := b.Index(id, toDocument(p, names)); err != nil {
-				ix.log.Error("index: product not indexable", "product", id, "err", err)
+			doc, same := docs.skipUnchanged(id, toDocument(p, names))
+			if same {
+				continue // the index holds this very document (stock moved, say)
 			}
+			if err := b.Index(id, doc.d); err != nil {
+				ix.log.Error("index: product not indexable", "product", id, "err", err)
+				continue
+			}
+			written = append(written, doc)
 		}
 	}
 	b.SetInternal(keyHighWater, encodeUint(next))
@@ -187,7 +201,14 @@ func (ix *Index) Apply(ctx context.Context, events []commerce.Event) error {
 	if len(changed) > 0 {
 		ix.suggest.update(changed)
 	}
-	if len(ids) > 0 || categoryEvents {
+	docs.commit(written)
+	if docs.pending {
+		docs.mu.Lock()
+		ix.checkDocsLocked(docs)
+		docs.mu.Unlock()
+	}
+	// Only what searches can see starts a new generation (and so empties the result cache).
+	if len(written) > 0 || categoryEvents {
 		ix.gen.Add(1)
 	}
 	return nil

@@ -136,6 +136,8 @@ type Index struct {
 	// result cache keeps answers of one generation only.
 	gen   atomic.Uint64
 	cache resultCache
+	// docs holds each indexed document's fingerprint and filter/sort/facet columns.
+	docs atomic.Pointer[docTable]
 
 	// catNames maps category IDs to names (nil when the source lists none).
 	catNames atomic.Pointer[map[string]string]
@@ -212,6 +214,7 @@ func Open(ctx context.Context, cfg Config, src catalog.Source) (*Index, error) {
 	stop, cancel := context.WithCancel(context.Background())
 	ix := &Index{cfg: cfg, src: src, log: cfg.Logger, bi: bi, stop: stop, cancelStop: cancel, suggest: newSuggester()}
 	ix.hw.Store(hw)
+	ix.docs.Store(newDocTable())
 	if _, err := ix.loadCategoryNames(ctx); err != nil {
 		_ = bi.Close()
 		cancel()

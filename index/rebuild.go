@@ -82,7 +82,11 @@ func (ix *Index) Rebuild(ctx context.Context, progress func(done, total int)) er
 	}
 	start := time.Now()
 	entries := suggestCollector{}
-	fresh, n, err := build(ctx, ix.cfg, ix.src, hw, progress, entries.add)
+	docs := newDocTable()
+	fresh, n, err := build(ctx, ix.cfg, ix.src, hw, progress, func(p catalog.Product, d map[string]any) {
+		entries.add(p)
+		docs.put(p.ID, d, fingerprint(d), true)
+	})
 	if err != nil {
 		return err
 	}
@@ -119,6 +123,8 @@ func (ix *Index) Rebuild(ctx context.Context, progress func(done, total int)) er
 		}
 		return fmt.Errorf("index: open rebuilt index: %w", err)
 	}
+	docs.ready = true
+	ix.docs.Store(docs) // exactly what the new index holds
 	if old != "" {
 		if err := os.RemoveAll(old); err != nil {
 			ix.log.Warn("index: remove old index", "dir", old, "err", err)
@@ -144,8 +150,8 @@ func (ix *Index) reopenLocked() error {
 // build writes every product of src into a new index in a fresh sibling of cfg.Dir, stores the
 // mapping version and highWater with the last batch, closes it and returns its path.
 //
-// collect, when not nil, sees every product scanned.
-func build(ctx context.Context, cfg Config, src catalog.Source, highWater uint64, progress func(done, total int), collect func(catalog.Product)) (_ string, n int, err error) {
+// collect, when not nil, sees every product scanned and its document.
+func build(ctx context.Context, cfg Config, src catalog.Source, highWater uint64, progress func(done, total int), collect func(catalog.Product, map[string]any)) (_ string, n int, err error) {
 	im, err := newMapping()
 	if err != nil {
 		return "", 0, fmt.Errorf("index: mapping: %w", err)
@@ -194,10 +200,11 @@ func build(ctx context.Context, cfg Config, src catalog.Source, highWater uint64
 			cfg.Logger.Warn("index: product without ID skipped during rebuild")
 			return nil
 		}
+		d := toDocument(p, names)
 		if collect != nil {
-			collect(p)
+			collect(p, d)
 		}
-		if err := b.Index(p.ID, toDocument(p, names)); err != nil {
+		if err := b.Index(p.ID, d); err != nil {
 			return fmt.Errorf("index: product %s: %w", p.ID, err)
 		}
 		n++

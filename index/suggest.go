@@ -376,10 +376,10 @@ func (s *suggester) loadingNow() bool {
 	return s.loading
 }
 
-// WarmSuggestions starts filling the suggestion table from the source in the background,
-// unless it was filled or is being filled already; Suggest starts it too, so the app calls it
-// after Open for the first shopper's sake. Close waits for it. A rebuild fills the table with
-// its own scan.
+// WarmSuggestions starts filling the suggestion table and the search columns (docTable)
+// from the source in the background, unless they were filled or are being filled already;
+// Suggest and Search start it too, so the app calls it after Open for the first shopper's
+// sake. Close waits for it. A rebuild fills both with its own scan.
 func (ix *Index) WarmSuggestions() {
 	if ix.suggestFilled.Load() {
 		return
@@ -394,16 +394,33 @@ func (ix *Index) WarmSuggestions() {
 	s.loading, s.touched = true, map[string]bool{}
 	epoch := s.epoch
 	s.mu.Unlock()
+	docs := ix.docs.Load()
+	docs.mu.Lock()
+	docs.loading, docs.touched = true, map[string]bool{}
+	docs.mu.Unlock()
 	ix.bg.Add(1)
 	go func() {
 		defer ix.bg.Done()
 		entries := map[string]*suggestEntry{}
+		scanned := newDocTable()
+		names := namerOf(ix.categoryNames())
 		err := ix.src.ScanProducts(ix.stop, func(p catalog.Product) error {
 			if e := productEntry(p); e != nil {
 				entries[p.ID] = e
 			}
+			if p.ID != "" {
+				d := toDocument(p, names)
+				scanned.put(p.ID, d, fingerprint(d), false)
+			}
 			return nil
 		})
+		if err == nil {
+			ix.fillDocs(docs, scanned)
+		} else {
+			docs.mu.Lock()
+			docs.loading, docs.touched = false, nil
+			docs.mu.Unlock()
+		}
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		s.loading = false
