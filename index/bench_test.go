@@ -88,6 +88,8 @@ func BenchmarkSearchScale(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer ix.Close()
+	ix.WarmSuggestions() // fills the search columns too
+	waitColumns(b, ix)
 	queries := []Query{
 		{Text: "iphone", Facets: true},
 		{Text: "iphnoe", Facets: true},
@@ -98,18 +100,30 @@ func BenchmarkSearchScale(b *testing.B) {
 		{Text: "kitchen", Facets: true, Sort: SortPrice},
 		{Text: "iphone"},
 		{},
+		{Facets: true, Sort: SortPrice, InStock: ptr(true)},
+		{Facets: true, Sort: SortNewest, RatingMin: ptr(4.0)},
 	}
+	// Each query twice: facets (and searches without text) from the columns, then from Bleve
+	// alone (the columns set aside), for a before/after in one run.
+	cols := ix.docs.Load()
 	for _, q := range queries {
-		b.Run(fmt.Sprintf("search/%q/facets=%v", q.Text, q.Facets), func(b *testing.B) {
-			if err := q.normalize(); err != nil {
-				b.Fatal(err)
-			}
-			for b.Loop() {
-				if _, err := ix.searchNow(ctx, q); err != nil {
-					b.Fatal(err)
+		if err := q.normalize(); err != nil {
+			b.Fatal(err)
+		}
+		for _, from := range []string{"columns", "bleve"} {
+			name := fmt.Sprintf("search/%q/facets=%v/sort=%s/%s", q.Text, q.Facets, q.Sort, from)
+			b.Run(name, func(b *testing.B) {
+				if from == "bleve" {
+					ix.docs.Store(newDocTable())
+					defer ix.docs.Store(cols)
 				}
-			}
-		})
+				for b.Loop() {
+					if _, err := ix.searchNow(ctx, q); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
 	}
 	ix.WarmSuggestions()
 	for len(ix.Suggest("app", 8)) == 0 {

@@ -164,6 +164,7 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	if err := q.normalize(); err != nil {
 		return Result{}, err
 	}
+	ix.WarmSuggestions() // fills the columns too
 	return ix.cache.do(ctx, ix.gen.Load(), q.key(), func() (Result, error) { return ix.searchNow(ctx, q) })
 }
 
@@ -175,17 +176,30 @@ func (ix *Index) searchNow(ctx context.Context, q Query) (Result, error) {
 		return Result{}, err
 	}
 
+	// The columns, once filled, count facets and answer searches without text.
+	tbl := ix.docs.Load()
+	tbl.mu.RLock()
+	defer tbl.mu.RUnlock()
+	if !tbl.ready {
+		tbl = nil
+	}
 	words := ix.queryWords(q.Text)
 	syn := ix.synonyms.Load()
-	filter := q.filter()
-	res, err := ix.search(ctx, q, textQuery(q.Text, words, syn, true), filter)
-	if err != nil {
-		return Result{}, err
-	}
-	if res.Total == 0 && len(words) > 1 {
-		res, err = ix.search(ctx, q, textQuery(q.Text, words, syn, false), filter)
+	var res Result
+	if tbl != nil && q.Text == "" {
+		res = searchColumns(tbl, q)
+	} else {
+		filter := q.filter()
+		var err error
+		res, err = ix.search(ctx, q, tbl, textQuery(q.Text, words, syn, true), filter)
 		if err != nil {
 			return Result{}, err
+		}
+		if res.Total == 0 && len(words) > 1 {
+			res, err = ix.search(ctx, q, tbl, textQuery(q.Text, words, syn, false), filter)
+			if err != nil {
+				return Result{}, err
+			}
 		}
 	}
 	if q.Facets {
@@ -430,7 +444,26 @@ func (q Query) filter() query.Query {
 	return query.NewConjunctionQuery(fs)
 }
 
-func (ix *Index) search(ctx context.Context, q Query, text, filter query.Query) (Result, error) {
+// search runs text and filter through Bleve. With tbl (the filled columns) Bleve only
+// matches and scores the text, and the columns filter, order the hits and count the facets
+// (a filter left to Bleve cost more than the text match at 100k products: status=active
+// holds nearly every document).
+func (ix *Index) search(ctx context.Context, q Query, tbl *docTable, text, filter query.Query) (Result, error) {
+	if tbl != nil && text != nil {
+		// Bleve matches and scores the text; the columns filter, sort, page and count facets.
+		cq := newCollectQuery(tbl, text, q)
+		if _, err := ix.bi.SearchInContext(ctx, bleve.NewSearchRequestOptions(cq, 0, 0, false)); err != nil {
+			if ctx.Err() != nil {
+				return Result{}, ctx.Err()
+			}
+			return Result{}, fmt.Errorf("index: search: %w", err)
+		}
+		res := Result{Total: uint64(cq.total), Hits: cq.hits(q.Offset)}
+		if cq.f != nil {
+			res.Facets = cq.f.result()
+		}
+		return res, nil
+	}
 	var top query.Query
 	switch {
 	case text == nil && filter == nil:
