@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/ultramarket/ultramarket/commerce"
@@ -115,6 +116,9 @@ type group struct {
 	product bool         // the group writes product records (cached product pages revalidate)
 }
 
+// memTableBytes is the size of Pebble's memtable (its default is 4 MiB).
+const memTableBytes = 32 << 20
+
 // maxInflight bounds the groups applied to Pebble and not yet acknowledged. Normally one
 // group syncs while the next one fills; more are applied only when a group reaches MaxGroup.
 const maxInflight = 4
@@ -137,6 +141,18 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		FormatMajorVersion: pebble.FormatNewest,
 		Logger:             pebbleLogger{cfg.Logger},
 		ReadOnly:           cfg.ReadOnly,
+		// Writes read many keys that do not exist yet (a new product's slug, SKUs, variant
+		// and stock rows): bloom filters answer those without reading the tables' blocks.
+		// Larger memtables keep a bulk update (an import chunk of a few MB) out of Pebble's
+		// large-batch path, which flushes a memtable per batch and piles up L0 files.
+		MemTableSize: memTableBytes,
+	}
+	for i := range opts.Levels {
+		opts.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+	}
+	if n := runtime.GOMAXPROCS(0); n > 1 {
+		// Compactions keep up with bulk loads when they may use a second core.
+		opts.CompactionConcurrencyRange = func() (int, int) { return 1, min(n, 4) }
 	}
 	pdb, err := pebble.Open(cfg.Dir, opts)
 	cache.Unref()
