@@ -63,15 +63,15 @@ func (c *Catalog) ProductBySlug(ctx context.Context, slug string) (catalog.Produ
 // when the slug changed and leaving a redirect row (made by redirect) from oldSlug to id;
 // a redirect row of slug is dropped (whoever holds a slug wins over a redirect). A slug
 // another entity holds is catalog.ErrSlugTaken.
-func moveSlug(tx *Tx, key, redirect func(string) []byte, id, oldSlug, slug string) error {
+func moveSlug(tx *Tx, r getter, key, redirect func(string) []byte, id, oldSlug, slug string) error {
 	if oldSlug != "" && oldSlug != slug {
-		if owner, err := tx.Get(key(oldSlug)); err == nil && string(owner) == id {
+		if owner, err := r.Get(key(oldSlug)); err == nil && string(owner) == id {
 			tx.Delete(key(oldSlug))
 		}
 		tx.Set(redirect(oldSlug), []byte(id))
 	}
 	if slug != "" && slug != oldSlug {
-		if _, err := tx.Get(redirect(slug)); err == nil {
+		if _, err := r.Get(redirect(slug)); err == nil {
 			tx.Delete(redirect(slug))
 		} else if !errors.Is(err, ErrNotFound) {
 			return err
@@ -80,7 +80,7 @@ func moveSlug(tx *Tx, key, redirect func(string) []byte, id, oldSlug, slug strin
 	if slug == "" {
 		return nil
 	}
-	owner, err := tx.Get(key(slug))
+	owner, err := r.Get(key(slug))
 	switch {
 	case err == nil && string(owner) != id:
 		return catalog.ErrSlugTaken.WithDetails(map[string]any{"slug": slug})
@@ -242,15 +242,23 @@ func (c *Catalog) SaveProduct(ctx context.Context, p catalog.Product) error {
 // version had and p has not (variants, SKUs, slug, listing rows) is removed. A slug or SKU
 // of another product is refused with catalog.ErrSlugTaken or catalog.ErrSKUTaken: the
 // service checks first, so this guards bulk writers such as the demo seeder.
-func SaveProductTx(tx *Tx, p catalog.Product) error { return saveProduct(tx, p, true) }
+func SaveProductTx(tx *Tx, p catalog.Product) error {
+	path, err := categoryPath(tx, p.CategoryID)
+	if err != nil {
+		return err
+	}
+	p.CategoryPath = path
+	return saveProduct(tx, tx, p, true)
+}
 
-// saveProduct is SaveProductTx; writeStock false leaves the stock rows alone (a product
-// filed under a moved category is rewritten without touching its stock).
-func saveProduct(tx *Tx, p catalog.Product, writeStock bool) error {
+// saveProduct is SaveProductTx for a p whose CategoryPath is set, reading through r (tx or
+// the update's memo); writeStock false leaves the stock rows alone (a product filed under a
+// moved category is rewritten without touching its stock).
+func saveProduct(tx *Tx, r getter, p catalog.Product, writeStock bool) error {
 	typ := catalog.EventProductUpdated
 	var old catalog.Product
 	exists := true
-	if err := getJSON(tx, productKey(p.ID), &old); errors.Is(err, ErrNotFound) {
+	if err := getJSON(r, productKey(p.ID), &old); errors.Is(err, ErrNotFound) {
 		typ, exists = catalog.EventProductCreated, false
 	} else if err != nil {
 		return err
@@ -258,17 +266,12 @@ func saveProduct(tx *Tx, p catalog.Product, writeStock bool) error {
 	if p.Images == nil {
 		p.Images = []catalog.Image{}
 	}
-	path, err := categoryPath(tx, p.CategoryID)
-	if err != nil {
-		return err
-	}
-	p.CategoryPath = path
 	if len(p.Options) == 0 {
 		p.Options = catalog.OptionsOf(p.Variants) // a bulk writer's product (the service sets them)
 	}
 
 	// Slug.
-	if err := moveSlug(tx, productSlugKey, productRedirectKey, p.ID, old.Slug, p.Slug); err != nil { // old is zero when new
+	if err := moveSlug(tx, r, productSlugKey, productRedirectKey, p.ID, old.Slug, p.Slug); err != nil { // old is zero when new
 		return err
 	}
 
@@ -295,12 +298,12 @@ func saveProduct(tx *Tx, p catalog.Product, writeStock bool) error {
 	rec.Variants = make([]catalog.Variant, len(p.Variants))
 	for i, v := range p.Variants {
 		ours[v.ID] = true
-		if owner, err := tx.Get(variantKey(v.ID)); err == nil && string(owner) != p.ID {
+		if owner, err := r.Get(variantKey(v.ID)); err == nil && string(owner) != p.ID {
 			return fmt.Errorf("store: variant %s belongs to product %s", v.ID, owner)
 		}
 		tx.Set(variantKey(v.ID), []byte(p.ID))
 		if v.SKU != "" {
-			if owner, err := skuOwner(tx, v.SKU); err != nil {
+			if owner, err := skuOwner(r, v.SKU); err != nil {
 				return err
 			} else if owner != "" && owner != p.ID {
 				return catalog.ErrSKUTaken.WithDetails(map[string]any{"sku": v.SKU})
@@ -758,7 +761,7 @@ func SaveCategoryTx(tx *Tx, c catalog.Category) error {
 	} else if err != nil {
 		return err
 	}
-	if err := moveSlug(tx, categorySlugKey, categoryRedirectKey, c.ID, old.Slug, c.Slug); err != nil { // old is zero when new
+	if err := moveSlug(tx, tx, categorySlugKey, categoryRedirectKey, c.ID, old.Slug, c.Slug); err != nil { // old is zero when new
 		return err
 	}
 	// Products under c, found before c moves (their rows are filed under c either way).
@@ -788,7 +791,10 @@ func SaveCategoryTx(tx *Tx, c catalog.Category) error {
 			return err
 		}
 		p.UpdatedAt = c.UpdatedAt
-		if err := saveProduct(tx, p, false); err != nil {
+		if p.CategoryPath, err = categoryPath(tx, p.CategoryID); err != nil {
+			return err
+		}
+		if err := saveProduct(tx, tx, p, false); err != nil {
 			return err
 		}
 	}
@@ -797,24 +803,35 @@ func SaveCategoryTx(tx *Tx, c catalog.Category) error {
 
 // Update runs fn as one atomic store update.
 func (c *Catalog) Update(ctx context.Context, fn func(catalog.Tx) error) error {
-	return c.db.Update(ctx, func(tx *Tx) error { return fn(catalogTx{tx}) })
+	return c.db.Update(ctx, func(tx *Tx) error { return fn(catalogTx{tx: tx, r: newUpdateReads(tx)}) })
 }
 
-// catalogTx is catalog.Tx on a store update.
-type catalogTx struct{ tx *Tx }
+// catalogTx is catalog.Tx on a store update. Its reads go through r, the update's memo
+// (nil: straight to tx).
+type catalogTx struct {
+	tx *Tx
+	r  *updateReads
+}
 
-func (t catalogTx) Product(id string) (catalog.Product, error) { return productTx(t.tx, id) }
+func (t catalogTx) reads() getter {
+	if t.r == nil {
+		return t.tx
+	}
+	return t.r
+}
+
+func (t catalogTx) Product(id string) (catalog.Product, error) { return productTx(t.reads(), id) }
 
 func (t catalogTx) ProductIDBySlug(slug string) (string, error) {
-	return rawOrEmpty(t.tx, productSlugKey(slug))
+	return rawOrEmpty(t.reads(), productSlugKey(slug))
 }
 
-func (t catalogTx) ProductIDBySKU(sku string) (string, error) { return skuOwner(t.tx, sku) }
+func (t catalogTx) ProductIDBySKU(sku string) (string, error) { return skuOwner(t.reads(), sku) }
 
-func (t catalogTx) Category(id string) (catalog.Category, error) { return categoryTx(t.tx, id) }
+func (t catalogTx) Category(id string) (catalog.Category, error) { return categoryTx(t.reads(), id) }
 
 func (t catalogTx) CategoryIDBySlug(slug string) (string, error) {
-	return rawOrEmpty(t.tx, categorySlugKey(slug))
+	return rawOrEmpty(t.reads(), categorySlugKey(slug))
 }
 
 func (t catalogTx) Categories() ([]catalog.Category, error) { return categoriesTx(t.tx.Scan) }
@@ -827,19 +844,33 @@ func (t catalogTx) CategoryHasProducts(id string) (bool, error) {
 }
 
 func (t catalogTx) SaveProduct(p *catalog.Product) error {
-	path, err := categoryPath(t.tx, p.CategoryID)
+	var path []string
+	var err error
+	if t.r != nil {
+		path, err = t.r.categoryPath(p.CategoryID)
+	} else {
+		path, err = categoryPath(t.tx, p.CategoryID)
+	}
 	if err != nil {
 		return err
 	}
-	p.CategoryPath = path
-	return SaveProductTx(t.tx, *p)
+	p.CategoryPath = slices.Clone(path)
+	return saveProduct(t.tx, t.reads(), *p, true)
 }
 
 func (t catalogTx) DeleteProduct(id string) error { return DeleteProductTx(t.tx, id) }
 
-func (t catalogTx) SaveCategory(c catalog.Category) error { return SaveCategoryTx(t.tx, c) }
+func (t catalogTx) SaveCategory(c catalog.Category) error {
+	if t.r != nil {
+		t.r.categoriesChanged()
+	}
+	return SaveCategoryTx(t.tx, c)
+}
 
 func (t catalogTx) DeleteCategory(id string) error {
+	if t.r != nil {
+		t.r.categoriesChanged()
+	}
 	c, err := categoryTx(t.tx, id)
 	if err != nil {
 		return err

@@ -16,7 +16,7 @@ var _ catalog.EventUpdater = (*Catalog)(nil)
 // both its events commit together or not at all.
 func (c *Catalog) UpdateEmit(ctx context.Context, fn func(catalog.Tx) ([]commerce.Event, error)) error {
 	return c.db.Update(ctx, func(tx *Tx) error {
-		evs, err := fn(catalogTx{tx})
+		evs, err := fn(catalogTx{tx: tx})
 		if err != nil {
 			return err
 		}

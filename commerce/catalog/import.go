@@ -80,28 +80,53 @@ type importPrep struct {
 // file line of the row at fault; they do not stop the import (see ImportOptions for dry runs
 // and all-or-nothing imports). The returned error is for an import that could not run at
 // all (the file is unreadable, the store failed); the report then holds what was done.
-func (s *Service) Import(ctx context.Context, r ImportReader, opts ImportOptions) (ImportReport, error) {
-	rep := ImportReport{DryRun: opts.DryRun, Atomic: opts.Atomic, Errors: []ImportError{}}
+func (s *Service) Import(ctx context.Context, r ImportReader, opts ImportOptions) (rep ImportReport, err error) {
+	rep = ImportReport{DryRun: opts.DryRun, Atomic: opts.Atomic, Errors: []ImportError{}}
 	size := opts.ChunkSize
 	if size <= 0 {
 		size = DefaultImportChunk
 	}
 	var chunk []importPrep
 	done := 0
-	flush := func() error {
-		if len(chunk) == 0 {
+	// A chunk is written while the next one is read and checked: flush hands the chunk to a
+	// goroutine after waiting for the one before it, so chunks still commit one at a time
+	// and in file order.
+	var pending chan chunkResult
+	wait := func() error {
+		if pending == nil {
 			return nil
 		}
-		if err := s.importChunk(ctx, chunk, opts.DryRun, &rep); err != nil {
-			return err
+		res := <-pending
+		pending = nil
+		if res.err != nil {
+			return res.err
 		}
-		done += len(chunk)
-		chunk = chunk[:0]
+		merge(&rep, res.rep)
+		done += res.n
 		if opts.Progress != nil {
 			opts.Progress(done + rep.Failed)
 		}
 		return nil
 	}
+	flush := func() error {
+		if err := wait(); err != nil || len(chunk) == 0 {
+			return err
+		}
+		c := chunk
+		chunk = make([]importPrep, 0, size)
+		pending = make(chan chunkResult, 1)
+		go func(out chan<- chunkResult) {
+			part, err := s.importChunk(ctx, c, opts.DryRun)
+			out <- chunkResult{rep: part, n: len(c), err: err}
+		}(pending)
+		return nil
+	}
+	defer func() {
+		// An early return leaves no chunk writing behind it, and reports what it did.
+		if werr := wait(); err == nil {
+			err = werr
+		}
+	}()
 	for {
 		if err := ctx.Err(); err != nil {
 			return rep, err
@@ -154,6 +179,9 @@ func (s *Service) Import(ctx context.Context, r ImportReader, opts ImportOptions
 	if err := flush(); err != nil {
 		return rep, err
 	}
+	if err := wait(); err != nil {
+		return rep, err
+	}
 	rep.Written = !opts.DryRun && rep.Created+rep.Updated+rep.Categories > 0
 	return rep, nil
 }
@@ -162,7 +190,7 @@ func (s *Service) Import(ctx context.Context, r ImportReader, opts ImportOptions
 // left out; a failure in the middle of writing one (which could leave it half written) rolls
 // the chunk back, and its products are then written one update each, so only the bad one
 // fails.
-func (s *Service) importChunk(ctx context.Context, chunk []importPrep, dryRun bool, rep *ImportReport) error {
+func (s *Service) importChunk(ctx context.Context, chunk []importPrep, dryRun bool) (ImportReport, error) {
 	run := func(ps []importPrep) (ImportReport, error) {
 		var part ImportReport
 		err := s.repo.Update(ctx, func(tx Tx) error {
@@ -189,14 +217,14 @@ func (s *Service) importChunk(ctx context.Context, chunk []importPrep, dryRun bo
 	part, err := run(chunk)
 	if err != nil {
 		if ctx.Err() != nil || len(chunk) == 1 && commerce.KindOf(err) == commerce.EInternal {
-			return err
+			return ImportReport{}, err
 		}
 		part = ImportReport{}
 		for _, p := range chunk {
 			one, err := run([]importPrep{p})
 			if err != nil {
 				if ctx.Err() != nil || commerce.KindOf(err) == commerce.EInternal {
-					return err // the store, not the product
+					return part, err // the store, not the product
 				}
 				one = ImportReport{}
 				one.fail(ImportError{Line: p.item.Line, Handle: p.item.Handle, Message: err.Error()})
@@ -204,8 +232,14 @@ func (s *Service) importChunk(ctx context.Context, chunk []importPrep, dryRun bo
 			merge(&part, one)
 		}
 	}
-	merge(rep, part)
-	return nil
+	return part, nil
+}
+
+// chunkResult is what writing one chunk of n products did.
+type chunkResult struct {
+	rep ImportReport
+	n   int
+	err error
 }
 
 func merge(into *ImportReport, r ImportReport) {
