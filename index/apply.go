@@ -171,8 +171,12 @@ func (ix *Index) Apply(ctx context.Context, events []commerce.Event) error {
 	b := ix.bi.NewBatch()
 	docs := ix.docs.Load()
 	var written []stagedDoc // documents this batch writes (fingerprints, columns)
+	read, err := ix.productReader(ctx, ids) // the batch's products in one snapshot
+	if err != nil {
+		return fmt.Errorf("index: read products: %w", err)
+	}
 	for _, id := range ids {
-		p, err := ix.src.Product(ctx, id)
+		p, err := read(id)
 		switch {
 		case errors.Is(err, catalog.ErrProductNotFound):
 			b.Delete(id)
