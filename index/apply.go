@@ -171,7 +171,8 @@ func (ix *Index) Apply(ctx context.Context, events []commerce.Event) error {
 	b := ix.bi.NewBatch()
 	docs := ix.docs.Load()
 	var written []stagedDoc // documents this batch writes (fingerprints, columns)
-	read, err := ix.productReader(ctx, ids) // the batch's products in one snapshot
+	// The batch's products, read in one snapshot.
+	read, err := ix.productReader(ctx, ids)
 	if err != nil {
 		return fmt.Errorf("index: read products: %w", err)
 	}
