@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"runtime/debug"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -73,6 +74,31 @@ func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 type httpMetrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	// series caches the children of one method, route and status: looking them up by label
+	// values hashes the labels on every request.
+	series sync.Map // seriesKey -> *series
+}
+
+type seriesKey struct {
+	method, route string
+	code          int
+}
+
+type series struct {
+	requests prometheus.Counter
+	latency  prometheus.Observer
+}
+
+func (m *httpMetrics) of(method, route string, code int) *series {
+	k := seriesKey{method, route, code}
+	if v, ok := m.series.Load(k); ok {
+		return v.(*series)
+	}
+	v, _ := m.series.LoadOrStore(k, &series{
+		requests: m.requests.WithLabelValues(method, route, strconv.Itoa(code)),
+		latency:  m.latency.WithLabelValues(method, route),
+	})
+	return v.(*series)
 }
 
 func newHTTPMetrics(reg *prometheus.Registry) *httpMetrics {
@@ -105,8 +131,9 @@ func (s *Server) accessLog(m *httpMetrics) echo.MiddlewareFunc {
 				route = "unmatched"
 			}
 			status := c.Response().Status
-			m.requests.WithLabelValues(c.Request().Method, route, strconv.Itoa(status)).Inc()
-			m.latency.WithLabelValues(c.Request().Method, route).Observe(d.Seconds())
+			ms := m.of(c.Request().Method, route, status)
+			ms.requests.Inc()
+			ms.latency.Observe(d.Seconds())
 			level := slog.LevelInfo
 			if status >= 500 {
 				level = slog.LevelError

@@ -5,6 +5,7 @@ import (
 	stdhttp "net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/labstack/echo/v4"
 
@@ -116,6 +117,39 @@ func (s *Server) searchRoutes() {
 		Perm: auth.PermCatalogWrite, Request: synonymsRequest{}, Response: synonymsResponse{},
 		Errors:  []int{stdhttp.StatusUnprocessableEntity, stdhttp.StatusPreconditionFailed, stdhttp.StatusServiceUnavailable},
 		Handler: s.putSynonyms})
+}
+
+// responseCache keeps response bodies of one version of what they are made from (the
+// suggestion table): a popular answer then costs a map lookup until the version moves.
+type responseCache struct {
+	mu  sync.Mutex
+	ver uint64
+	m   map[string][]byte
+}
+
+const maxCachedResponses = 4096
+
+func (rc *responseCache) get(ver uint64, key string) ([]byte, bool) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if rc.ver != ver {
+		return nil, false
+	}
+	b, ok := rc.m[key]
+	return b, ok
+}
+
+// put keeps body for key, made from version ver, unless the version has moved on to now.
+func (rc *responseCache) put(ver, now uint64, key string, body []byte) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if ver != now || ver < rc.ver {
+		return
+	}
+	if ver > rc.ver || rc.m == nil || len(rc.m) >= maxCachedResponses {
+		rc.ver, rc.m = ver, map[string][]byte{}
+	}
+	rc.m[key] = body
 }
 
 func (s *Server) searchProducts(c echo.Context) error {
@@ -254,6 +288,12 @@ func (s *Server) suggest(c echo.Context) error {
 	if err := v.Err(); err != nil {
 		return err
 	}
+	// Shoppers type the same prefixes: answers are kept until the suggestions change.
+	ver := s.deps.Search.SuggestVersion()
+	key := strconv.Itoa(limit) + "\x00" + text
+	if body, ok := s.suggests.get(ver, key); ok {
+		return c.Blob(stdhttp.StatusOK, echo.MIMEApplicationJSON, body)
+	}
 	found := s.deps.Search.Suggest(text, limit)
 	out := suggestResponse{Items: make([]suggestion, len(found))}
 	for i, f := range found {
@@ -263,6 +303,7 @@ func (s *Server) suggest(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.suggests.put(ver, s.deps.Search.SuggestVersion(), key, body)
 	return c.Blob(stdhttp.StatusOK, echo.MIMEApplicationJSON, body)
 }
 

@@ -70,6 +70,11 @@ func (ix *Index) Suggest(text string, limit int) []Suggestion {
 	return t.find(words, limit)
 }
 
+// SuggestVersion returns a number that changes whenever Suggest's answers may change (a new
+// suggestion table is published); callers may keep what they derived from Suggest until it
+// does.
+func (ix *Index) SuggestVersion() uint64 { return ix.suggest.table.Load().version }
+
 // suggestWords normalizes text as suggestion entries are: accents folded, lower case,
 // apostrophes unified, split at word boundaries.
 func suggestWords(text string) []string {
@@ -137,6 +142,8 @@ type suggestTable struct {
 	// short memoizes the best products of one-word queries of up to maxMemoRunes letters,
 	// whose ranges are the longest to walk ("a" holds a large part of the catalog).
 	short sync.Map // string -> []*suggestEntry (MaxSuggestLimit of them)
+	// version numbers the published tables (see SuggestVersion).
+	version uint64
 }
 
 const maxMemoRunes = 3
@@ -154,6 +161,7 @@ type suggester struct {
 	touched map[string]bool
 	epoch   uint64 // bumped by replace: a fill that started before it is stale
 	table   atomic.Pointer[suggestTable]
+	tables  uint64 // tables published
 }
 
 func newSuggester() *suggester {
@@ -366,7 +374,8 @@ func (s *suggester) publishLocked() {
 		groups = append(groups, pairsOf(e)...)
 	}
 	sortPairs(groups)
-	s.table.Store(&suggestTable{products: s.pairs, groups: groups})
+	s.tables++
+	s.table.Store(&suggestTable{products: s.pairs, groups: groups, version: s.tables})
 }
 
 // loadingNow reports whether the first fill is running.
