@@ -231,7 +231,9 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (_ *App, err err
 
 	// Consumers and the relay: derived state follows the outbox.
 	// The index takes every event (it applies catalog ones) so its mark follows the store's seq.
-	indexConsumer, err := a.Bus.SubscribeBatch(ctx, "index", nil, a.Index.Apply, 1000)
+	// Batches of up to 5000: the suggestion list is merged once per batch and Bleve writes one
+	// segment per batch, so a bulk import is indexed in far fewer, larger steps.
+	indexConsumer, err := a.Bus.SubscribeBatch(ctx, "index", nil, a.Index.Apply, 5000)
 	if err != nil {
 		return nil, fmt.Errorf("subscribe search index: %w", err)
 	}

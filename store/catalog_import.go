@@ -67,3 +67,18 @@ func (u *updateReads) categoryPath(id string) ([]string, error) {
 
 // categoriesChanged forgets the memoized category paths (a category was written).
 func (u *updateReads) categoriesChanged() { u.paths = nil }
+
+// FreshIDs records that ids (product or variant IDs just made by commerce.NewID) name
+// nothing stored yet, so saving their product reads no product or variant row for them.
+func (t catalogTx) FreshIDs(ids ...string) {
+	if t.r == nil {
+		return
+	}
+	for _, id := range ids {
+		for _, k := range [][]byte{productKey(id), variantKey(id)} {
+			if _, ok := t.tx.writes[string(k)]; !ok {
+				t.r.m[string(k)] = memoRead{}
+			}
+		}
+	}
+}

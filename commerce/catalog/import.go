@@ -369,6 +369,18 @@ func (s *Service) importOne(tx Tx, cats *categoryCache, ip importPrep, rep *Impo
 		}
 		p.Variants[i] = v
 	}
+	if ft, ok := tx.(freshIDsTx); ok {
+		ids := make([]string, 0, len(p.Variants)+1)
+		if !exists {
+			ids = append(ids, p.ID)
+		}
+		for i, vi := range in.Variants {
+			if _, had := oldBySKU[strings.ToUpper(vi.SKU)]; !had {
+				ids = append(ids, p.Variants[i].ID)
+			}
+		}
+		ft.FreshIDs(ids...)
+	}
 	p.Images = buildImages(in.Images, p.Variants)
 	for i, im := range p.Images {
 		// An image fetched since the last import keeps its media file.
@@ -403,6 +415,12 @@ func (s *Service) importOne(tx Tx, cats *categoryCache, ip importPrep, rep *Impo
 		rep.Created++
 	}
 	return nil
+}
+
+// freshIDsTx is a Tx that can be told which product and variant IDs were just made by
+// commerce.NewID (so nothing is stored under them) and skip looking them up.
+type freshIDsTx interface {
+	FreshIDs(ids ...string)
 }
 
 // sameProduct reports whether an import leaves a stored product as it is.
