@@ -120,7 +120,8 @@ func (s *Server) searchRoutes() {
 }
 
 // responseCache keeps response bodies of one version of what they are made from (the
-// suggestion table): a popular answer then costs a map lookup until the version moves.
+// index's products, the suggestion table): a popular answer then costs a map lookup until
+// the version moves.
 type responseCache struct {
 	mu  sync.Mutex
 	ver uint64
@@ -159,13 +160,23 @@ func (s *Server) searchProducts(c echo.Context) error {
 	if s.deps.Search == nil {
 		return unavailable("search")
 	}
-	// The index caches the hits and facets of a query until what searches see changes; the
-	// products are read fresh, so their stock is current even when an order did not change
-	// the index.
-	body, err := s.searchBody(c, staffOf(c))
+	// Whole responses are kept until the index applies a change of any product (stock
+	// included: the products in the body carry it), so an answer is exactly as current as
+	// the index. The index keeps the hits and facets longer: until searches can see a change.
+	staff := staffOf(c)
+	ver := s.deps.Search.ProductsVersion()
+	key := c.QueryParams().Encode()
+	if staff {
+		key += "&staff"
+	}
+	if body, ok := s.searches.get(ver, key); ok {
+		return c.Blob(stdhttp.StatusOK, echo.MIMEApplicationJSON, body)
+	}
+	body, err := s.searchBody(c, staff)
 	if err != nil {
 		return err
 	}
+	s.searches.put(ver, s.deps.Search.ProductsVersion(), key, body)
 	return c.Blob(stdhttp.StatusOK, echo.MIMEApplicationJSON, body)
 }
 

@@ -101,6 +101,7 @@ type Server struct {
 	routes     []Route
 	bodyLimits map[string]int64 // "METHOD path" → body limit of routes with their own (Route.BodyLimit)
 	openapi    []byte           // rendered once by New
+	searches   responseCache    // search responses of the index's current products version
 	suggests   responseCache    // suggest answers of the current suggestion table
 	srv        *stdhttp.Server
 	ln         net.Listener

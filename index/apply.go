@@ -207,14 +207,19 @@ func (ix *Index) Apply(ctx context.Context, events []commerce.Event) error {
 		ix.suggest.update(changed)
 	}
 	docs.commit(written)
+	ready := false
 	if docs.pending {
 		docs.mu.Lock()
-		ix.checkDocsLocked(docs)
+		ready = ix.checkDocsLocked(docs)
 		docs.mu.Unlock()
 	}
-	// Only what searches can see starts a new generation (and so empties the result cache).
-	if len(written) > 0 || categoryEvents {
+	// Only what searches can see starts a new generation (and so empties the result cache);
+	// any product re-read moves the products version.
+	if len(written) > 0 || categoryEvents || ready {
 		ix.gen.Add(1)
+	}
+	if len(ids) > 0 || categoryEvents {
+		ix.productsVer.Add(1)
 	}
 	return nil
 }

@@ -312,17 +312,25 @@ func (ix *Index) fillDocs(docs, scanned *docTable) {
 		}
 	}
 	scanned.pending = true
-	ix.checkDocsLocked(scanned)
+	ready := ix.checkDocsLocked(scanned)
 	ix.docs.Store(scanned)
+	if ready {
+		ix.gen.Add(1)
+	}
 }
 
-// checkDocsLocked makes a pending table ready when it holds as many products as the index.
-// The caller holds writeMu and t.mu for writing.
-func (ix *Index) checkDocsLocked(t *docTable) {
+// checkDocsLocked makes a pending table ready when it holds as many products as the index,
+// and reports whether it did: the caller then starts a new generation once the table is in
+// force, since searches take another path whose ties may fall in another order (answers
+// cached before must not be mixed with new ones, pages). The caller holds writeMu and t.mu
+// for writing.
+func (ix *Index) checkDocsLocked(t *docTable) bool {
 	if !t.pending || ix.bi == nil {
-		return
+		return false
 	}
 	if n, err := ix.bi.DocCount(); err == nil && n == uint64(t.live) {
 		t.pending, t.ready = false, true
+		return true
 	}
+	return false
 }

@@ -68,15 +68,19 @@ func TestApplySkipsUnchangedDocuments(t *testing.T) {
 			if err != nil || !slices.Contains(hitIDs(before), p.ID) {
 				t.Fatalf("search before: %v %v", hitIDs(before), err)
 			}
-			gen := ix.Generation()
+			gen, pver := ix.Generation(), ix.ProductsVersion()
 
-			// One sold: still in stock, nothing searches see has changed.
+			// One sold: still in stock, nothing searches see has changed (but the product
+			// has: whole responses holding it must go).
 			p.Variants = slices.Clone(p.Variants)
 			p.Variants[0].Stock--
 			repo.put(p)
 			apply(order(21))
 			if ix.Generation() != gen || ix.HighWater() != 21 {
 				t.Fatalf("stock moved within in_stock: generation %d -> %d, mark %d", gen, ix.Generation(), ix.HighWater())
+			}
+			if ix.ProductsVersion() == pver {
+				t.Errorf("stock moved: products version kept")
 			}
 			if ix.cache.gen != gen || len(ix.cache.m) == 0 {
 				t.Errorf("cached results dropped")

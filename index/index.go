@@ -136,6 +136,9 @@ type Index struct {
 	// result cache keeps answers of one generation only.
 	gen   atomic.Uint64
 	cache resultCache
+	// productsVer counts applied batches that re-read products, whether or not searches see
+	// the change (stock moves without selling out do not); see ProductsVersion.
+	productsVer atomic.Uint64
 	// docs holds each indexed document's fingerprint and filter/sort/facet columns.
 	docs atomic.Pointer[docTable]
 
@@ -365,6 +368,13 @@ func removeLeftovers(cfg Config) {
 // applied batch that touched products, a rebuild swapped in). Callers may keep what they
 // derived from search results until it changes.
 func (ix *Index) Generation() uint64 { return ix.gen.Load() }
+
+// ProductsVersion returns a number that changes whenever the index applies a change of a
+// product, visible to searches or not (Generation changes only for the visible ones, such as
+// an order that sells a product out, but not one that only moves its stock); it changes with
+// Generation too (synonyms, rebuilds). Callers that keep product data along with search
+// results (whole responses) may keep them until it changes.
+func (ix *Index) ProductsVersion() uint64 { return ix.gen.Load() + ix.productsVer.Load() }
 
 // HighWater returns the Seq of the last applied event (or the mark a rebuild set).
 func (ix *Index) HighWater() uint64 { return ix.hw.Load() }

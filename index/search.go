@@ -164,7 +164,6 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	if err := q.normalize(); err != nil {
 		return Result{}, err
 	}
-	ix.WarmSuggestions() // fills the columns too
 	return ix.cache.do(ctx, ix.gen.Load(), q.key(), func() (Result, error) { return ix.searchNow(ctx, q) })
 }
 

@@ -387,8 +387,9 @@ func (s *suggester) loadingNow() bool {
 
 // WarmSuggestions starts filling the suggestion table and the search columns (docTable)
 // from the source in the background, unless they were filled or are being filled already;
-// Suggest and Search start it too, so the app calls it after Open for the first shopper's
-// sake. Close waits for it. A rebuild fills both with its own scan.
+// Suggest starts it too. The app calls it after Open: until the columns are filled, searches
+// count facets with Bleve (slow at scale). Close waits for it. A rebuild fills both with its
+// own scan.
 func (ix *Index) WarmSuggestions() {
 	if ix.suggestFilled.Load() {
 		return
