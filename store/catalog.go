@@ -855,7 +855,10 @@ func (t catalogTx) SaveProduct(p *catalog.Product) error {
 		return err
 	}
 	p.CategoryPath = slices.Clone(path)
-	return saveProduct(t.tx, t.reads(), *p, true)
+	if err := saveProduct(t.tx, t.reads(), *p, true); err != nil {
+		return err
+	}
+	return t.auditSummary(p)
 }
 
 func (t catalogTx) DeleteProduct(id string) error { return DeleteProductTx(t.tx, id) }

@@ -2,7 +2,10 @@ package store
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
+
+	"github.com/ultramarket/ultramarket/commerce/catalog"
 )
 
 // updateReads is the read side of one catalog update (catalogTx): it memoizes the update's
@@ -12,9 +15,12 @@ import (
 // from its writes. The memo is exact: the group's batch under an update changes only after
 // the update's function returns.
 type updateReads struct {
-	tx    *Tx
-	m     map[string]memoRead
-	paths map[string][]string // category ID -> categoryPath, until the update writes a category
+	tx *Tx
+	// summaryAudit: the product events of this update are audited with a summary of the
+	// product (an import: see SummaryAudit).
+	summaryAudit bool
+	m            map[string]memoRead
+	paths        map[string][]string // category ID -> categoryPath, until the update writes a category
 }
 
 type memoRead struct {
@@ -81,4 +87,45 @@ func (t catalogTx) FreshIDs(ids ...string) {
 			}
 		}
 	}
+}
+
+// SummaryAudit makes the audit entries of the products this update saves carry a summary
+// of the product (importSummary) instead of the whole product: a bulk import stays audited,
+// one entry per product event, without storing every product a second time.
+func (t catalogTx) SummaryAudit() {
+	if t.r != nil {
+		t.r.summaryAudit = true
+	}
+}
+
+// importSummary is the audit Data of a product saved by an import.
+type importSummary struct {
+	ID       string   `json:"id"`
+	Slug     string   `json:"slug"`
+	Title    string   `json:"title"`
+	Status   string   `json:"status"`
+	Version  int64    `json:"version"`
+	SKUs     []string `json:"skus"`
+	Summary  bool     `json:"summary"` // the entry does not carry the whole product
+	Imported bool     `json:"imported"`
+}
+
+// auditSummary sets the audit Data of the event just emitted for p.
+func (t catalogTx) auditSummary(p *catalog.Product) error {
+	if t.r == nil || !t.r.summaryAudit || len(t.tx.events) == 0 {
+		return nil
+	}
+	s := importSummary{ID: p.ID, Slug: p.Slug, Title: p.Title, Status: p.Status, Version: p.Version, SKUs: make([]string, 0, len(p.Variants)), Summary: true, Imported: true}
+	for _, v := range p.Variants {
+		s.SKUs = append(s.SKUs, v.SKU)
+	}
+	d, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	if t.tx.auditData == nil {
+		t.tx.auditData = make(map[string][]byte)
+	}
+	t.tx.auditData[t.tx.events[len(t.tx.events)-1].ID] = d
+	return nil
 }

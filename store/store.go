@@ -580,6 +580,9 @@ type Tx struct {
 	writes map[string]op
 	events []commerce.Event
 	done   bool
+	// auditData holds, by event ID, the Data of an event's audit entry when it is not the
+	// event's own (a bulk import audits a summary of each product: catalog_import.go).
+	auditData map[string][]byte
 }
 
 type op struct {
@@ -731,7 +734,11 @@ func (tx *Tx) applyTo(b *pebble.Batch, seq *uint64, head *audit.Head) error {
 			}
 			rows = append(rows, kv{outboxKey(next), v})
 			if audit.Records(ev.Type, actor, hasActor) {
-				row, err := auditRow(ev, actor, hasActor, &h)
+				a := ev
+				if d, ok := tx.auditData[ev.ID]; ok {
+					a.Data = d
+				}
+				row, err := auditRow(a, actor, hasActor, &h)
 				if err != nil {
 					return err
 				}

@@ -317,6 +317,9 @@ func (s *Service) importOne(tx Tx, cats *categoryCache, ip importPrep, rep *Impo
 		rep.fail(itemErrors(ip.item, err)...)
 		return nil
 	}
+	if sa, ok := tx.(summaryAuditTx); ok {
+		sa.SummaryAudit()
+	}
 	id, err := tx.ProductIDBySlug(in.Slug)
 	if err != nil {
 		return err
@@ -421,6 +424,13 @@ func (s *Service) importOne(tx Tx, cats *categoryCache, ip importPrep, rep *Impo
 // commerce.NewID (so nothing is stored under them) and skip looking them up.
 type freshIDsTx interface {
 	FreshIDs(ids ...string)
+}
+
+// summaryAuditTx is a Tx whose staff writes can be audited with a summary of each product
+// (ID, slug, title, status, version, SKUs) rather than the whole product: an import of
+// 100,000 products would otherwise store each of them a second time in the audit log.
+type summaryAuditTx interface {
+	SummaryAudit()
 }
 
 // sameProduct reports whether an import leaves a stored product as it is.
