@@ -8,7 +8,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
-	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
 	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
@@ -564,11 +563,3 @@ func toFloat(v *int64) *float64 {
 	return &f
 }
 
-// analyze returns the terms of text under the named analyzer of the index mapping.
-func (ix *Index) analyze(analyzer string, text string) analysis.TokenStream {
-	a := ix.bi.Mapping().AnalyzerNamed(analyzer)
-	if a == nil {
-		return nil
-	}
-	return a.Analyze([]byte(text))
-}
