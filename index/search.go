@@ -562,4 +562,3 @@ func toFloat(v *int64) *float64 {
 	f := float64(*v)
 	return &f
 }
-
