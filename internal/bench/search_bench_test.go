@@ -1,9 +1,7 @@
 package bench
 
 import (
-	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -55,20 +53,8 @@ func BenchmarkSearch100k(b *testing.B) {
 
 	var report load.Report
 	for b.Loop() {
-		cmd := exec.Command(loadBin, "--url", s.url, "--email", email, "--json", jsonOut,
+		report = s.runLoad(b, loadBin, email, password, jsonOut,
 			"--cases", strings.Join([]string{load.CaseCeiling, load.CaseSuggest, load.CaseSearchFacets}, ","))
-		cmd.Env = append(os.Environ(), "ULTRAMARKET_LOAD_PASSWORD="+password)
-		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-		if err := cmd.Run(); err != nil {
-			s.fatalf(b, "ultramarket-load: %v", err)
-		}
-		data, err := os.ReadFile(jsonOut)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := json.Unmarshal(data, &report); err != nil {
-			b.Fatalf("read the load report: %v", err)
-		}
 	}
 	s.stop(b)
 	b.ReportMetric(seeded.Seconds(), "s-seed")

@@ -58,19 +58,7 @@ func BenchmarkStorefront(b *testing.B) {
 
 	var report load.Report
 	for b.Loop() {
-		cmd := exec.Command(loadBin, "--url", s.url, "--email", email, "--json", jsonOut)
-		cmd.Env = append(os.Environ(), "ULTRAMARKET_LOAD_PASSWORD="+password)
-		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-		if err := cmd.Run(); err != nil {
-			s.fatalf(b, "ultramarket-load: %v", err)
-		}
-		data, err := os.ReadFile(jsonOut)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := json.Unmarshal(data, &report); err != nil {
-			b.Fatalf("read the load report: %v", err)
-		}
+		report = s.runLoad(b, loadBin, email, password, jsonOut)
 	}
 	s.stop(b)
 
@@ -92,4 +80,25 @@ func BenchmarkStorefront(b *testing.B) {
 		}
 	}
 	fmt.Printf("storefront load report (JSON): %s\n", jsonOut)
+}
+
+// runLoad runs ultramarket-load against the server as the admin email/password, with the
+// JSON report written to jsonOut, and returns the report.
+func (s *server) runLoad(b *testing.B, loadBin, email, password, jsonOut string, args ...string) load.Report {
+	b.Helper()
+	cmd := exec.Command(loadBin, append([]string{"--url", s.url, "--email", email, "--json", jsonOut}, args...)...)
+	cmd.Env = append(os.Environ(), "ULTRAMARKET_LOAD_PASSWORD="+password)
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	if err := cmd.Run(); err != nil {
+		s.fatalf(b, "ultramarket-load: %v", err)
+	}
+	data, err := os.ReadFile(jsonOut)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var report load.Report
+	if err := json.Unmarshal(data, &report); err != nil {
+		b.Fatalf("read the load report: %v", err)
+	}
+	return report
 }
