@@ -1,7 +1,8 @@
 package pricing
 
 import (
-	"sort"
+	"cmp"
+	"slices"
 	"time"
 
 	"github.com/ultramarket/ultramarket/commerce"
@@ -146,11 +147,34 @@ func Evaluate(cart Cart, promotions []Promotion, usage Usage) (Result, error) {
 		}
 	}
 
-	type cand struct {
-		p     *Promotion
-		alone outcome
+	n := len(cart.Lines)
+	words := (n + 63) / 64
+	sets := make([]uint64, len(promotions)*words) // targeted lines per promotion
+	// byPrice lists line indexes cheapest unit first (ties: earlier line), for buy X get Y.
+	byPrice := make([]int, n)
+	for i := range byPrice {
+		byPrice[i] = i
 	}
-	var stack, singles []cand
+	slices.SortStableFunc(byPrice, func(a, b int) int {
+		return cmp.Compare(cart.Lines[a].UnitPrice.Amount, cart.Lines[b].UnitPrice.Amount)
+	})
+
+	// Each eligible promotion is first tried alone on the full amounts: to drop those that
+	// discount nothing, and to find the best non-stackable one (kept in single).
+	type cand struct {
+		p   *Promotion
+		set lineSet
+	}
+	type step struct {
+		p *Promotion
+		o outcome
+	}
+	stack := make([]cand, 0, len(promotions))
+	singles := make([]cand, 0, len(promotions))
+	buf := make([]int64, 2*n)
+	scratch, singleBuf := buf[:n:n], buf[n:]
+	var single step
+	var singleTotal int64
 	for i := range promotions {
 		p := &promotions[i]
 		code := NormalizeCode(p.Code)
@@ -163,41 +187,53 @@ func Evaluate(cart Cart, promotions []Promotion, usage Usage) (Result, error) {
 			reject(code, p.ID, r)
 			continue
 		}
-		o := apply(p, cart.Lines, subtotals, ship)
-		if o.total() == 0 {
+		set := lineSet(sets[i*words : (i+1)*words])
+		for j, l := range cart.Lines {
+			if p.Target.Matches(l.ProductID, l.CategoryIDs) {
+				set.add(j)
+			}
+		}
+		clear(scratch)
+		o := apply(p, cart.Lines, set, byPrice, subtotals, ship, scratch)
+		t := o.total()
+		if t == 0 {
 			reject(code, p.ID, ReasonNotApplicable)
 			continue
 		}
 		if p.Stackable {
-			stack = append(stack, cand{p, o})
-		} else {
-			singles = append(singles, cand{p, o})
+			stack = append(stack, cand{p, set})
+			continue
+		}
+		singles = append(singles, cand{p, set})
+		if single.p == nil || beats(t, p.Priority, p.ID, singleTotal, single.p.Priority, single.p.ID) {
+			scratch, singleBuf = singleBuf, scratch
+			single, singleTotal = step{p, outcome{lines: singleBuf, ship: o.ship}}, t
 		}
 	}
 
 	// The stack: apply in priority order on the remaining amounts.
-	sort.Slice(stack, func(a, b int) bool {
-		if stack[a].p.Priority != stack[b].p.Priority {
-			return stack[a].p.Priority > stack[b].p.Priority
+	slices.SortFunc(stack, func(a, b cand) int {
+		if c := cmp.Compare(b.p.Priority, a.p.Priority); c != 0 {
+			return c
 		}
-		return stack[a].p.ID < stack[b].p.ID
+		return cmp.Compare(a.p.ID, b.p.ID)
 	})
-	type step struct {
-		p *Promotion
-		o outcome
-	}
-	var stackSteps []step
+	stackSteps := make([]step, 0, len(stack))
 	var stackTotal int64
 	if len(stack) > 0 {
-		remaining := append([]int64(nil), subtotals...)
+		arena := make([]int64, (len(stack)+1)*n)
+		remaining := arena[:n:n]
+		copy(remaining, subtotals)
+		arena = arena[n:]
 		remShip := ship
 		for _, c := range stack {
-			o := apply(c.p, cart.Lines, remaining, remShip)
+			o := apply(c.p, cart.Lines, c.set, byPrice, remaining, remShip, arena[:n:n])
 			t := o.total()
 			if t == 0 {
 				reject(NormalizeCode(c.p.Code), c.p.ID, ReasonNotApplicable)
 				continue
 			}
+			arena = arena[n:]
 			for i, d := range o.lines {
 				remaining[i] -= d
 			}
@@ -207,32 +243,19 @@ func Evaluate(cart Cart, promotions []Promotion, usage Usage) (Result, error) {
 		}
 	}
 
-	// Pick the winner among the stack and each non-stackable promotion alone.
+	// The winner: the stack or the best non-stackable promotion alone.
 	var best []step
-	var bestTotal int64
-	var bestPrio int
-	var bestID string
-	better := func(total int64, prio int, id string) bool {
-		if best == nil {
-			return true
-		}
-		if total != bestTotal {
-			return total > bestTotal
-		}
-		if prio != bestPrio {
-			return prio > bestPrio
-		}
-		return id < bestID
+	switch {
+	case len(stackSteps) == 0 && single.p == nil:
+	case single.p == nil:
+		best = stackSteps
+	case len(stackSteps) == 0:
+		best = []step{single}
+	case beats(singleTotal, single.p.Priority, single.p.ID, stackTotal, stackSteps[0].p.Priority, stackSteps[0].p.ID):
+		best = []step{single}
+	default:
+		best = stackSteps
 	}
-	if len(stackSteps) > 0 {
-		best, bestTotal, bestPrio, bestID = stackSteps, stackTotal, stackSteps[0].p.Priority, stackSteps[0].p.ID
-	}
-	for _, c := range singles {
-		if t := c.alone.total(); better(t, c.p.Priority, c.p.ID) {
-			best, bestTotal, bestPrio, bestID = []step{{c.p, c.alone}}, t, c.p.Priority, c.p.ID
-		}
-	}
-
 	res := Result{
 		Currency: cart.Currency,
 		Lines:    make([]LineResult, len(cart.Lines)),
@@ -243,6 +266,24 @@ func Evaluate(cart Cart, promotions []Promotion, usage Usage) (Result, error) {
 	}
 	for i, l := range cart.Lines {
 		res.Lines[i] = LineResult{ProductID: l.ProductID, VariantID: l.VariantID, Quantity: l.Quantity, Subtotal: money(subtotals[i], cart.Currency)}
+	}
+	// One backing array for every line's Discounts, carved per line.
+	perLine := make([]int, n)
+	var entries int
+	for _, s := range best {
+		for i, d := range s.o.lines {
+			if d != 0 {
+				perLine[i]++
+				entries++
+			}
+		}
+	}
+	backing := make([]PromotionAmount, 0, entries)
+	for i, c := range perLine {
+		if c > 0 {
+			res.Lines[i].Discounts = backing[len(backing) : len(backing) : len(backing)+c]
+			backing = backing[:len(backing)+c]
+		}
 	}
 	var orderDisc, shipDisc int64
 	inBest := make(map[*Promotion]bool, len(best))
@@ -264,9 +305,11 @@ func Evaluate(cart Cart, promotions []Promotion, usage Usage) (Result, error) {
 			applied[i] = true
 		}
 	}
-	for _, c := range append(stack, singles...) {
-		if !inBest[c.p] {
-			reject(NormalizeCode(c.p.Code), c.p.ID, ReasonNotStackable)
+	for _, cs := range [][]cand{stack, singles} {
+		for _, c := range cs {
+			if !inBest[c.p] {
+				reject(NormalizeCode(c.p.Code), c.p.ID, ReasonNotStackable)
+			}
 		}
 	}
 	for i := range res.Lines {
@@ -290,6 +333,18 @@ func Evaluate(cart Cart, promotions []Promotion, usage Usage) (Result, error) {
 	return res, nil
 }
 
+// beats orders candidates: the higher total discount, then the higher priority, then the
+// lower ID.
+func beats(total int64, prio int, id string, otherTotal int64, otherPrio int, otherID string) bool {
+	if total != otherTotal {
+		return total > otherTotal
+	}
+	if prio != otherPrio {
+		return prio > otherPrio
+	}
+	return id < otherID
+}
+
 func money(a int64, cur string) commerce.Money { return commerce.Money{Amount: a, Currency: cur} }
 
 // checkCart validates the cart and returns each line's subtotal and the order subtotal.
@@ -297,8 +352,12 @@ func checkCart(cart Cart) ([]int64, int64, error) {
 	var v commerce.Validator
 	v.Check(commerce.ValidCurrency(cart.Currency), "currency", "must be an ISO 4217 code")
 	for i, l := range cart.Lines {
-		v.Check(l.Quantity > 0 && l.Quantity <= MaxQuantity, fieldf("lines", i, "quantity"), "must be between 1 and 1000000000")
-		v.Check(l.UnitPrice.Amount >= 0, fieldf("lines", i, "unit_price.amount"), "must not be negative")
+		if l.Quantity <= 0 || l.Quantity > MaxQuantity {
+			v.Add(fieldf("lines", i, "quantity"), "must be between 1 and 1000000000")
+		}
+		if l.UnitPrice.Amount < 0 {
+			v.Add(fieldf("lines", i, "unit_price.amount"), "must not be negative")
+		}
 	}
 	v.Check(cart.Shipping.Amount >= 0, "shipping.amount", "must not be negative")
 	if err := v.Err(); err != nil {
@@ -374,15 +433,22 @@ func eligible(p *Promotion, cart Cart, subtotal int64, usage Usage) Reason {
 	return ""
 }
 
-// apply computes p's discount on the remaining line amounts and remaining shipping. It never
-// discounts more than what remains.
-func apply(p *Promotion, lines []Line, remaining []int64, ship int64) outcome {
-	o := outcome{lines: make([]int64, len(lines))}
+// lineSet is a bitset of cart line indexes.
+type lineSet []uint64
+
+func (s lineSet) add(i int)      { s[i>>6] |= 1 << (uint(i) & 63) }
+func (s lineSet) has(i int) bool { return s[i>>6]&(1<<(uint(i)&63)) != 0 }
+
+// apply computes p's discount on the remaining line amounts and remaining shipping, over the
+// targeted lines in set, writing line discounts into out (len(lines), zeroed). byPrice lists
+// the lines cheapest unit first. It never discounts more than what remains.
+func apply(p *Promotion, lines []Line, set lineSet, byPrice []int, remaining []int64, ship int64, out []int64) outcome {
+	o := outcome{lines: out}
 	switch p.Kind {
 	case KindPercentage:
 		pct := clampBP(p.Percent)
-		for i, l := range lines {
-			if remaining[i] > 0 && p.Target.Matches(l.ProductID, l.CategoryIDs) {
+		for i := range lines {
+			if remaining[i] > 0 && set.has(i) {
 				o.lines[i] = mulDivHalfEven(remaining[i], pct, BasisPoints)
 			}
 		}
@@ -392,13 +458,13 @@ func apply(p *Promotion, lines []Line, remaining []int64, ship int64) outcome {
 		}
 		weights := make([]int64, len(lines))
 		var sum int64
-		for i, l := range lines {
-			if remaining[i] > 0 && p.Target.Matches(l.ProductID, l.CategoryIDs) {
+		for i := range lines {
+			if remaining[i] > 0 && set.has(i) {
 				weights[i] = remaining[i]
 				sum += remaining[i]
 			}
 		}
-		o.lines = allocate(min(p.Amount.Amount, sum), weights)
+		allocateInto(min(p.Amount.Amount, sum), weights, o.lines)
 	case KindFreeShipping:
 		o.ship = ship
 	case KindBuyXGetY:
@@ -406,23 +472,20 @@ func apply(p *Promotion, lines []Line, remaining []int64, ship int64) outcome {
 			break
 		}
 		pct := clampBP(p.GetYPercent)
-		var idx []int
 		var units int64
 		for i, l := range lines {
-			if remaining[i] > 0 && p.Target.Matches(l.ProductID, l.CategoryIDs) {
-				idx = append(idx, i)
+			if remaining[i] > 0 && set.has(i) {
 				units += l.Quantity
 			}
 		}
 		free := units / (p.BuyX + p.GetY) * p.GetY
-		if free == 0 {
-			break
-		}
 		// The cheapest units are the discounted ones; ties go to the earlier line.
-		sort.SliceStable(idx, func(a, b int) bool { return lines[idx[a]].UnitPrice.Amount < lines[idx[b]].UnitPrice.Amount })
-		for _, i := range idx {
+		for _, i := range byPrice {
 			if free == 0 {
 				break
+			}
+			if remaining[i] <= 0 || !set.has(i) {
+				continue
 			}
 			take := min(free, lines[i].Quantity)
 			free -= take

@@ -1,8 +1,9 @@
 package pricing
 
 import (
+	"cmp"
 	"math/bits"
-	"sort"
+	"slices"
 )
 
 // BasisPoints is a rate in hundredths of a percent: 10000 = 100%.
@@ -44,7 +45,11 @@ func mulDivHalfEvenAny(a, b, d int64) (int64, bool) {
 // ties to the lower index. Requires 0 <= total <= W = sum(weights), weights >= 0; every share
 // is then <= its weight and the shares sum to total exactly.
 func allocate(total int64, weights []int64) []int64 {
-	shares := make([]int64, len(weights))
+	return allocateInto(total, weights, make([]int64, len(weights)))
+}
+
+// allocateInto is allocate writing into shares (len(weights), zeroed).
+func allocateInto(total int64, weights, shares []int64) []int64 {
 	var sum int64
 	for _, w := range weights {
 		sum += w
@@ -69,7 +74,12 @@ func allocate(total int64, weights []int64) []int64 {
 	}
 	left := total - given
 	if left > 0 {
-		sort.SliceStable(rems, func(a, b int) bool { return rems[a].r > rems[b].r })
+		slices.SortFunc(rems, func(a, b rem) int {
+			if c := cmp.Compare(b.r, a.r); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.i, b.i)
+		})
 		for k := int64(0); k < left; k++ {
 			shares[rems[k].i]++
 		}
