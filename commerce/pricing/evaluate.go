@@ -150,6 +150,7 @@ func Evaluate(cart Cart, promotions []Promotion, usage Usage) (Result, error) {
 	n := len(cart.Lines)
 	words := (n + 63) / 64
 	sets := make([]uint64, len(promotions)*words) // targeted lines per promotion
+	idx := newLineIndex(cart.Lines, words)
 	// byPrice lists line indexes cheapest unit first (ties: earlier line), for buy X get Y.
 	byPrice := make([]int, n)
 	for i := range byPrice {
@@ -161,16 +162,14 @@ func Evaluate(cart Cart, promotions []Promotion, usage Usage) (Result, error) {
 
 	// Each eligible promotion is first tried alone on the full amounts: to drop those that
 	// discount nothing, and to find the best non-stackable one (kept in single).
-	type cand struct {
-		p   *Promotion
-		set lineSet
-	}
 	type step struct {
 		p *Promotion
 		o outcome
 	}
-	stack := make([]cand, 0, len(promotions))
-	singles := make([]cand, 0, len(promotions))
+	setOf := func(i int) lineSet { return lineSet(sets[i*words : (i+1)*words]) }
+	sc := &scratch{weights: make([]int64, n), rems: make([]rem, 0, n)}
+	stack := make([]int, 0, len(promotions))   // indexes of eligible stackable promotions
+	singles := make([]int, 0, len(promotions)) // indexes of eligible non-stackable ones
 	buf := make([]int64, 2*n)
 	scratch, singleBuf := buf[:n:n], buf[n:]
 	var single step
@@ -187,24 +186,20 @@ func Evaluate(cart Cart, promotions []Promotion, usage Usage) (Result, error) {
 			reject(code, p.ID, r)
 			continue
 		}
-		set := lineSet(sets[i*words : (i+1)*words])
-		for j, l := range cart.Lines {
-			if p.Target.Matches(l.ProductID, l.CategoryIDs) {
-				set.add(j)
-			}
-		}
+		set := setOf(i)
+		idx.target(p.Target, set)
 		clear(scratch)
-		o := apply(p, cart.Lines, set, byPrice, subtotals, ship, scratch)
+		o := apply(p, cart.Lines, set, byPrice, subtotals, ship, scratch, sc)
 		t := o.total()
 		if t == 0 {
 			reject(code, p.ID, ReasonNotApplicable)
 			continue
 		}
 		if p.Stackable {
-			stack = append(stack, cand{p, set})
+			stack = append(stack, i)
 			continue
 		}
-		singles = append(singles, cand{p, set})
+		singles = append(singles, i)
 		if single.p == nil || beats(t, p.Priority, p.ID, singleTotal, single.p.Priority, single.p.ID) {
 			scratch, singleBuf = singleBuf, scratch
 			single, singleTotal = step{p, outcome{lines: singleBuf, ship: o.ship}}, t
@@ -212,11 +207,11 @@ func Evaluate(cart Cart, promotions []Promotion, usage Usage) (Result, error) {
 	}
 
 	// The stack: apply in priority order on the remaining amounts.
-	slices.SortFunc(stack, func(a, b cand) int {
-		if c := cmp.Compare(b.p.Priority, a.p.Priority); c != 0 {
+	slices.SortFunc(stack, func(a, b int) int {
+		if c := cmp.Compare(promotions[b].Priority, promotions[a].Priority); c != 0 {
 			return c
 		}
-		return cmp.Compare(a.p.ID, b.p.ID)
+		return cmp.Compare(promotions[a].ID, promotions[b].ID)
 	})
 	stackSteps := make([]step, 0, len(stack))
 	var stackTotal int64
@@ -226,11 +221,12 @@ func Evaluate(cart Cart, promotions []Promotion, usage Usage) (Result, error) {
 		copy(remaining, subtotals)
 		arena = arena[n:]
 		remShip := ship
-		for _, c := range stack {
-			o := apply(c.p, cart.Lines, c.set, byPrice, remaining, remShip, arena[:n:n])
+		for _, i := range stack {
+			p := &promotions[i]
+			o := apply(p, cart.Lines, setOf(i), byPrice, remaining, remShip, arena[:n:n], sc)
 			t := o.total()
 			if t == 0 {
-				reject(NormalizeCode(c.p.Code), c.p.ID, ReasonNotApplicable)
+				reject(NormalizeCode(p.Code), p.ID, ReasonNotApplicable)
 				continue
 			}
 			arena = arena[n:]
@@ -239,7 +235,7 @@ func Evaluate(cart Cart, promotions []Promotion, usage Usage) (Result, error) {
 			}
 			remShip -= o.ship
 			stackTotal += t
-			stackSteps = append(stackSteps, step{c.p, o})
+			stackSteps = append(stackSteps, step{p, o})
 		}
 	}
 
@@ -261,7 +257,7 @@ func Evaluate(cart Cart, promotions []Promotion, usage Usage) (Result, error) {
 		Lines:    make([]LineResult, len(cart.Lines)),
 		Subtotal: money(subtotal, cart.Currency),
 		Shipping: money(ship, cart.Currency),
-		Applied:  []Applied{},
+		Applied:  make([]Applied, 0, len(best)),
 		Rejected: []Rejection{},
 	}
 	for i, l := range cart.Lines {
@@ -305,10 +301,10 @@ func Evaluate(cart Cart, promotions []Promotion, usage Usage) (Result, error) {
 			applied[i] = true
 		}
 	}
-	for _, cs := range [][]cand{stack, singles} {
-		for _, c := range cs {
-			if !inBest[c.p] {
-				reject(NormalizeCode(c.p.Code), c.p.ID, ReasonNotStackable)
+	for _, is := range [][]int{stack, singles} {
+		for _, i := range is {
+			if p := &promotions[i]; !inBest[p] {
+				reject(NormalizeCode(p.Code), p.ID, ReasonNotStackable)
 			}
 		}
 	}
@@ -433,16 +429,73 @@ func eligible(p *Promotion, cart Cart, subtotal int64, usage Usage) Reason {
 	return ""
 }
 
+// scratch holds buffers reused across apply calls.
+type scratch struct {
+	weights []int64
+	rems    []rem
+}
+
+// lineIndex maps product and category IDs to the set of cart lines carrying them, so a
+// promotion's targeted lines cost one lookup per target ID instead of a scan of every line.
+type lineIndex struct {
+	all        lineSet
+	products   map[string]lineSet
+	categories map[string]lineSet
+}
+
+func newLineIndex(lines []Line, words int) lineIndex {
+	x := lineIndex{
+		all:        make(lineSet, words),
+		products:   make(map[string]lineSet, len(lines)),
+		categories: make(map[string]lineSet, 2*len(lines)),
+	}
+	get := func(m map[string]lineSet, k string) lineSet {
+		s, ok := m[k]
+		if !ok {
+			s = make(lineSet, words)
+			m[k] = s
+		}
+		return s
+	}
+	for i, l := range lines {
+		x.all.add(i)
+		get(x.products, l.ProductID).add(i)
+		for _, c := range l.CategoryIDs {
+			get(x.categories, c).add(i)
+		}
+	}
+	return x
+}
+
+// target sets in dst the lines t selects (see Target.Matches).
+func (x lineIndex) target(t Target, dst lineSet) {
+	if t.Whole() {
+		copy(dst, x.all)
+		return
+	}
+	for _, id := range t.ProductIDs {
+		dst.or(x.products[id])
+	}
+	for _, id := range t.CategoryIDs {
+		dst.or(x.categories[id])
+	}
+}
+
 // lineSet is a bitset of cart line indexes.
 type lineSet []uint64
 
-func (s lineSet) add(i int)      { s[i>>6] |= 1 << (uint(i) & 63) }
+func (s lineSet) add(i int) { s[i>>6] |= 1 << (uint(i) & 63) }
+func (s lineSet) or(o lineSet) {
+	for i, w := range o {
+		s[i] |= w
+	}
+}
 func (s lineSet) has(i int) bool { return s[i>>6]&(1<<(uint(i)&63)) != 0 }
 
 // apply computes p's discount on the remaining line amounts and remaining shipping, over the
 // targeted lines in set, writing line discounts into out (len(lines), zeroed). byPrice lists
 // the lines cheapest unit first. It never discounts more than what remains.
-func apply(p *Promotion, lines []Line, set lineSet, byPrice []int, remaining []int64, ship int64, out []int64) outcome {
+func apply(p *Promotion, lines []Line, set lineSet, byPrice []int, remaining []int64, ship int64, out []int64, sc *scratch) outcome {
 	o := outcome{lines: out}
 	switch p.Kind {
 	case KindPercentage:
@@ -456,7 +509,8 @@ func apply(p *Promotion, lines []Line, set lineSet, byPrice []int, remaining []i
 		if p.Amount.Amount <= 0 {
 			break
 		}
-		weights := make([]int64, len(lines))
+		weights := sc.weights
+		clear(weights)
 		var sum int64
 		for i := range lines {
 			if remaining[i] > 0 && set.has(i) {
@@ -464,7 +518,7 @@ func apply(p *Promotion, lines []Line, set lineSet, byPrice []int, remaining []i
 				sum += remaining[i]
 			}
 		}
-		allocateInto(min(p.Amount.Amount, sum), weights, o.lines)
+		allocateInto(min(p.Amount.Amount, sum), weights, o.lines, sc.rems)
 	case KindFreeShipping:
 		o.ship = ship
 	case KindBuyXGetY:

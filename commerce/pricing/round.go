@@ -45,11 +45,17 @@ func mulDivHalfEvenAny(a, b, d int64) (int64, bool) {
 // ties to the lower index. Requires 0 <= total <= W = sum(weights), weights >= 0; every share
 // is then <= its weight and the shares sum to total exactly.
 func allocate(total int64, weights []int64) []int64 {
-	return allocateInto(total, weights, make([]int64, len(weights)))
+	return allocateInto(total, weights, make([]int64, len(weights)), nil)
 }
 
-// allocateInto is allocate writing into shares (len(weights), zeroed).
-func allocateInto(total int64, weights, shares []int64) []int64 {
+// rem is a line's remainder in a largest-remainder allocation.
+type rem struct {
+	i int
+	r uint64
+}
+
+// allocateInto is allocate writing into shares (len(weights), zeroed), using rems as scratch.
+func allocateInto(total int64, weights, shares []int64, rems []rem) []int64 {
 	var sum int64
 	for _, w := range weights {
 		sum += w
@@ -57,11 +63,7 @@ func allocateInto(total int64, weights, shares []int64) []int64 {
 	if total <= 0 || sum <= 0 {
 		return shares
 	}
-	type rem struct {
-		i int
-		r uint64
-	}
-	rems := make([]rem, 0, len(weights))
+	rems = rems[:0]
 	var given int64
 	for i, w := range weights {
 		hi, lo := bits.Mul64(uint64(total), uint64(w))
