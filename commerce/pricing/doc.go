@@ -14,5 +14,7 @@
 //   - no discount ever exceeds the remaining amount of its line, order or shipping;
 //   - Result.OrderDiscount is exactly the sum of the line discounts;
 //   - exclusive tax is amount×rate rounded half-even; inclusive tax is gross minus the net
-//     (gross÷(1+rate) rounded half-even), so net + tax == gross exactly.
+//     (gross÷(1+rate) rounded half-even), so net + tax == gross exactly;
+//   - a priced cart's tax (TaxResult) is rounded per line and on shipping, and its total is
+//     the exact sum of those.
 package pricing

@@ -77,3 +77,44 @@ func TaxFor(amount commerce.Money, rate int64, inclusive bool) (commerce.Money, 
 	}
 	return money(tax, amount.Currency), nil
 }
+
+// Tax is the tax on a priced cart: per line (index-aligned with Result.Lines), on shipping,
+// and the total. With inclusive pricing the amounts are contained in the prices; otherwise
+// they are added to them.
+type Tax struct {
+	Inclusive bool             `json:"inclusive"`
+	Rate      int64            `json:"rate"`
+	Lines     []commerce.Money `json:"lines"`
+	Shipping  commerce.Money   `json:"shipping"`
+	Total     commerce.Money   `json:"total"`
+}
+
+// TaxResult computes the tax of a priced cart in zone z: each line's discounted total and the
+// discounted shipping (when taxShipping) are taxed separately with TaxFor, and Total is their
+// exact sum (per-line rounding, so an invoice's lines add up to its total).
+func TaxResult(res Result, z Zone, taxShipping bool) (Tax, error) {
+	t := Tax{Inclusive: z.Inclusive, Rate: z.Rate, Lines: make([]commerce.Money, len(res.Lines)), Shipping: money(0, res.Currency)}
+	total := money(0, res.Currency)
+	for i, l := range res.Lines {
+		lt, err := TaxFor(l.Total, z.Rate, z.Inclusive)
+		if err != nil {
+			return Tax{}, err
+		}
+		t.Lines[i] = lt
+		if total, err = total.Add(lt); err != nil {
+			return Tax{}, err
+		}
+	}
+	if taxShipping {
+		st, err := TaxFor(money(res.Shipping.Amount-res.ShippingDiscount.Amount, res.Currency), z.Rate, z.Inclusive)
+		if err != nil {
+			return Tax{}, err
+		}
+		t.Shipping = st
+		if total, err = total.Add(st); err != nil {
+			return Tax{}, err
+		}
+	}
+	t.Total = total
+	return t, nil
+}

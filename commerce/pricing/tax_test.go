@@ -1,6 +1,7 @@
 package pricing
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/ultramarket/ultramarket/commerce"
@@ -116,6 +117,50 @@ func TestAllocate(t *testing.T) {
 			}
 			if sum != s.total {
 				t.Fatalf("sum %d != %d", sum, s.total)
+			}
+		})
+	}
+}
+
+func TestTaxResult(t *testing.T) {
+	// baseCart with 10% off: line totals 1800, 3000, 1350; shipping 500.
+	res, err := Evaluate(baseCart(), []Promotion{pct("pr1", "", 1000)}, Usage{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	free, err := Evaluate(baseCart("SHIP"), []Promotion{freeShip("pr2", "SHIP")}, Usage{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	scenarios := []struct {
+		name        string
+		res         Result
+		zone        Zone
+		taxShipping bool
+		lines       []int64
+		shipping    int64
+		total       int64
+	}{
+		{"exclusive with shipping", res, Zone{Country: "US", Rate: 725}, true, []int64{130, 218, 98}, 36, 482},
+		{"exclusive without shipping", res, Zone{Country: "US", Rate: 725}, false, []int64{130, 218, 98}, 0, 446},
+		{"inclusive 12%", res, Zone{Country: "UZ", Rate: 1200, Inclusive: true}, true, []int64{193, 321, 145}, 54, 713},
+		{"free shipping is not taxed", free, Zone{Country: "UZ", Rate: 1200, Inclusive: true}, true, []int64{214, 357, 161}, 0, 732},
+	}
+	for _, s := range scenarios {
+		t.Run(s.name, func(t *testing.T) {
+			tax, err := TaxResult(s.res, s.zone, s.taxShipping)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var lines []int64
+			var sum int64
+			for _, l := range tax.Lines {
+				lines = append(lines, l.Amount)
+				sum += l.Amount
+			}
+			sum += tax.Shipping.Amount
+			if !reflect.DeepEqual(lines, s.lines) || tax.Shipping.Amount != s.shipping || tax.Total.Amount != s.total || sum != tax.Total.Amount {
+				t.Fatalf("tax = %v + %d = %d, want %v + %d = %d", lines, tax.Shipping.Amount, tax.Total.Amount, s.lines, s.shipping, s.total)
 			}
 		})
 	}
