@@ -119,7 +119,8 @@ func (o outcome) total() int64 {
 // applies alone. The winner is the candidate (the stack, or one non-stackable promotion) with
 // the highest total discount, then the highest priority, then the lowest ID. Codes that did
 // not apply are listed in Rejected with a reason. Errors are for a malformed cart (currency
-// mismatch, bad quantity), never for an inapplicable promotion.
+// mismatch, bad quantity), never for an inapplicable promotion. Promotions are expected to
+// have passed Validate; out-of-range percentages are clamped to 0..100%.
 func Evaluate(cart Cart, promotions []Promotion, usage Usage) (Result, error) {
 	subtotals, subtotal, err := checkCart(cart)
 	if err != nil {
