@@ -25,7 +25,7 @@ test: lint
 # printed; nothing is asserted on time.
 bench: build
 	$(GO) build -trimpath -o bin/ultramarket-load ./cmd/ultramarket-load
-	$(GO) test -run '^$$' -bench . -benchtime 3s -timeout 30m ./store/ ./index/ ./media/ ./auth/
+	$(GO) test -run '^$$' -bench . -benchtime 3s -timeout 30m ./store/ ./index/ ./media/ ./auth/ ./commerce/pricing/
 	$(GO) test -run '^$$' -bench . -benchtime 5000x -timeout 30m ./bus/
 	ULTRAMARKET_BENCH_BINARY=$(abspath $(BIN)) ULTRAMARKET_LOAD_BINARY=$(abspath bin/ultramarket-load) \
 	  ULTRAMARKET_LOAD_JSON=$(abspath bin/bench-storefront.json) \
