@@ -238,3 +238,27 @@ func TestNewEvent(t *testing.T) {
 		t.Errorf("unencodable data: %v", err)
 	}
 }
+
+func TestTransitions(t *testing.T) {
+	tr := Transitions{"A": {"B", "C"}, "B": {"C"}}
+	scenarios := []struct {
+		from, to string
+		want     bool
+	}{
+		{"A", "B", true}, {"A", "C", true}, {"B", "C", true},
+		{"B", "A", false}, {"C", "A", false}, {"X", "A", false}, {"A", "A", false},
+	}
+	for _, s := range scenarios {
+		if got := tr.Allows(s.from, s.to); got != s.want {
+			t.Errorf("Allows(%s, %s) = %v, want %v", s.from, s.to, got, s.want)
+		}
+	}
+	if next := tr.Next("C"); next == nil || len(next) != 0 {
+		t.Errorf("Next of a final status = %#v, want an empty non-nil slice", next)
+	}
+	next := tr.Next("A")
+	next[0] = "Z" // a copy: the table is not changed through it
+	if tr["A"][0] != "B" {
+		t.Error("Next returned the table's own slice")
+	}
+}

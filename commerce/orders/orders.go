@@ -30,7 +30,7 @@ const (
 var Statuses = []string{StatusPending, StatusConfirmed, StatusProcessing, StatusShipped, StatusDelivered, StatusCancelled}
 
 // transitions lists the legal next statuses of each status.
-var transitions = map[string][]string{
+var transitions = commerce.Transitions{
 	StatusPending:    {StatusConfirmed, StatusCancelled},
 	StatusConfirmed:  {StatusProcessing, StatusCancelled},
 	StatusProcessing: {StatusShipped, StatusCancelled},
@@ -107,17 +107,10 @@ func ValidStatus(s string) bool {
 }
 
 // CanTransition reports whether an order may move from one status to another.
-func CanTransition(from, to string) bool {
-	for _, x := range transitions[from] {
-		if x == to {
-			return true
-		}
-	}
-	return false
-}
+func CanTransition(from, to string) bool { return transitions.Allows(from, to) }
 
 // NextStatuses returns the legal next statuses of from.
-func NextStatuses(from string) []string { return append([]string{}, transitions[from]...) }
+func NextStatuses(from string) []string { return transitions.Next(from) }
 
 // NewAccessKey returns a fresh guest access key and the hash to store.
 func NewAccessKey() (key, hash string) {

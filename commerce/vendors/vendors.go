@@ -26,7 +26,7 @@ const (
 var Statuses = []string{StatusPending, StatusApproved, StatusRejected, StatusSuspended}
 
 // transitions lists the legal next statuses of each status.
-var transitions = map[string][]string{
+var transitions = commerce.Transitions{
 	StatusPending:   {StatusApproved, StatusRejected},
 	StatusRejected:  {StatusPending},
 	StatusApproved:  {StatusSuspended},
@@ -34,17 +34,10 @@ var transitions = map[string][]string{
 }
 
 // CanTransition reports whether a vendor in status from may move to status to.
-func CanTransition(from, to string) bool {
-	for _, s := range transitions[from] {
-		if s == to {
-			return true
-		}
-	}
-	return false
-}
+func CanTransition(from, to string) bool { return transitions.Allows(from, to) }
 
 // NextStatuses returns the legal next statuses of from.
-func NextStatuses(from string) []string { return append([]string{}, transitions[from]...) }
+func NextStatuses(from string) []string { return transitions.Next(from) }
 
 // ValidStatus reports whether s is a vendor status.
 func ValidStatus(s string) bool {
