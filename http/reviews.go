@@ -102,11 +102,7 @@ func (s *Server) reviewRoutes() {
 			"product's ratings. Emits reviews.created.",
 		Perm: auth.PermReviewsPublish, Request: reviews.Input{}, Response: reviewResponse{}, Status: stdhttp.StatusCreated,
 		Errors: []int{stdhttp.StatusNotFound, stdhttp.StatusConflict, stdhttp.StatusUnprocessableEntity},
-		Handler: func(c echo.Context) error {
-			rs, err := svc()
-			if err != nil {
-				return err
-			}
+		Handler: withService(svc, func(c echo.Context, rs *reviews.Service) error {
 			var in reviews.Input
 			if err := bind(c, &in); err != nil {
 				return err
@@ -123,7 +119,7 @@ func (s *Server) reviewRoutes() {
 			setETag(c, r.Version)
 			c.Response().Header().Set(echo.HeaderLocation, "/api/v1/reviews/"+r.ID)
 			return c.JSON(stdhttp.StatusCreated, reviewOut(r, v))
-		}})
+		})})
 	s.handle(Route{Method: "GET", Path: "/api/v1/products/:id/reviews", Tag: "reviews", Summary: "A product's reviews",
 		Description: "The approved reviews of a product (ID or slug), each with the author's display name (first name and last " +
 			"initial) and verified_purchase. sort: newest (default), helpful (most helpful votes first), rating_high, rating_low. " +
@@ -132,11 +128,7 @@ func (s *Server) reviewRoutes() {
 		OptionalAuth: true, Response: productReviewList{}, Errors: []int{stdhttp.StatusNotFound},
 		Query: []Param{{Name: "sort", Type: "string", Description: strings.Join(reviews.Sorts, ", ")},
 			{Name: "limit", Type: "integer", Description: "1-100, default 20"}, {Name: "cursor", Type: "string", Description: "next_cursor of the previous page"}},
-		Handler: func(c echo.Context) error {
-			rs, err := svc()
-			if err != nil {
-				return err
-			}
+		Handler: withService(svc, func(c echo.Context, rs *reviews.Service) error {
 			page, err := pageOf(c)
 			if err != nil {
 				return err
@@ -161,16 +153,12 @@ func (s *Server) reviewRoutes() {
 				}
 			}
 			return c.JSON(stdhttp.StatusOK, out)
-		}})
+		})})
 	s.handle(Route{Method: "GET", Path: "/api/v1/reviews/:id", Tag: "reviews", Summary: "A review",
 		Description: "An approved review, to anyone; a PENDING or REJECTED one only to its author and staff with catalog:write " +
 			"(404 to anyone else). The ETag is the review's version (helpful votes do not move it).",
 		OptionalAuth: true, Response: reviewResponse{}, Errors: []int{stdhttp.StatusNotFound},
-		Handler: func(c echo.Context) error {
-			rs, err := svc()
-			if err != nil {
-				return err
-			}
+		Handler: withService(svc, func(c echo.Context, rs *reviews.Service) error {
 			v := reviewViewer(c)
 			r, err := rs.Review(c.Request().Context(), c.Param("id"), v)
 			if err != nil {
@@ -178,18 +166,14 @@ func (s *Server) reviewRoutes() {
 			}
 			setETag(c, r.Version)
 			return c.JSON(stdhttp.StatusOK, reviewOut(r, v))
-		}})
+		})})
 	s.handle(Route{Method: "PUT", Path: "/api/v1/reviews/:id", Tag: "reviews", Summary: "Edit my review",
 		Description: "The author replaces the rating, title and body of their review (anyone else: 404). An edited review goes " +
 			"back to PENDING whatever its status, so an APPROVED one leaves the product's ratings until a moderator approves it " +
 			"again; verified_purchase is checked afresh. Honours If-Match (412 version_mismatch). Emits reviews.updated.",
 		Perm: auth.PermReviewsPublish, Request: reviews.Input{}, Response: reviewResponse{},
 		Errors: []int{stdhttp.StatusNotFound, stdhttp.StatusPreconditionFailed, stdhttp.StatusUnprocessableEntity},
-		Handler: func(c echo.Context) error {
-			rs, err := svc()
-			if err != nil {
-				return err
-			}
+		Handler: withService(svc, func(c echo.Context, rs *reviews.Service) error {
 			version, err := ifMatchVersion(c)
 			if err != nil {
 				return err
@@ -205,17 +189,13 @@ func (s *Server) reviewRoutes() {
 			}
 			setETag(c, r.Version)
 			return c.JSON(stdhttp.StatusOK, reviewOut(r, v))
-		}})
+		})})
 	s.handle(Route{Method: "DELETE", Path: "/api/v1/reviews/:id", Tag: "reviews", Summary: "Delete a review",
 		Description: "The author deletes their review; staff with catalog:write may delete any (anyone else: 404). An approved " +
 			"review leaves the product's ratings in the same write; its helpful votes go with it. Honours If-Match. " +
 			"Emits reviews.deleted.",
 		Auth: true, Status: stdhttp.StatusNoContent, Errors: []int{stdhttp.StatusNotFound, stdhttp.StatusPreconditionFailed},
-		Handler: func(c echo.Context) error {
-			rs, err := svc()
-			if err != nil {
-				return err
-			}
+		Handler: withService(svc, func(c echo.Context, rs *reviews.Service) error {
 			version, err := ifMatchVersion(c)
 			if err != nil {
 				return err
@@ -224,7 +204,7 @@ func (s *Server) reviewRoutes() {
 				return err
 			}
 			return c.NoContent(stdhttp.StatusNoContent)
-		}})
+		})})
 	vote := func(helpful bool) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			rs, err := svc()
@@ -254,11 +234,7 @@ func (s *Server) reviewRoutes() {
 		Perm:        auth.PermCatalogWrite, Response: reviewList{},
 		Query: []Param{{Name: "status", Type: "string", Description: strings.Join(reviews.Statuses, ", ")},
 			{Name: "limit", Type: "integer", Description: "1-100, default 20"}, {Name: "cursor", Type: "string", Description: "next_cursor of the previous page"}},
-		Handler: func(c echo.Context) error {
-			rs, err := svc()
-			if err != nil {
-				return err
-			}
+		Handler: withService(svc, func(c echo.Context, rs *reviews.Service) error {
 			page, err := pageOf(c)
 			if err != nil {
 				return err
@@ -268,7 +244,7 @@ func (s *Server) reviewRoutes() {
 				return err
 			}
 			return c.JSON(stdhttp.StatusOK, reviewList{Items: reviewsOut(list.Items, reviewViewer(c)), NextCursor: list.NextCursor})
-		}})
+		})})
 	moderate := func(c echo.Context, reject bool) error {
 		rs, err := svc()
 		if err != nil {
