@@ -2,54 +2,29 @@ package index_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/ultramarket/ultramarket/commerce"
 	"github.com/ultramarket/ultramarket/commerce/catalog"
 	"github.com/ultramarket/ultramarket/index"
 	"github.com/ultramarket/ultramarket/internal/poll"
 	"github.com/ultramarket/ultramarket/store"
 )
 
-// qualityData is the public 194-product DummyJSON catalog (see ../shared/data/README.md).
-const qualityData = "../../shared/data/dummyjson-products.json"
 
 // qualityShop loads the real catalog into a Pebble store the way the shop holds it (categories
 // named after DummyJSON's category slugs, one variant per product, the rating as Rating) plus
 // a Russian and an Uzbek translation, and opens an index on it, which builds itself from the
-// store. It returns the index and the store. The DummyJSON importer of the catalog package
-// would do the same mapping; this loader stays minimal and test-only.
+// store. It returns the index and the store. Products come from LoadDummy, the mapping the
+// index's internal tests use (IDs dj-NNN, so expectations name products stably).
 func qualityShop(t *testing.T, synonyms ...string) (*index.Index, *store.DB) {
 	t.Helper()
-	raw, err := os.ReadFile(qualityData)
-	if err != nil {
-		t.Fatalf("read test data: %v", err)
-	}
-	var items []struct {
-		ID          int      `json:"id"`
-		Title       string   `json:"title"`
-		Description string   `json:"description"`
-		Category    string   `json:"category"`
-		Price       float64  `json:"price"`
-		Rating      float64  `json:"rating"`
-		Stock       int64    `json:"stock"`
-		Tags        []string `json:"tags"`
-		Brand       string   `json:"brand"`
-		SKU         string   `json:"sku"`
-	}
-	if err := json.Unmarshal(raw, &items); err != nil {
-		t.Fatalf("decode test data: %v", err)
-	}
+	products := index.LoadDummy(t)
 	ctx := context.Background()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	dir := t.TempDir()
@@ -60,41 +35,31 @@ func qualityShop(t *testing.T, synonyms ...string) (*index.Index, *store.DB) {
 	t.Cleanup(func() { _ = db.Close() })
 	cat := store.NewCatalog(db)
 
-	translations := map[int]map[string]catalog.Translation{
-		93:  {"ru": {Title: "Коричневые кожаные часы на ремне", Description: "Стильные часы с кожаным ремешком."}},
-		194: {"uz": {Title: "Ayollar qo‘l soati", Description: "Zamonaviy qo‘l soati."}},
+	translations := map[string]map[string]catalog.Translation{
+		"dj-093": {"ru": {Title: "Коричневые кожаные часы на ремне", Description: "Стильные часы с кожаным ремешком."}},
+		"dj-194": {"uz": {Title: "Ayollar qo‘l soati", Description: "Zamonaviy qo‘l soati."}},
 	}
-	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	err = cat.Update(ctx, func(tx catalog.Tx) error {
 		seen := map[string]bool{}
-		for _, it := range items {
-			if seen[it.Category] {
+		for _, p := range products {
+			if seen[p.CategoryID] {
 				continue
 			}
-			seen[it.Category] = true
-			words := strings.Split(it.Category, "-")
+			seen[p.CategoryID] = true
+			words := strings.Split(p.CategoryID, "-")
 			for i, w := range words {
 				words[i] = strings.ToUpper(w[:1]) + w[1:]
 			}
-			c := catalog.Category{ID: it.Category, Slug: it.Category, Name: strings.Join(words, " "), Version: 1, CreatedAt: base, UpdatedAt: base}
+			c := catalog.Category{ID: p.CategoryID, Slug: p.CategoryID, Name: strings.Join(words, " "), Version: 1, CreatedAt: p.CreatedAt, UpdatedAt: p.CreatedAt}
 			if err := tx.SaveCategory(c); err != nil {
 				return err
 			}
 		}
-		for _, it := range items {
-			id := fmt.Sprintf("dj-%03d", it.ID)
-			at := base.Add(time.Duration(it.ID) * time.Minute)
-			p := catalog.Product{
-				ID: id, Slug: id, Title: it.Title, Description: it.Description, Brand: it.Brand,
-				CategoryID: it.Category, Tags: it.Tags, Status: catalog.StatusActive,
-				Rating: it.Rating, Ratings: catalog.RatingSummary{Average: it.Rating, Count: 10},
-				Translations: translations[it.ID], Version: 1, CreatedAt: at, UpdatedAt: at,
-				Variants: []catalog.Variant{{
-					ID: id + "-v1", SKU: it.SKU, Stock: it.Stock,
-					Price: commerce.Money{Amount: int64(math.Round(it.Price * 100)), Currency: "USD"},
-				}},
-			}
-			if err := tx.SaveProduct(&p); err != nil {
+		for i := range products {
+			p := &products[i]
+			p.Ratings = catalog.RatingSummary{Average: p.Rating, Count: 10}
+			p.Translations = translations[p.ID]
+			if err := tx.SaveProduct(p); err != nil {
 				return err
 			}
 		}
@@ -113,8 +78,8 @@ func qualityShop(t *testing.T, synonyms ...string) (*index.Index, *store.DB) {
 	if err := ix.Rebuild(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := ix.DocCount(); err != nil || n != uint64(len(items)) {
-		t.Fatalf("index holds %d documents (%v), want %d", n, err, len(items))
+	if n, err := ix.DocCount(); err != nil || n != uint64(len(products)) {
+		t.Fatalf("index holds %d documents (%v), want %d", n, err, len(products))
 	}
 	return ix, db
 }
