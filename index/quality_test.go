@@ -16,7 +16,6 @@ import (
 	"github.com/ultramarket/ultramarket/store"
 )
 
-
 // qualityShop loads the real catalog into a Pebble store the way the shop holds it (categories
 // named after DummyJSON's category slugs, one variant per product, the rating as Rating) plus
 // a Russian and an Uzbek translation, and opens an index on it, which builds itself from the
