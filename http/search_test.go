@@ -21,8 +21,13 @@ func TestSearchRoutes(t *testing.T) {
 	createProduct(t, a, admin, productBody("Oak Coffee Table", "TABLE", 19900, map[string]any{"brand": "Woodsy", "category_id": shelf.ID}))
 	createProduct(t, a, admin, productBody("Smart Television 55", "TV55", 59900, map[string]any{"brand": "Visio"}))
 	poll.Until(t, "the products to be searchable", func() bool {
-		r := a.Do(t, "GET", "/api/v1/products/search?q=oak", nil, nil)
-		return r.Status == 200 && strings.Contains(string(r.Body), "Oak Coffee Table")
+		for _, want := range []string{"Oak Coffee Table", "Velvet Sofa", "Smart Television 55"} {
+			r := a.Do(t, "GET", "/api/v1/products/search?q="+strings.ReplaceAll(want, " ", "+"), nil, nil)
+			if r.Status != 200 || !strings.Contains(string(r.Body), want) {
+				return false
+			}
+		}
+		return true
 	})
 	poll.Until(t, "suggestions", func() bool {
 		r := a.Do(t, "GET", "/api/v1/products/search/suggest?q=oak", nil, nil)
