@@ -83,6 +83,13 @@ type App struct {
 	jobs      *jobs              // background catalog jobs (jobs.go)
 	Recommend *recommend.Service // trending, recommendations, product view counting (app/recommend.go)
 
+	// The commerce engine, one part per domain (declared in app/<domain>.go).
+	inventoryParts
+	pricingParts
+	shippingParts
+	ledgerParts
+	paymentParts
+
 	addr    net.Addr
 	closers []closer // in opening order; Close runs them backwards
 	ready   atomic.Bool
@@ -173,6 +180,9 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (_ *App, err err
 		return nil, err
 	}
 	a.openReviews()
+	if err := a.openCommerce(ctx); err != nil {
+		return nil, err
+	}
 	if err := a.openOrders(ctx); err != nil {
 		return nil, err
 	}
@@ -352,7 +362,9 @@ func (a *App) startServing(ctx context.Context) error {
 		AuthRateLimit: cfg.Auth.RateLimit, AuthRateBurst: cfg.Auth.RateBurst, ImportMaxBytes: int64(cfg.Catalog.ImportMaxBytes),
 	}, uhttp.Deps{Ready: a.Ready, Registry: a.Registry, Media: a.Media, Tokens: tokenVerifier(a.Tokens), Auth: a.Auth, Customers: a.customerDeps(),
 		Catalog: a.Shop, Search: a.Index, Carts: a.Carts, Orders: a.Orders, Checkout: a.Checkout, Idem: idemStore(a.Idem),
-		Vendors: a.Vendors, Reviews: a.Reviews, Audit: a.DB, Recommend: a.Recommend, Jobs: a})
+		Vendors: a.Vendors, Reviews: a.Reviews, Audit: a.DB, Recommend: a.Recommend, Jobs: a,
+		InventoryDeps: a.inventoryDeps(), PricingDeps: a.pricingDeps(), ShippingDeps: a.shippingDeps(),
+		LedgerDeps: a.ledgerDeps(), PaymentDeps: a.paymentDeps()})
 	if err != nil {
 		return err
 	}

@@ -17,13 +17,27 @@ import (
 // rows anyway; the purge only keeps them from piling up.
 const idemPurgeEvery = 10 * time.Minute
 
+// openCommerce sets up the commerce engine's domains in dependency order: stock, prices,
+// shipping, stored value, then payments (which settle through the ledger and the gateways).
+func (a *App) openCommerce(ctx context.Context) error {
+	for _, open := range []func(context.Context) error{a.openInventory, a.openPricing, a.openShipping, a.openLedger, a.openPayment} {
+		if err := open(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // openOrders sets up carts, checkout, orders and the Idempotency-Key store on the store,
 // and (when serving) the periodic purge of expired idempotency rows.
 func (a *App) openOrders(ctx context.Context) error {
 	clock := commerce.SystemClock{}
 	a.Carts = cart.NewService(store.NewCarts(a.DB), clock)
 	a.Orders = orders.NewService(store.NewOrders(a.DB), clock)
-	a.Checkout = checkout.NewService(store.NewCheckout(a.DB), accountEmails{a.Auth}, clock)
+	a.Checkout = checkout.NewService(store.NewCheckout(a.DB), accountEmails{a.Auth}, clock, checkout.Config{
+		Price: a.priceConfig(), Ship: a.shipConfig(), Discount: a.discountConfig(), Tax: a.taxConfig(),
+		Reserve: a.reserveConfig(), Pay: a.payConfig(), Screen: a.screenConfig(),
+	})
 	a.Idem = store.NewIdempotency(a.DB)
 	if a.opts.Offline {
 		return nil

@@ -39,6 +39,14 @@ func (m Money) Add(o Money) (Money, error) {
 	return Money{Amount: m.Amount + o.Amount, Currency: m.Currency}, nil
 }
 
+// Sub returns m−o. Both must be in the same currency and the difference must not overflow.
+func (m Money) Sub(o Money) (Money, error) {
+	if o.Amount == math.MinInt64 {
+		return Money{}, Errorf(EInvalid, "amount_overflow", "commerce: amount overflows")
+	}
+	return m.Add(Money{Amount: -o.Amount, Currency: o.Currency})
+}
+
 // Mul returns m times a non-negative quantity, refusing overflow.
 func (m Money) Mul(q int64) (Money, error) {
 	if q < 0 {

@@ -28,6 +28,12 @@ type Config struct {
 	SMTP      SMTP      `toml:"smtp" comment:"Outgoing e-mail (address verification, password reset)."`
 	Demo      Demo      `toml:"demo" comment:"Demo mode."`
 	Recommend Recommend `toml:"recommend" comment:"Trending products and recommendations."`
+	Inventory Inventory `toml:"inventory" comment:"Stock per warehouse, reservations, low-stock alerts."`
+	Pricing   Pricing   `toml:"pricing" comment:"Price lists, promotions and taxes."`
+	Cart      Cart      `toml:"cart" comment:"Carts: expiry and abandoned-cart detection."`
+	Shipping  Shipping  `toml:"shipping" comment:"Shipping zones, methods and carriers."`
+	Payments  Payments  `toml:"payments" comment:"Payment methods and gateways."`
+	Fraud     Fraud     `toml:"fraud" comment:"Fraud rules that hold orders for review."`
 }
 
 // Data locates the data directory.
@@ -220,6 +226,12 @@ func Default() Config {
 			SaleWeight:     10,
 			FlushInterval:  Dur(time.Minute),
 		},
+		Inventory: defaultInventory(),
+		Pricing:   defaultPricing(),
+		Cart:      defaultCart(),
+		Shipping:  defaultShipping(),
+		Payments:  defaultPayments(),
+		Fraud:     defaultFraud(),
 	}
 }
 

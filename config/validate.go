@@ -191,6 +191,12 @@ func (c Config) Validate() error {
 	v.check(r.ViewWeight > 0 || r.SaleWeight > 0, "recommend.sale_weight", "view_weight and sale_weight must not both be 0")
 	v.positive("recommend.flush_interval", r.FlushInterval)
 
+	c.Inventory.validate(&v)
+	c.Pricing.validate(&v)
+	c.Cart.validate(&v)
+	c.Shipping.validate(&v)
+	c.Payments.validate(&v)
+	c.Fraud.validate(&v)
 	return v.err()
 }
 

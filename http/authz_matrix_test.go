@@ -326,8 +326,26 @@ func fixed(path string, body any) func(*testing.T, *authzFixture, int) authzReq 
 	return func(*testing.T, *authzFixture, int) authzReq { return authzReq{path: path, body: body} }
 }
 
+// authzParts are more rows of the matrix, one function per resource file
+// (authz_<resource>_test.go adds its own in an init function).
+var authzParts []func() map[string]authzRow
+
 // authzRows is the matrix: one row per route, keyed "METHOD path" as registered.
 func authzRows() map[string]authzRow {
+	rows := authzCoreRows()
+	for _, part := range authzParts {
+		for k, r := range part() {
+			if _, dup := rows[k]; dup {
+				panic("authorization matrix: two rows for " + k)
+			}
+			rows[k] = r
+		}
+	}
+	return rows
+}
+
+// authzCoreRows are the rows of the routes before the commerce engine.
+func authzCoreRows() map[string]authzRow {
 	strongPassword := "violet-harbor-917"
 	return map[string]authzRow{
 		// System and documents: public.

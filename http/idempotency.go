@@ -61,12 +61,13 @@ func idemScope(c echo.Context) string {
 	return who + " " + c.Request().Method + " " + c.Request().URL.Path
 }
 
-// idempotency is the Idempotency-Key middleware of every POST: the first final response
+// idempotency is the Idempotency-Key middleware of every mutating request (POST, PUT,
+// PATCH, DELETE): the first final response
 // (2xx or 4xx other than 429) is kept 24 h and replayed, with Idempotent-Replayed: true, for
 // the same key and body; the same key with another body is 422 idempotency_key_reused, and a
 // request while one with the same key is still running is 409 idempotency_in_progress.
-// Requests without the header, every other method and the /auth/ routes (see isAuthRoute)
-// pass straight through.
+// The request is the method, path, query, If-Match and body. Requests without the header,
+// GET/HEAD/OPTIONS and the /auth/ routes (see isAuthRoute) pass straight through.
 func (s *Server) idempotency() echo.MiddlewareFunc {
 	var mu sync.Mutex
 	inflight := map[string]bool{}
@@ -74,7 +75,7 @@ func (s *Server) idempotency() echo.MiddlewareFunc {
 		return func(c echo.Context) error {
 			req := c.Request()
 			key := req.Header.Get(headerIdempotencyKey)
-			if req.Method != stdhttp.MethodPost || key == "" || s.deps.Idem == nil || isAuthRoute(c) {
+			if !mutating(req.Method) || key == "" || s.deps.Idem == nil || isAuthRoute(c) {
 				return next(c)
 			}
 			if !validIdempotencyKey(key) {
@@ -90,6 +91,8 @@ func (s *Server) idempotency() echo.MiddlewareFunc {
 			}
 			h := sha256.New()
 			h.Write([]byte(req.URL.RawQuery))
+			h.Write([]byte{0})
+			h.Write([]byte(req.Header.Get("If-Match")))
 			h.Write([]byte{0})
 			h.Write(body)
 			hash := hex.EncodeToString(h.Sum(nil))
@@ -162,6 +165,15 @@ func (s *Server) idempotency() echo.MiddlewareFunc {
 // keepResponse reports whether a response is final: 2xx and 4xx, except 429 (retry later).
 func keepResponse(status int) bool {
 	return status >= 200 && status < 300 || status >= 400 && status < 500 && status != stdhttp.StatusTooManyRequests
+}
+
+// mutating reports whether a request of this method changes something.
+func mutating(method string) bool {
+	switch method {
+	case stdhttp.MethodPost, stdhttp.MethodPut, stdhttp.MethodPatch, stdhttp.MethodDelete:
+		return true
+	}
+	return false
 }
 
 func validIdempotencyKey(k string) bool {

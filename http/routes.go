@@ -70,6 +70,11 @@ func (s *Server) registerRoutes() {
 	s.customerRoutes()
 	s.vendorRoutes()
 	s.reviewRoutes()
+	s.inventoryRoutes()
+	s.pricingRoutes()
+	s.shippingRoutes()
+	s.ledgerRoutes()
+	s.paymentRoutes()
 	s.openAPIRoute()
 }
 

@@ -91,6 +91,13 @@ type Deps struct {
 
 	// Customers: address books, preferences, the export and account deletion.
 	Customers CustomerDeps
+
+	// The commerce engine, one part per domain (declared in the domain's route file).
+	InventoryDeps
+	PricingDeps
+	ShippingDeps
+	LedgerDeps
+	PaymentDeps
 }
 
 // Server is the public HTTP server.

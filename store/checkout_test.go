@@ -30,7 +30,7 @@ type shop struct {
 
 func newShop(t testing.TB, db *DB) *shop {
 	return &shop{
-		db: db, carts: cart.NewService(NewCarts(db), nil), checkout: checkout.NewService(NewCheckout(db), nil, nil),
+		db: db, carts: cart.NewService(NewCarts(db), nil), checkout: checkout.NewService(NewCheckout(db), nil, nil, checkout.Config{}),
 		orders: orders.NewService(NewOrders(db), nil), store: NewOrders(db),
 	}
 }
@@ -442,7 +442,7 @@ func TestCartsExpire(t *testing.T) {
 	s := newShop(t, db)
 	clock := &fakeClock{t: time.Now().UTC()}
 	s.carts = cart.NewService(NewCarts(db), clock)
-	s.checkout = checkout.NewService(NewCheckout(db), nil, clock)
+	s.checkout = checkout.NewService(NewCheckout(db), nil, clock, checkout.Config{})
 	v := s.product(t, 10)
 	idle := s.cartWith(t, "", map[string]int64{v[0]: 1})
 	busy := s.cartWith(t, "", map[string]int64{v[0]: 1})

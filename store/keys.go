@@ -201,3 +201,27 @@ const (
 
 // Search keyspaces (store/synonyms.go).
 const keySearchSynonyms = "search/synonyms"
+
+// The commerce engine's keyspaces, one block per domain (each block's rows are also in the
+// table at the top and in verifyKeyspaces).
+
+// Inventory keyspaces (store/inventory*.go).
+const ()
+
+// Pricing and cart keyspaces (store/pricing*.go, store/carts*.go).
+const ()
+
+// Shipping keyspaces (store/shipping*.go).
+const ()
+
+// Ledger, gift card, wallet and fraud keyspaces (store/ledger*.go, store/fraud*.go).
+const ()
+
+// Payment keyspaces (store/payments*.go).
+const ()
+
+// Order lifecycle keyspaces: returns, invoices, notes (store/orders*.go).
+const ()
+
+// Gateway adapters' keyspaces (store/gateway*.go).
+const ()

@@ -120,19 +120,29 @@ func (o orderTx) Order(id string) (orders.Order, error) { return orderOf(o.tx, i
 func (o orderTx) PutOrder(v, prev orders.Order) error   { return putOrder(o.tx, v, &prev) }
 func (o orderTx) Emit(ev commerce.Event)                { o.tx.Emit(ev) }
 
-// ReturnStock adds n units to a variant's stock; a variant deleted since has no stock row
+// ReleaseStock gives back every line's units.
+func (o orderTx) ReleaseStock(v orders.Order, reason string) error {
+	return releaseOrderStock(o.tx, v, reason)
+}
+
+// Restock returns n units of a variant of the order.
+func (o orderTx) Restock(v orders.Order, variantID string, n int64, reason string) error {
+	return restockOrderLine(o.tx, v, variantID, n, reason)
+}
+
+// returnStock adds n units to a variant's stock; a variant deleted since has no stock row
 // to return to (its product is gone) and is skipped.
-func (o orderTx) ReturnStock(variantID string, n int64) error {
-	if _, err := o.tx.Get(variantKey(variantID)); errors.Is(err, ErrNotFound) {
+func returnStock(tx *Tx, variantID string, n int64) error {
+	if _, err := tx.Get(variantKey(variantID)); errors.Is(err, ErrNotFound) {
 		return nil
 	} else if err != nil {
 		return err
 	}
-	cur, err := stockOf(o.tx, variantID)
+	cur, err := stockOf(tx, variantID)
 	if err != nil {
 		return err
 	}
-	return setStock(o.tx, variantID, cur+n)
+	return setStock(tx, variantID, cur+n)
 }
 
 // orderOf reads an order, or orders.ErrNotFound.

@@ -1,7 +1,10 @@
-// Package checkout turns a cart into an order: in one atomic update it re-prices every line
-// from the catalog, checks and takes the stock of all lines, numbers the order (gap-free),
-// writes it, marks the cart checked out and records the Idempotency-Key receipt, so a retry
-// after a crash finds the order it already placed.
+// Package checkout turns a cart into an order. In one atomic update it re-prices every line
+// (price lists and tiers), quotes the chosen shipping method, applies promotions and coupons,
+// computes taxes, reserves the stock of every line in the warehouses, numbers the order
+// (gap-free), writes it, starts its payment, screens it with the fraud rules, marks the cart
+// checked out and records the Idempotency-Key receipt, so a retry after a crash finds the
+// order it already placed. Each step lives in its own file (price.go, ship.go, discount.go,
+// tax.go, reserve.go, pay.go, screen.go) and reads and writes through the step's part of Tx.
 package checkout
 
 import (
@@ -10,6 +13,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/mail"
 	"strings"
 	"time"
@@ -25,16 +29,20 @@ const ReceiptTTL = 24 * time.Hour
 
 // Input is what the shopper sends.
 type Input struct {
-	CartID          string         `json:"cart_id"`
-	Email           string         `json:"email"`
-	PaymentMethod   string         `json:"payment_method"`
-	ShippingAddress orders.Address `json:"shipping_address"`
+	CartID           string         `json:"cart_id"`
+	Email            string         `json:"email"`
+	PaymentMethod    string         `json:"payment_method"`
+	ShippingAddress  orders.Address `json:"shipping_address"`
+	ShippingMethodID string         `json:"shipping_method_id,omitempty"` // ship.go: "" picks the cheapest method that serves the address
+	Coupons          []string       `json:"coupons,omitempty"`            // discount.go: coupon codes entered by the shopper
+	GiftCardCode     string         `json:"gift_card_code,omitempty"`     // pay.go: the card paying with payment_method "gift_card"
 }
 
 // Buyer is who checks out: a signed-in user (UserID, with the account's e-mail) or a guest.
 type Buyer struct {
 	UserID string
 	Actor  string // how histories and events name the buyer ("user:<id>"); "" means "anonymous"
+	IP     string // the client's address (fraud rules)
 }
 
 // Idempotency names a checkout retried under the same key: Scope is who sent it and where
@@ -59,12 +67,19 @@ type Result struct {
 	Replayed  bool // the order was placed by an earlier request with the same Idempotency-Key
 }
 
-// Tx is one atomic checkout: reads and writes of the store adapter, decisions here.
+// Tx is one atomic checkout: reads and writes of the store adapter, decisions here. Each
+// step adds what it needs through its own interface (PriceTx in price.go, and so on).
 type Tx interface {
+	PriceTx
+	ShipTx
+	DiscountTx
+	TaxTx
+	ReserveTx
+	PayTx
+	ScreenTx
 	Cart(id string) (cart.Cart, error)                    // cart.ErrNotFound when missing
 	Variant(variantID string) (catalog.VariantRef, error) // catalog.ErrVariantNotFound when missing; Stock is current
-	SetStock(variantID string, n int64) error
-	NextOrderNumber() (int64, error) // increments the counter in this update
+	NextOrderNumber() (int64, error)                      // increments the counter in this update
 	Order(id string) (orders.Order, error)
 	PutOrder(o orders.Order) error // a new order and its index rows
 	PutCart(c cart.Cart) error
@@ -92,19 +107,49 @@ var (
 	ErrCurrencyMixed = &commerce.Error{Kind: commerce.EConflict, Code: "currency_mismatch", Message: "checkout: a line is now priced in another currency than the cart"}
 )
 
+// Config is what the steps need to know besides the store; each step owns its part.
+type Config struct {
+	Price    PriceConfig
+	Ship     ShipConfig
+	Discount DiscountConfig
+	Tax      TaxConfig
+	Reserve  ReserveConfig
+	Pay      PayConfig
+	Screen   ScreenConfig
+}
+
 // Service runs checkout.
 type Service struct {
 	store    Store
 	accounts Accounts
 	clock    commerce.Clock
+	cfg      Config
 }
 
 // NewService returns the checkout service; a nil clock means the system clock.
-func NewService(store Store, accounts Accounts, clock commerce.Clock) *Service {
+func NewService(store Store, accounts Accounts, clock commerce.Clock, cfg Config) *Service {
 	if clock == nil {
 		clock = commerce.SystemClock{}
 	}
-	return &Service{store: store, accounts: accounts, clock: clock}
+	return &Service{store: store, accounts: accounts, clock: clock, cfg: cfg}
+}
+
+// Placement is an order being placed, handed from step to step inside the update.
+type Placement struct {
+	Buyer Buyer
+	Input Input
+	Cart  cart.Cart
+	Now   time.Time
+	// Items are the order's variants in cart order with the units wanted and what the
+	// catalog says of them now; Order.Lines[i] is Items[i] priced.
+	Items []Item
+	Order orders.Order
+}
+
+// Item is one variant of a placement.
+type Item struct {
+	Ref      catalog.VariantRef
+	Quantity int64
 }
 
 // validate normalizes in and reports every bad field.
@@ -122,13 +167,14 @@ func validate(in *Input, b Buyer) error {
 		a, err := mail.ParseAddress(in.Email)
 		v.Check(err == nil && a.Address == in.Email && len(in.Email) <= 254, "email", "must be a valid e-mail address")
 	}
-	switch {
-	case in.PaymentMethod == "":
-		v.Add("payment_method", "is required; accepted: "+strings.Join(orders.PaymentMethods, ", "))
-	case in.PaymentMethod != orders.PaymentCash:
-		v.Add("payment_method", "is not accepted; accepted: "+strings.Join(orders.PaymentMethods, ", "))
-	}
 	in.ShippingAddress.Validate(&v, "shipping_address.")
+	in.ShippingMethodID = strings.TrimSpace(in.ShippingMethodID)
+	in.GiftCardCode = strings.TrimSpace(in.GiftCardCode)
+	v.Check(len(in.Coupons) <= 10, "coupons", "at most 10 codes")
+	for i, c := range in.Coupons {
+		in.Coupons[i] = strings.TrimSpace(c)
+		v.Check(in.Coupons[i] != "" && len(in.Coupons[i]) <= 64, fmt.Sprintf("coupons[%d]", i), "must be 1-64 characters")
+	}
 	return v.Err()
 }
 
@@ -147,6 +193,9 @@ func requestHash(in Input, b Buyer) string {
 // the same order (Replayed) and a different request under the same key is refused.
 func (s *Service) PlaceOrder(ctx context.Context, b Buyer, in Input, idem Idempotency) (Result, error) {
 	if err := validate(&in, b); err != nil {
+		return Result{}, err
+	}
+	if err := s.validatePayment(&in); err != nil {
 		return Result{}, err
 	}
 	email := in.Email
@@ -226,13 +275,14 @@ func (s *Service) place(tx Tx, b Buyer, in Input, email string) (Result, error) 
 		}
 		want[l.VariantID] += l.Quantity
 	}
-	o := orders.Order{
+	p := &Placement{Buyer: b, Input: in, Cart: c, Now: now, Items: make([]Item, len(order))}
+	p.Order = orders.Order{
 		ID: commerce.NewID(), UserID: b.UserID, Email: email, Status: orders.StatusPending,
 		Lines: make([]orders.Line, 0, len(order)), ShippingAddress: in.ShippingAddress, PaymentMethod: in.PaymentMethod,
-		CartRef: c.Ref, Version: 1, CreatedAt: now, UpdatedAt: now,
+		CartRef: c.Ref, ClientIP: b.IP, Version: 1, CreatedAt: now, UpdatedAt: now,
 	}
-	o.Subtotal = commerce.Money{Currency: c.Currency}
-	refs := make([]catalog.VariantRef, len(order))
+	zero := commerce.Money{Currency: c.Currency}
+	p.Order.Subtotal, p.Order.DiscountTotal, p.Order.ShippingTotal, p.Order.TaxTotal = zero, zero, zero, zero
 	for i, vid := range order {
 		ref, err := tx.Variant(vid)
 		if errors.Is(err, catalog.ErrVariantNotFound) {
@@ -243,36 +293,28 @@ func (s *Service) place(tx Tx, b Buyer, in Input, email string) (Result, error) 
 		if ref.ProductStatus != catalog.StatusActive {
 			return Result{}, ErrUnavailable.WithDetails(map[string]any{"variant_id": vid, "sku": ref.Variant.SKU})
 		}
-		if ref.Variant.Price.Currency != c.Currency {
-			return Result{}, ErrCurrencyMixed.WithDetails(map[string]any{"variant_id": vid, "cart_currency": c.Currency, "variant_currency": ref.Variant.Price.Currency})
-		}
-		if ref.Variant.Stock < want[vid] {
-			return Result{}, ErrOutOfStock.WithDetails(map[string]any{
-				"variant_id": vid, "sku": ref.Variant.SKU, "requested": want[vid], "available": ref.Variant.Stock,
-			})
-		}
-		refs[i] = ref
+		p.Items[i] = Item{Ref: ref, Quantity: want[vid]}
 	}
-	// Every line fits: only now write anything.
-	for i, vid := range order {
-		ref := refs[i]
-		total, err := ref.Variant.Price.Mul(want[vid])
-		if err != nil {
-			return Result{}, err
-		}
-		if o.Subtotal, err = o.Subtotal.Add(total); err != nil {
-			return Result{}, err
-		}
-		o.Lines = append(o.Lines, orders.Line{
-			ProductID: ref.ProductID, VariantID: vid, SKU: ref.Variant.SKU, Title: ref.ProductTitle,
-			Options: ref.Variant.Options, Quantity: want[vid], UnitPrice: ref.Variant.Price, LineTotal: total,
-			VendorID: ref.VendorID,
-		})
-		if err := tx.SetStock(vid, ref.Variant.Stock-want[vid]); err != nil {
+	// The steps, in this order: shipping is priced before promotions (free shipping), taxes
+	// after discounts, stock is reserved once the order is known to be priceable. Nothing a
+	// step writes survives a later step's error: the whole update is dropped.
+	steps := []func(Tx, *Placement) error{s.price, s.ship, s.discount, s.tax, s.reserve}
+	for _, step := range steps {
+		if err := step(tx, p); err != nil {
 			return Result{}, err
 		}
 	}
-	o.Total = o.Subtotal
+	o := &p.Order
+	o.Total, err = o.Subtotal.Sub(o.DiscountTotal)
+	if err == nil {
+		o.Total, err = o.Total.Add(o.ShippingTotal)
+	}
+	if err == nil && !o.TaxInclusive {
+		o.Total, err = o.Total.Add(o.TaxTotal)
+	}
+	if err != nil {
+		return Result{}, err
+	}
 	if o.Number, err = tx.NextOrderNumber(); err != nil {
 		return Result{}, err
 	}
@@ -283,7 +325,15 @@ func (s *Service) place(tx Tx, b Buyer, in Input, email string) (Result, error) 
 	o.History = []orders.Change{{Status: orders.StatusPending, At: now, Actor: actor}}
 	key, keyHash := orders.NewAccessKey()
 	o.AccessKeyHash = keyHash
-	if err := tx.PutOrder(o); err != nil {
+	// Payment and fraud screening see the numbered order and may change it (payment status,
+	// a review hold) before it is written.
+	if err := s.pay(tx, p); err != nil {
+		return Result{}, err
+	}
+	if err := s.screen(tx, p); err != nil {
+		return Result{}, err
+	}
+	if err := tx.PutOrder(*o); err != nil {
 		return Result{}, err
 	}
 	c.Status, c.OrderID = cart.StatusCheckedOut, o.ID
@@ -292,11 +342,11 @@ func (s *Service) place(tx Tx, b Buyer, in Input, email string) (Result, error) 
 	if err := tx.PutCart(c); err != nil {
 		return Result{}, err
 	}
-	ev, err := commerce.NewEvent(orders.EventPlaced, o.ID, now, orders.EventDataOf(o))
+	ev, err := commerce.NewEvent(orders.EventPlaced, o.ID, now, orders.EventDataOf(*o))
 	if err != nil {
 		return Result{}, err
 	}
 	ev.Actor = actor
 	tx.Emit(ev)
-	return Result{Order: o, AccessKey: key}, nil
+	return Result{Order: *o, AccessKey: key}, nil
 }

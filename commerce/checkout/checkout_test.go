@@ -33,7 +33,11 @@ func TestValidate(t *testing.T) {
 			in := good
 			s.change(&in)
 			var got []string
-			if e := commerce.AsError(validate(&in, s.buyer)); e != nil {
+			err := validate(&in, s.buyer)
+			if err == nil {
+				err = (&Service{}).validatePayment(&in)
+			}
+			if e := commerce.AsError(err); e != nil {
 				for _, f := range e.Fields {
 					got = append(got, f.Field)
 				}

@@ -52,24 +52,44 @@ var PaymentMethods = []string{PaymentCash}
 
 // Order is a placed order.
 type Order struct {
-	ID              string         `json:"id"`
-	Number          int64          `json:"number"` // gap-free, from 1, in placing order
-	UserID          string         `json:"user_id,omitempty"`
-	Email           string         `json:"email"`
-	Status          string         `json:"status"`
-	Lines           []Line         `json:"lines"`
-	Subtotal        commerce.Money `json:"subtotal"`
-	Total           commerce.Money `json:"total"`
-	ShippingAddress Address        `json:"shipping_address"`
-	PaymentMethod   string         `json:"payment_method"`
-	CartRef         string         `json:"cart_ref"`
-	Carrier         string         `json:"carrier,omitempty"`
-	TrackingNumber  string         `json:"tracking_number,omitempty"`
-	History         []Change       `json:"history"`
-	AccessKeyHash   string         `json:"access_key_hash"` // SHA-256 of the guest access key, hex
-	Version         int64          `json:"version"`
-	CreatedAt       time.Time      `json:"created_at"`
-	UpdatedAt       time.Time      `json:"updated_at"`
+	ID       string         `json:"id"`
+	Number   int64          `json:"number"` // gap-free, from 1, in placing order
+	UserID   string         `json:"user_id,omitempty"`
+	Email    string         `json:"email"`
+	Status   string         `json:"status"`
+	Lines    []Line         `json:"lines"`
+	Subtotal commerce.Money `json:"subtotal"` // sum of line totals (unit price × quantity), before discounts
+	// Discounts applied by promotions and coupons (commerce/pricing), their sum in DiscountTotal.
+	Discounts     []Discount     `json:"discounts,omitempty"`
+	DiscountTotal commerce.Money `json:"discount_total"`
+	// Shipping is the chosen shipping method and its price (zero for none or local pickup).
+	Shipping      *Shipping      `json:"shipping,omitempty"`
+	ShippingTotal commerce.Money `json:"shipping_total"`
+	// Taxes per rate; TaxTotal is their sum. With TaxInclusive the taxes are part of the
+	// prices (and of Total already); otherwise Total adds them.
+	Taxes        []Tax          `json:"taxes,omitempty"`
+	TaxTotal     commerce.Money `json:"tax_total"`
+	TaxInclusive bool           `json:"tax_inclusive,omitempty"`
+	// Total = Subtotal − DiscountTotal + ShippingTotal (+ TaxTotal when exclusive).
+	Total commerce.Money `json:"total"`
+	// PaymentStatus is the money side of the order (PaymentStatuses); PaymentID the current
+	// payment (commerce/payments).
+	PaymentStatus string `json:"payment_status,omitempty"`
+	PaymentID     string `json:"payment_id,omitempty"`
+	// Review is set when fraud rules held the order for a staff decision.
+	Review *Review `json:"review,omitempty"`
+	// ClientIP is the address the order was placed from (fraud rules, audit).
+	ClientIP        string    `json:"client_ip,omitempty"`
+	ShippingAddress Address   `json:"shipping_address"`
+	PaymentMethod   string    `json:"payment_method"`
+	CartRef         string    `json:"cart_ref"`
+	Carrier         string    `json:"carrier,omitempty"`
+	TrackingNumber  string    `json:"tracking_number,omitempty"`
+	History         []Change  `json:"history"`
+	AccessKeyHash   string    `json:"access_key_hash"` // SHA-256 of the guest access key, hex
+	Version         int64     `json:"version"`
+	CreatedAt       time.Time `json:"created_at"`
+	UpdatedAt       time.Time `json:"updated_at"`
 }
 
 // Line is one variant of an order, priced when the order was placed.
@@ -83,7 +103,51 @@ type Line struct {
 	UnitPrice commerce.Money    `json:"unit_price"`
 	LineTotal commerce.Money    `json:"line_total"`
 	VendorID  string            `json:"vendor_id,omitempty"` // the product's vendor when the order was placed
+	// Discount is this line's share of the order's discounts; Tax the tax on the line.
+	Discount    commerce.Money `json:"discount"`
+	Tax         commerce.Money `json:"tax"`
+	WeightGrams int64          `json:"weight_grams,omitempty"` // per unit, when the order was placed
 }
+
+// Discount is one promotion applied to an order.
+type Discount struct {
+	PromotionID string         `json:"promotion_id"`
+	Code        string         `json:"code,omitempty"` // the coupon code, when one was entered
+	Title       string         `json:"title"`
+	Amount      commerce.Money `json:"amount"`
+}
+
+// Shipping is the shipping method an order ships with.
+type Shipping struct {
+	MethodID string         `json:"method_id"`
+	Name     string         `json:"name"`
+	Kind     string         `json:"kind"`              // flat, weight, price, free_over, pickup
+	Carrier  string         `json:"carrier,omitempty"` // the carrier that ships it ("manual" by default)
+	Amount   commerce.Money `json:"amount"`
+}
+
+// Tax is the tax of one rate on an order.
+type Tax struct {
+	Name   string         `json:"name"`
+	RateBP int64          `json:"rate_bp"` // basis points: 1200 = 12%
+	Amount commerce.Money `json:"amount"`
+}
+
+// Review is a fraud hold: the rules that fired and the staff decision.
+type Review struct {
+	Status    string    `json:"status"` // pending, approved, rejected
+	Reasons   []string  `json:"reasons"`
+	DecidedBy string    `json:"decided_by,omitempty"`
+	DecidedAt time.Time `json:"decided_at,omitempty"`
+}
+
+// Payment statuses of an order.
+const (
+	PaymentUnpaid            = "unpaid"             // nothing received yet (cash on delivery, a gateway not yet paid)
+	PaymentPaid              = "paid"               // the total is captured
+	PaymentPartiallyRefunded = "partially_refunded" // paid, part of it refunded
+	PaymentRefunded          = "refunded"           // every captured unit of money refunded
+)
 
 // Change is one entry of an order's status history.
 type Change struct {
@@ -208,8 +272,11 @@ type Tx interface {
 	Order(id string) (Order, error) // ErrNotFound when missing
 	// PutOrder writes o and its index rows; prev is the stored order it replaces.
 	PutOrder(o, prev Order) error
-	// ReturnStock adds n units back to a variant's stock (a variant gone since is skipped).
-	ReturnStock(variantID string, n int64) error
+	// ReleaseStock gives back the stock the order holds: an open reservation is released,
+	// stock already committed goes back to the warehouses it came from.
+	ReleaseStock(o Order, reason string) error
+	// Restock returns n units of one of the order's variants to stock (a received return).
+	Restock(o Order, variantID string, n int64, reason string) error
 	Emit(ev commerce.Event)
 }
 

@@ -108,10 +108,8 @@ func (s *Service) SetStatus(ctx context.Context, actor, id string, in StatusInpu
 		o.Version++
 		o.UpdatedAt = now
 		if o.Status == StatusCancelled {
-			for _, l := range o.Lines {
-				if err := tx.ReturnStock(l.VariantID, l.Quantity); err != nil {
-					return err
-				}
+			if err := tx.ReleaseStock(o, "order cancelled"); err != nil {
+				return err
 			}
 		}
 		if err := tx.PutOrder(o, prev); err != nil {
