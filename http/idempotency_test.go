@@ -117,3 +117,30 @@ func TestIdempotencyKeyAPI(t *testing.T) {
 			ExpectedContent: []string{`"code":"idempotency_key_reused"`}, ExpectedEvents: none},
 	})
 }
+
+// TestIdempotencyKeyOtherMethods: PUT, PATCH and DELETE replay like POST; If-Match is part of
+// the request, so the same key with another If-Match is another request.
+func TestIdempotencyKeyOtherMethods(t *testing.T) {
+	a := apptest.New(t)
+	admin := a.NewUser(t, auth.RoleAdmin)
+	cat := createCategory(t, a, admin, "Teas", "")
+	p := createProduct(t, a, admin, productBody("Green tea", "GT-1", 500, nil))
+	none := map[string]int{}
+	path := "/api/v1/categories/" + cat.ID
+	apptest.Run(t, a, []apptest.Scenario{
+		{Name: "PUT", Method: "PUT", URL: path, Headers: key("rename-1", admin.Bearer()), Body: map[string]any{"name": "Green teas"},
+			ExpectedStatus: 200, ExpectedContent: []string{`"version":2`}, ExpectedEvents: map[string]int{catalog.EventCategoryUpdated: 1}},
+		{Name: "PUT replayed", Method: "PUT", URL: path, Headers: key("rename-1", admin.Bearer()), Body: map[string]any{"name": "Green teas"},
+			ExpectedStatus: 200, ExpectedContent: []string{`"version":2`}, ExpectedEvents: none,
+			ExpectedHeaders: map[string]string{"Idempotent-Replayed": "true"}},
+		{Name: "PUT, same key, another If-Match", Method: "PUT", URL: path,
+			Headers: key("rename-1", admin.Bearer(), map[string]string{"If-Match": `"2"`}), Body: map[string]any{"name": "Green teas"},
+			ExpectedStatus: 422, ExpectedContent: []string{`"code":"idempotency_key_reused"`}, ExpectedEvents: none},
+		{Name: "DELETE", Method: "DELETE", URL: "/api/v1/products/" + p.ID, Headers: key("drop-1", admin.Bearer()),
+			ExpectedStatus: 204, ExpectedEvents: map[string]int{catalog.EventProductDeleted: 1}},
+		{Name: "DELETE replayed, not 404", Method: "DELETE", URL: "/api/v1/products/" + p.ID, Headers: key("drop-1", admin.Bearer()),
+			ExpectedStatus: 204, ExpectedEvents: none, ExpectedHeaders: map[string]string{"Idempotent-Replayed": "true"}},
+		{Name: "DELETE without a key is a new request", Method: "DELETE", URL: "/api/v1/products/" + p.ID, Headers: admin.Bearer(),
+			ExpectedStatus: 404},
+	})
+}
