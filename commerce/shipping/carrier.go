@@ -65,3 +65,32 @@ func (c *Carriers) List() []Carrier {
 	sort.Slice(out, func(i, j int) bool { return out[i].ID() < out[j].ID() })
 	return out
 }
+
+// ManualID is the built-in carrier that stands for the merchant's own delivery: it has no
+// tracking page.
+const ManualID = "manual"
+
+// Builtin returns the carriers every shop has: the merchant's own delivery ("manual") and
+// the public tracking pages of UPS, USPS, FedEx and DHL.
+func Builtin() []Carrier {
+	return []Carrier{
+		Manual{CarrierID: ManualID, CarrierName: "Own delivery"},
+		Manual{CarrierID: "ups", CarrierName: "UPS", URLTemplate: "https://www.ups.com/track?tracknum={number}"},
+		Manual{CarrierID: "usps", CarrierName: "USPS", URLTemplate: "https://tools.usps.com/go/TrackConfirmAction?tLabels={number}"},
+		Manual{CarrierID: "fedex", CarrierName: "FedEx", URLTemplate: "https://www.fedex.com/fedextrack/?trknbr={number}"},
+		Manual{CarrierID: "dhl", CarrierName: "DHL", URLTemplate: "https://www.dhl.com/global-en/home/tracking/tracking-express.html?tracking-id={number}"},
+	}
+}
+
+// TrackingURL is the tracking page of a shipment by carrier ID, or "" when the carrier is
+// unknown, has no page or the number is empty.
+func (c *Carriers) TrackingURL(carrierID, number string) string {
+	if c == nil {
+		return ""
+	}
+	x, ok := c.Get(carrierID)
+	if !ok {
+		return ""
+	}
+	return x.TrackingURL(number)
+}
