@@ -60,6 +60,26 @@ import (
 //	reviews/by_product/  product ID / order / sort key+review ID   review ID (raw)   reviews repository, same batch; APPROVED reviews only (t: ID, h: helpful count, r: rating)
 //	reviews/vote/        review ID / user ID       empty (raw)             reviews repository: one helpful mark per user and review, same batch as the review's count
 //	catalog/rating/      product ID                reviews.Summary         reviews repository, same batch as the review change that moves it; read into Product.Ratings (counts as a product write for the page cache)
+//	payments/payment/    payment ID                payment record (payments.go)   checkout (pay step), payment process/capture/refund/notify updates (store/payments.go)
+//	payments/by_order/   order ID / payment ID     empty (raw)             same batch as the payment: an order's payments, oldest first
+//	payments/by_external/  method / gateway payment ID   payment ID (raw)   same batch as the payment that got the gateway ID (notifications without our ID)
+//	payments/notified/   provider / event ID       payment ID (raw)        same batch as the notification's effect: each gateway event is applied once
+//	shipping/zone/      zone ID                   shipping.Zone           shipping repository (store/shipping.go): admin zone changes; cached in memory for quotes and checkout
+//	shipping/method/    method ID                 shipping.Method         shipping repository, same cache: admin method changes (a method names its zone)
+//	gateways/state/      gateway / key             {at, value: adapter JSON}   gateway adapters through DB.GatewayState (gateway_state.go): Payme transactions by Payme ID, Click transactions
+//	gateways/by_time/    gateway / time (unix ms BE) / key   empty (raw)   same update as the state row it indexes (Payme GetStatement)
+//	gateways/alias/      gateway / alias           state key (raw)         same update as the state row: e.g. a payment's active Payme transaction
+//	pricing/epoch        —                         uint64 big-endian       every price list, promotion and tax zone write: cached pricing books reload when it moves (pricing.go)
+//	pricing/list/        price list ID             pricing.PriceList       pricing repository (pricing.go)
+//	pricing/promo/       promotion ID              pricing.PromotionRecord pricing repository
+//	pricing/promo_code/  normalized coupon code    promotion ID (raw)      pricing repository, same batch as the promotion: codes are unique
+//	pricing/usage/       promotion ID              uint64 big-endian       checkout, same batch as the order: redemptions of an applied promotion
+//	pricing/usage_customer/  promotion ID / customer ("user:<id>" or "email:<addr>")   uint64 big-endian   checkout, same batch: per-customer redemptions (promotions with a per-customer limit)
+//	pricing/zone/        tax zone ID               pricing.TaxZone         pricing repository
+//	pricing/group/       user ID                   customer group (raw)    pricing repository: PUT /api/v1/admin/customer-groups/:user_id
+//	carts/by_user/       user ID / cart ID         empty (raw)             cart repository, with every account cart write (carts.go)
+//	carts/idle/          updated at (unix ns BE) / cart ID   empty (raw)   cart repository: open account carts with lines, not flagged abandoned; moved on every write (abandoned-cart sweep)
+//	carts/recovery/      hex SHA-256 of the token  cart ID and expiry      abandoned-cart sweep, same batch as the flag; expires with the cart
 const (
 	keySchemaVersion      = "sys/schema_version"
 	keyOutboxSeq          = "sys/outbox_seq"
@@ -209,19 +229,43 @@ const keySearchSynonyms = "search/synonyms"
 const ()
 
 // Pricing and cart keyspaces (store/pricing*.go, store/carts*.go).
-const ()
+const (
+	keyPricingEpoch          = "pricing/epoch"
+	prefixPriceList          = "pricing/list/"
+	prefixPromotion          = "pricing/promo/"
+	prefixPromoCode          = "pricing/promo_code/"
+	prefixPromoUsage         = "pricing/usage/"
+	prefixPromoCustomerUsage = "pricing/usage_customer/"
+	prefixTaxZone            = "pricing/zone/"
+	prefixCustomerGroup      = "pricing/group/"
+	prefixCartByUser         = "carts/by_user/"
+	prefixCartIdle           = "carts/idle/"
+	prefixCartRecovery       = "carts/recovery/"
+)
 
 // Shipping keyspaces (store/shipping*.go).
-const ()
+const (
+	prefixShippingZone   = "shipping/zone/"
+	prefixShippingMethod = "shipping/method/"
+)
 
 // Ledger, gift card, wallet and fraud keyspaces (store/ledger*.go, store/fraud*.go).
 const ()
 
 // Payment keyspaces (store/payments*.go).
-const ()
+const (
+	prefixPayment           = "payments/payment/"
+	prefixPaymentByOrder    = "payments/by_order/"
+	prefixPaymentByExternal = "payments/by_external/"
+	prefixPaymentNotified   = "payments/notified/"
+)
 
 // Order lifecycle keyspaces: returns, invoices, notes (store/orders*.go).
 const ()
 
 // Gateway adapters' keyspaces (store/gateway*.go).
-const ()
+const (
+	prefixGatewayState  = "gateways/state/"
+	prefixGatewayByTime = "gateways/by_time/"
+	prefixGatewayAlias  = "gateways/alias/"
+)

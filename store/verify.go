@@ -40,6 +40,17 @@ type verifyKeyspace struct {
 // verifyKeyspaces lists every keyspace documented in keys.go. A key matching none of them is
 // reported: a new keyspace must be added here (a test checks keys.go against this list).
 var verifyKeyspaces = []verifyKeyspace{
+	{prefix: keyPricingEpoch, exact: true, kind: kindCounter},
+	{prefix: prefixPriceList, kind: kindCodec},
+	{prefix: prefixPromotion, kind: kindCodec},
+	{prefix: prefixPromoCode, kind: kindRaw},
+	{prefix: prefixPromoUsage, kind: kindCounter},
+	{prefix: prefixPromoCustomerUsage, kind: kindCounter},
+	{prefix: prefixTaxZone, kind: kindCodec},
+	{prefix: prefixCustomerGroup, kind: kindRaw},
+	{prefix: prefixCartByUser, kind: kindRaw},
+	{prefix: prefixCartIdle, kind: kindRaw},
+	{prefix: prefixCartRecovery, kind: kindCodec},
 	{prefix: keySchemaVersion, exact: true, kind: kindCounter},
 	{prefix: keyOutboxSeq, exact: true, kind: kindCounter},
 	{prefix: prefixMeta, kind: kindRaw},
@@ -74,6 +85,8 @@ var verifyKeyspaces = []verifyKeyspace{
 	{prefix: prefixCustomerAddress, kind: kindCodec},
 	{prefix: prefixAuditEntry, kind: kindCodec},
 	{prefix: keyAuditHead, exact: true, kind: kindCodec},
+	{prefix: prefixShippingZone, kind: kindCodec},
+	{prefix: prefixShippingMethod, kind: kindCodec},
 	{prefix: prefixVendor, kind: kindCodec},
 	{prefix: prefixVendorByOwner, kind: kindRaw},
 	{prefix: prefixVendorSlug, kind: kindRaw},
@@ -90,6 +103,13 @@ var verifyKeyspaces = []verifyKeyspace{
 	{prefix: prefixReviewByProduct, kind: kindRaw},
 	{prefix: prefixReviewVote, kind: kindRaw},
 	{prefix: prefixRating, kind: kindCodec},
+	{prefix: prefixPayment, kind: kindCodec},
+	{prefix: prefixPaymentByOrder, kind: kindRaw},
+	{prefix: prefixPaymentByExternal, kind: kindRaw},
+	{prefix: prefixPaymentNotified, kind: kindRaw},
+	{prefix: prefixGatewayState, kind: kindCodec},
+	{prefix: prefixGatewayByTime, kind: kindRaw},
+	{prefix: prefixGatewayAlias, kind: kindRaw},
 }
 
 // VerifyReport is what Verify found in a store that passed.
