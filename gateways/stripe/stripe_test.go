@@ -1,0 +1,375 @@
+package stripe_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ultramarket/ultramarket/commerce"
+	"github.com/ultramarket/ultramarket/commerce/payments"
+	"github.com/ultramarket/ultramarket/gateways/internal/notifiertest"
+	"github.com/ultramarket/ultramarket/gateways/stripe"
+	"github.com/ultramarket/ultramarket/gateways/stripe/stripetest"
+)
+
+const (
+	secretKey     = "sk_test_fake"
+	webhookSecret = "whsec_fake"
+)
+
+type env struct {
+	fake *stripetest.Server
+	gw   *stripe.Gateway
+	n    *notifiertest.Notifier
+	p    payments.Payment
+}
+
+// setup starts the fake, an adapter pointed at it and an HTTP endpoint serving the
+// adapter's webhook, where the fake sends its events; the payment pay_1 of 12.34 USD waits.
+func setup(t *testing.T, mod ...func(*stripe.Config)) *env {
+	t.Helper()
+	fake := stripetest.Start(t, secretKey, webhookSecret)
+	p := payments.Payment{ID: "pay_1", OrderID: "ord_1", OrderNumber: 42, Method: "stripe", Status: payments.StatusPending,
+		Amount: commerce.Money{Amount: 1234, Currency: "USD"}}
+	n := notifiertest.New(p)
+	cfg := stripe.Config{SecretKey: secretKey, WebhookSecret: webhookSecret, BaseURL: fake.URL, Timeout: 2 * time.Second}
+	for _, m := range mod {
+		m(&cfg)
+	}
+	gw, err := stripe.New(cfg, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		status, ctype, resp := gw.HandleWebhook(r.Context(), r.Header, body)
+		w.Header().Set("Content-Type", ctype)
+		w.WriteHeader(status)
+		_, _ = w.Write(resp)
+	}))
+	t.Cleanup(hook.Close)
+	fake.WebhookURL = hook.URL
+	return &env{fake: fake, gw: gw, n: n, p: p}
+}
+
+// start starts pay_1 and records the PaymentIntent on it, as the payments service does.
+func (e *env) start(t *testing.T) payments.Payment {
+	t.Helper()
+	act, err := e.gw.Start(context.Background(), e.p, payments.StartInput{Description: "Order #42"})
+	if err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	e.p.ExternalID = act.ExternalID
+	e.n.Put(e.p)
+	return e.p
+}
+
+func (e *env) send(t *testing.T, event []byte, wantStatus int) {
+	t.Helper()
+	status, body, err := e.fake.Send(event)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status != wantStatus {
+		t.Fatalf("webhook answered %d %s, want %d", status, body, wantStatus)
+	}
+}
+
+func TestStart(t *testing.T) {
+	e := setup(t)
+	act, err := e.gw.Start(context.Background(), e.p, payments.StartInput{Description: "Order #42", Email: "a@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(act.ExternalID, "pi_") || act.ClientSecret == "" || act.RedirectURL != "" {
+		t.Fatalf("action = %+v", act)
+	}
+	calls := e.fake.CallsTo("POST", "/v1/payment_intents")
+	if len(calls) != 1 {
+		t.Fatalf("calls = %+v", e.fake.Calls())
+	}
+	c := calls[0]
+	for k, want := range map[string]string{"amount": "1234", "currency": "usd", "metadata[payment_id]": "pay_1",
+		"automatic_payment_methods[enabled]": "true", "description": "Order #42", "receipt_email": "a@example.com"} {
+		if got := c.Form.Get(k); got != want {
+			t.Errorf("form %s = %q, want %q", k, got, want)
+		}
+	}
+	if c.IdempotencyKey != "pay_1" {
+		t.Errorf("Idempotency-Key = %q, want the payment ID", c.IdempotencyKey)
+	}
+	// A retried start (same payment) gets the same PaymentIntent.
+	again, err := e.gw.Start(context.Background(), e.p, payments.StartInput{Description: "Order #42", Email: "a@example.com"})
+	if err != nil || again != act {
+		t.Fatalf("retry = %+v, %v; want %+v", again, err, act)
+	}
+	if pi, _ := e.fake.Intent(act.ExternalID); pi.Amount != 1234 || pi.Metadata["payment_id"] != "pay_1" {
+		t.Fatalf("intent = %+v", pi)
+	}
+	if m := e.gw.Method(); m.ID != "stripe" || m.Kind != payments.KindGateway {
+		t.Fatalf("method = %+v", m)
+	}
+}
+
+func TestStartErrors(t *testing.T) {
+	scenarios := []struct {
+		name     string
+		prepare  func(e *env)
+		cfg      func(*stripe.Config)
+		wantKind commerce.Kind
+		wantCode string
+		wantMsg  string
+	}{
+		{name: "declined", prepare: func(e *env) { e.fake.FailNext(402, "card_error", "Your card was declined.") },
+			wantKind: commerce.EConflict, wantCode: "payment_declined", wantMsg: "Your card was declined."},
+		{name: "invalid request", prepare: func(e *env) { e.fake.FailNext(400, "invalid_request_error", "Amount must be at least 50 cents") },
+			wantKind: commerce.EInvalid, wantCode: "gateway_rejected", wantMsg: "Amount must be at least 50 cents"},
+		{name: "server error", prepare: func(e *env) { e.fake.FailNext(500, "api_error", "boom") },
+			wantKind: commerce.EUnavailable, wantCode: "gateway_unavailable"},
+		{name: "rate limited", prepare: func(e *env) { e.fake.FailNext(429, "rate_limit_error", "slow down") },
+			wantKind: commerce.EUnavailable, wantCode: "gateway_unavailable"},
+		{name: "wrong key (401)", cfg: func(c *stripe.Config) { c.SecretKey = "sk_test_wrong" },
+			wantKind: commerce.EUnavailable, wantCode: "gateway_misconfigured", wantMsg: "Invalid API Key"},
+		{name: "timeout", prepare: func(e *env) { e.fake.Delay(5 * time.Second) }, cfg: func(c *stripe.Config) { c.Timeout = 150 * time.Millisecond },
+			wantKind: commerce.EUnavailable, wantCode: "gateway_unavailable", wantMsg: "no answer within 150ms"},
+	}
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			var mods []func(*stripe.Config)
+			if sc.cfg != nil {
+				mods = append(mods, sc.cfg)
+			}
+			e := setup(t, mods...)
+			if sc.prepare != nil {
+				sc.prepare(e)
+			}
+			began := time.Now()
+			_, err := e.gw.Start(context.Background(), e.p, payments.StartInput{})
+			ce := commerce.AsError(err)
+			if ce == nil || ce.Kind != sc.wantKind || ce.Code != sc.wantCode || !strings.Contains(ce.Message, sc.wantMsg) {
+				t.Fatalf("err = %v, want %s %s %q", err, sc.wantKind, sc.wantCode, sc.wantMsg)
+			}
+			if took := time.Since(began); took > 2*time.Second {
+				t.Fatalf("took %s: not bounded by the timeout", took)
+			}
+			e.fake.Delay(0)
+			for _, c := range e.fake.Calls() {
+				if c.Status < 300 {
+					t.Fatalf("a refused start made an object: %+v", c)
+				}
+			}
+		})
+	}
+}
+
+func TestWebhookCapture(t *testing.T) {
+	e := setup(t)
+	p := e.start(t)
+	ev := e.fake.Succeed(p.ExternalID)
+	e.send(t, ev, 200)
+	got, _ := e.n.Payment(context.Background(), "pay_1")
+	if got.Status != payments.StatusCaptured || got.Captured.Amount != 1234 {
+		t.Fatalf("payment = %+v", got)
+	}
+	applied := e.n.Applied[0]
+	var evID struct{ ID string }
+	_ = json.Unmarshal(ev, &evID)
+	if applied.EventID != evID.ID || applied.PaymentID != "pay_1" || applied.ExternalID != p.ExternalID || applied.Kind != payments.NotifyCaptured ||
+		applied.Amount != (commerce.Money{Amount: 1234, Currency: "USD"}) || applied.Gateway["charge_id"] == "" {
+		t.Fatalf("notification = %+v", applied)
+	}
+	// Stripe retries the same event (a replay, or our 2xx was lost): applied once, still 2xx.
+	e.send(t, ev, 200)
+	e.send(t, ev, 200)
+	if e.n.AppliedCount() != 1 {
+		t.Fatalf("applied %d times", e.n.AppliedCount())
+	}
+}
+
+func TestWebhookRefused(t *testing.T) {
+	scenarios := []struct {
+		name   string
+		sign   func(e *env, ev []byte) ([]byte, string)
+		status int
+		code   string
+	}{
+		{name: "no signature", status: 400, code: "invalid_signature",
+			sign: func(e *env, ev []byte) ([]byte, string) { return ev, "" }},
+		{name: "wrong secret", status: 400, code: "invalid_signature",
+			sign: func(e *env, ev []byte) ([]byte, string) { return ev, stripe.Sign("whsec_other", time.Now(), ev) }},
+		{name: "tampered body", status: 400, code: "invalid_signature",
+			sign: func(e *env, ev []byte) ([]byte, string) {
+				sig := stripe.Sign(webhookSecret, time.Now(), ev)
+				return []byte(strings.Replace(string(ev), `"amount_received":1234`, `"amount_received":1`, 1)), sig
+			}},
+		{name: "malformed header", status: 400, code: "invalid_signature",
+			sign: func(e *env, ev []byte) ([]byte, string) { return ev, "t=abc,v1=zz" }},
+		{name: "old timestamp", status: 400, code: "invalid_signature",
+			sign: func(e *env, ev []byte) ([]byte, string) {
+				return ev, stripe.Sign(webhookSecret, time.Now().Add(-10*time.Minute), ev)
+			}},
+		{name: "future timestamp", status: 400, code: "invalid_signature",
+			sign: func(e *env, ev []byte) ([]byte, string) {
+				return ev, stripe.Sign(webhookSecret, time.Now().Add(10*time.Minute), ev)
+			}},
+		{name: "one of several v1 signatures matches (secret rotation)", status: 200,
+			sign: func(e *env, ev []byte) ([]byte, string) {
+				good := stripe.Sign(webhookSecret, time.Now(), ev)
+				bad := stripe.Sign("whsec_old", time.Now(), ev)
+				return ev, good + "," + bad[strings.Index(bad, "v1="):] + ",v0=deadbeef"
+			}},
+	}
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			e := setup(t)
+			p := e.start(t)
+			body, sig := sc.sign(e, e.fake.Succeed(p.ExternalID))
+			status, resp, err := e.fake.SendSigned(body, sig)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if status != sc.status || !strings.Contains(string(resp), sc.code) {
+				t.Fatalf("answered %d %s, want %d %s", status, resp, sc.status, sc.code)
+			}
+			got, _ := e.n.Payment(context.Background(), "pay_1")
+			if sc.status != 200 && (e.n.AppliedCount() != 0 || got.Status != payments.StatusPending) {
+				t.Fatalf("a refused webhook changed the payment: %+v", got)
+			}
+		})
+	}
+}
+
+func TestWebhookNotifications(t *testing.T) {
+	scenarios := []struct {
+		name       string
+		event      func(e *env, p payments.Payment) []byte
+		status     int
+		wantStatus string // the payment's status afterwards
+	}{
+		{name: "amount mismatch", status: 400, wantStatus: payments.StatusPending, event: func(e *env, p payments.Payment) []byte {
+			return e.fake.Event("payment_intent.succeeded", map[string]any{"id": p.ExternalID, "object": "payment_intent", "amount": 1234,
+				"amount_received": 1000, "currency": "usd", "status": "succeeded", "metadata": map[string]string{"payment_id": "pay_1"}})
+		}},
+		{name: "currency mismatch", status: 400, wantStatus: payments.StatusPending, event: func(e *env, p payments.Payment) []byte {
+			return e.fake.Event("payment_intent.succeeded", map[string]any{"id": p.ExternalID, "object": "payment_intent", "amount": 1234,
+				"amount_received": 1234, "currency": "eur", "status": "succeeded", "metadata": map[string]string{"payment_id": "pay_1"}})
+		}},
+		{name: "unknown payment", status: 404, wantStatus: payments.StatusPending, event: func(e *env, p payments.Payment) []byte {
+			return e.fake.Event("payment_intent.succeeded", map[string]any{"id": "pi_other", "object": "payment_intent", "amount": 1234,
+				"amount_received": 1234, "currency": "usd", "status": "succeeded", "metadata": map[string]string{"payment_id": "pay_nope"}})
+		}},
+		{name: "unknown event type is ignored", status: 200, wantStatus: payments.StatusPending, event: func(e *env, p payments.Payment) []byte {
+			return e.fake.Event("customer.created", map[string]any{"id": "cus_1", "object": "customer"})
+		}},
+		{name: "not an event", status: 400, wantStatus: payments.StatusPending, event: func(e *env, p payments.Payment) []byte {
+			return []byte(`{"hello":"world"}`)
+		}},
+		{name: "payment failed", status: 200, wantStatus: payments.StatusFailed, event: func(e *env, p payments.Payment) []byte {
+			return e.fake.Fail(p.ExternalID, "Your card was declined.")
+		}},
+		{name: "cancelled", status: 200, wantStatus: payments.StatusCancelled, event: func(e *env, p payments.Payment) []byte {
+			pi, _ := e.fake.Intent(p.ExternalID)
+			pi.Status = "canceled"
+			return e.fake.Event("payment_intent.canceled", pi)
+		}},
+	}
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			e := setup(t)
+			p := e.start(t)
+			e.send(t, sc.event(e, p), sc.status)
+			got, _ := e.n.Payment(context.Background(), "pay_1")
+			if got.Status != sc.wantStatus {
+				t.Fatalf("payment status = %s, want %s", got.Status, sc.wantStatus)
+			}
+			if sc.wantStatus == payments.StatusPending && e.n.AppliedCount() != 0 {
+				t.Fatalf("applied %+v", e.n.Applied)
+			}
+		})
+	}
+}
+
+func TestWebhookNotifierUnavailable(t *testing.T) {
+	e := setup(t)
+	p := e.start(t)
+	e.n.Err = &commerce.Error{Kind: commerce.EUnavailable, Code: "disk_full", Message: "store: disk reserve reached"}
+	e.send(t, e.fake.Succeed(p.ExternalID), 503) // Stripe retries later
+	e.n.Err = errors.New("boom")
+	status, body, _ := e.fake.Send(e.fake.Succeed(p.ExternalID))
+	if status != 500 || strings.Contains(string(body), "boom") {
+		t.Fatalf("internal error answered %d %s", status, body)
+	}
+}
+
+func TestRefund(t *testing.T) {
+	e := setup(t)
+	p := e.start(t)
+	e.send(t, e.fake.Succeed(p.ExternalID), 200)
+	ctx := context.Background()
+
+	res, err := e.gw.Refund(ctx, p, commerce.Money{Amount: 234, Currency: "USD"}, "ref_1")
+	if err != nil || !strings.HasPrefix(res.ExternalID, "re_") || res.Pending {
+		t.Fatalf("refund = %+v, %v", res, err)
+	}
+	calls := e.fake.CallsTo("POST", "/v1/refunds")
+	if len(calls) != 1 || calls[0].IdempotencyKey != "ref_1" || calls[0].Form.Get("payment_intent") != p.ExternalID ||
+		calls[0].Form.Get("amount") != "234" || calls[0].Form.Get("metadata[payment_id]") != "pay_1" {
+		t.Fatalf("refund calls = %+v", calls)
+	}
+	// The same refund retried is the same Stripe refund.
+	again, err := e.gw.Refund(ctx, p, commerce.Money{Amount: 234, Currency: "USD"}, "ref_1")
+	if err != nil || again != res || len(e.fake.Refunds()) != 1 {
+		t.Fatalf("retry = %+v %v, refunds %+v", again, err, e.fake.Refunds())
+	}
+	// More than is left: Stripe's refusal, as EInvalid with its message.
+	_, err = e.gw.Refund(ctx, p, commerce.Money{Amount: 5000, Currency: "USD"}, "ref_2")
+	if ce := commerce.AsError(err); ce == nil || ce.Kind != commerce.EInvalid || !strings.Contains(ce.Message, "greater than") {
+		t.Fatalf("too large refund: %v", err)
+	}
+	_, err = e.gw.Refund(ctx, p, commerce.Money{Amount: 10, Currency: "EUR"}, "ref_3")
+	if commerce.KindOf(err) != commerce.EInvalid {
+		t.Fatalf("refund in another currency: %v", err)
+	}
+	if len(e.fake.Refunds()) != 1 {
+		t.Fatalf("refused refunds moved money: %+v", e.fake.Refunds())
+	}
+
+	// Stripe then tells us: charge.refunded (no list inside: read from the API) and
+	// refund.updated of the same refund apply it once.
+	e.send(t, e.fake.ChargeRefunded(p.ExternalID), 200)
+	e.send(t, e.fake.Event("refund.updated", e.fake.Refunds()[0]), 200)
+	got, _ := e.n.Payment(ctx, "pay_1")
+	if got.Refunded.Amount != 234 || got.Status != payments.StatusPartiallyRefunded {
+		t.Fatalf("payment = %+v", got)
+	}
+	last := e.n.Applied[len(e.n.Applied)-1]
+	if last.Kind != payments.NotifyRefunded || last.EventID != res.ExternalID || last.Gateway["refund_id"] != res.ExternalID || last.Gateway["refund_ref"] != "ref_1" {
+		t.Fatalf("refund notification = %+v", last)
+	}
+	if e.n.AppliedCount() != 2 {
+		t.Fatalf("applied %d notifications, want capture + one refund", e.n.AppliedCount())
+	}
+}
+
+func TestRefundErrors(t *testing.T) {
+	e := setup(t, func(c *stripe.Config) { c.Timeout = 150 * time.Millisecond })
+	p := e.start(t)
+	e.send(t, e.fake.Succeed(p.ExternalID), 200)
+	e.fake.Delay(5 * time.Second)
+	_, err := e.gw.Refund(context.Background(), p, commerce.Money{Amount: 100, Currency: "USD"}, "ref_1")
+	if commerce.KindOf(err) != commerce.EUnavailable {
+		t.Fatalf("timeout: %v", err)
+	}
+	e.fake.Delay(0)
+	unstarted := e.p
+	unstarted.ExternalID = ""
+	if _, err := e.gw.Refund(context.Background(), unstarted, commerce.Money{Amount: 100, Currency: "USD"}, "ref_2"); commerce.KindOf(err) != commerce.EConflict {
+		t.Fatalf("refund without a PaymentIntent: %v", err)
+	}
+}
