@@ -7,6 +7,7 @@ import (
 	"github.com/ultramarket/ultramarket/commerce/shipping"
 	"github.com/ultramarket/ultramarket/config"
 	uhttp "github.com/ultramarket/ultramarket/http"
+	"github.com/ultramarket/ultramarket/store"
 )
 
 // shippingParts are the App's shipping components.
@@ -19,7 +20,7 @@ type shippingParts struct {
 // openShipping sets up the shipping components (and, when serving, their background work).
 func (a *App) openShipping(context.Context) error {
 	a.Carriers = carriers(a.Config.Shipping)
-	a.Shipping = shipping.NewService(nil, a.Carriers, nil)
+	a.Shipping = shipping.NewService(store.NewShipping(a.DB), a.Carriers, nil)
 	return nil
 }
 

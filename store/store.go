@@ -94,6 +94,8 @@ type DB struct {
 	diskCheck    atomic.Int64 // unix nanos of the last free-space check
 	commitFault  func() error // tests only: an error Pebble's apply of a group is to fail with
 	rows         []kv         // the writer's scratch for Tx.applyTo
+
+	shipping shippingCache // zones and methods for quotes and checkout (shipping.go)
 }
 
 type request struct {
