@@ -33,6 +33,8 @@ import (
 //	orders/by_status/    status / order ID         empty (raw)             same batch as the order; moved on every status change
 //	orders/by_number/    number (uint64 BE)        order ID (raw)          checkout, same batch as the order
 //	orders/number_seq    —                         uint64 big-endian       checkout: last order number given (gap-free)
+//	orders/invoice_seq/  year (uint64 BE)          uint64 big-endian       issuing an invoice: last invoice number of that year (gap-free)
+//	orders/invoice/      year (uint64 BE) + seq (uint64 BE)   order ID (raw)   issuing an invoice, same batch as the order
 //	idem/response/       hex SHA-256 of scope+key  stored response         Idempotency-Key middleware (store/idempotency.go)
 //	idem/checkout/       hex SHA-256 of scope+key  checkout.Receipt        checkout, same batch as the order
 //	idem/expiry/         expiry (unix ns BE) / key the row's key (raw)     with each idem row; the purge scans it up to now
@@ -260,8 +262,12 @@ const (
 	prefixPaymentNotified   = "payments/notified/"
 )
 
-// Order lifecycle keyspaces: returns, invoices, notes (store/orders*.go).
-const ()
+// Order lifecycle keyspaces: invoices (store/orders*.go). Fulfilments, returns and notes
+// live inside the order record.
+const (
+	prefixInvoiceSeq = "orders/invoice_seq/"
+	prefixInvoice    = "orders/invoice/"
+)
 
 // Gateway adapters' keyspaces (store/gateway*.go).
 const (

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -125,6 +126,38 @@ func (o orderTx) ReleaseStock(v orders.Order, reason string) error {
 	return releaseOrderStock(o.tx, v, reason)
 }
 
+// CommitStock makes the stock the order holds sold.
+func (o orderTx) CommitStock(v orders.Order) error { return commitOrderStock(o.tx, v) }
+
+// NextInvoiceNumber takes the next number of year's invoice counter and indexes it to the
+// order, in the issuing update: a failed issue leaves no gap.
+func (o orderTx) NextInvoiceNumber(year int, orderID string) (int64, error) {
+	if year < 0 {
+		return 0, fmt.Errorf("store: invoice year %d", year)
+	}
+	k := Uint64Key(prefixInvoiceSeq, uint64(year))
+	var n uint64
+	b, err := o.tx.Get(k)
+	switch {
+	case errors.Is(err, ErrNotFound):
+	case err != nil:
+		return 0, err
+	default:
+		if n, err = decodeUint64(b); err != nil {
+			return 0, err
+		}
+	}
+	n++
+	o.tx.Set(k, encodeUint64(n))
+	o.tx.Set(invoiceKey(year, n), []byte(orderID))
+	return int64(n), nil
+}
+
+// invoiceKey is orders/invoice/<year BE><seq BE>.
+func invoiceKey(year int, seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(Uint64Key(prefixInvoice, uint64(year)), seq)
+}
+
 // Restock returns n units of a variant of the order.
 func (o orderTx) Restock(v orders.Order, variantID string, n int64, reason string) error {
 	return restockOrderLine(o.tx, v, variantID, n, reason)
@@ -167,8 +200,13 @@ func putOrder(tx *Tx, o orders.Order, prev *orders.Order) error {
 		if o.UserID != "" {
 			tx.Set(orderByUserKey(o.UserID, o.ID), nil)
 		}
-	} else if prev.Status != o.Status {
-		tx.Delete(orderByStatusKey(prev.Status, o.ID))
+	} else {
+		if prev.Status != o.Status {
+			tx.Delete(orderByStatusKey(prev.Status, o.ID))
+		}
+		if o.Deleted && !prev.Deleted && o.UserID != "" {
+			tx.Delete(orderByUserKey(o.UserID, o.ID)) // gone from the owner's list
+		}
 	}
 	if prev == nil || prev.Status != o.Status {
 		tx.Set(orderByStatusKey(o.Status, o.ID), nil)

@@ -74,6 +74,8 @@ var verifyKeyspaces = []verifyKeyspace{
 	{prefix: prefixOrderByStatus, kind: kindRaw},
 	{prefix: prefixOrderByNumber, kind: kindRaw},
 	{prefix: keyOrderNumberSeq, exact: true, kind: kindCounter},
+	{prefix: prefixInvoiceSeq, kind: kindCounter},
+	{prefix: prefixInvoice, kind: kindRaw},
 	{prefix: prefixIdemResponse, kind: kindCodec},
 	{prefix: prefixIdemCheckout, kind: kindCodec},
 	{prefix: prefixIdemExpiry, kind: kindRaw},

@@ -1,7 +1,9 @@
 // Package orders owns orders after they are placed: their lines, totals, shipping address,
-// status machine (PENDING → CONFIRMED → PROCESSING → SHIPPED → DELIVERED, CANCELLED from the
-// first three), status history, tracking and the guest access key. Placing an order is
-// commerce/checkout's; storage is an adapter implementing Store.
+// status machine (PENDING → CONFIRMED → PROCESSING → SHIPPED → DELIVERED → RETURNED,
+// CANCELLED from the first three), history, partial fulfilments and their tracking, returns
+// (RMA) and their refunds' bookkeeping, notes, invoice numbers and the guest access key.
+// Placing an order is commerce/checkout's, moving money commerce/payments'; storage is an
+// adapter implementing Store.
 package orders
 
 import (
@@ -9,8 +11,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/ultramarket/ultramarket/commerce"
@@ -24,10 +24,11 @@ const (
 	StatusShipped    = "SHIPPED"
 	StatusDelivered  = "DELIVERED"
 	StatusCancelled  = "CANCELLED"
+	StatusReturned   = "RETURNED"
 )
 
 // Statuses lists every status in lifecycle order.
-var Statuses = []string{StatusPending, StatusConfirmed, StatusProcessing, StatusShipped, StatusDelivered, StatusCancelled}
+var Statuses = []string{StatusPending, StatusConfirmed, StatusProcessing, StatusShipped, StatusDelivered, StatusCancelled, StatusReturned}
 
 // transitions lists the legal next statuses of each status.
 var transitions = commerce.Transitions{
@@ -35,6 +36,7 @@ var transitions = commerce.Transitions{
 	StatusConfirmed:  {StatusProcessing, StatusCancelled},
 	StatusProcessing: {StatusShipped, StatusCancelled},
 	StatusShipped:    {StatusDelivered},
+	StatusDelivered:  {StatusReturned}, // only once every unit has come back (Order.AllReturned)
 }
 
 // Event types. Placed and cancelled carry LinesData; status_changed carries from/to.
@@ -79,17 +81,33 @@ type Order struct {
 	// Review is set when fraud rules held the order for a staff decision.
 	Review *Review `json:"review,omitempty"`
 	// ClientIP is the address the order was placed from (fraud rules, audit).
-	ClientIP        string    `json:"client_ip,omitempty"`
-	ShippingAddress Address   `json:"shipping_address"`
-	PaymentMethod   string    `json:"payment_method"`
-	CartRef         string    `json:"cart_ref"`
-	Carrier         string    `json:"carrier,omitempty"`
-	TrackingNumber  string    `json:"tracking_number,omitempty"`
-	History         []Change  `json:"history"`
-	AccessKeyHash   string    `json:"access_key_hash"` // SHA-256 of the guest access key, hex
-	Version         int64     `json:"version"`
-	CreatedAt       time.Time `json:"created_at"`
-	UpdatedAt       time.Time `json:"updated_at"`
+	ClientIP        string  `json:"client_ip,omitempty"`
+	ShippingAddress Address `json:"shipping_address"`
+	PaymentMethod   string  `json:"payment_method"`
+	CartRef         string  `json:"cart_ref"`
+	// Carrier and TrackingNumber are those of orders shipped before fulfilments existed;
+	// shipments are Fulfilments now.
+	Carrier        string `json:"carrier,omitempty"`
+	TrackingNumber string `json:"tracking_number,omitempty"`
+	// Fulfilments are the order's shipments, in the order they were made.
+	Fulfilments []Fulfilment `json:"fulfilments,omitempty"`
+	// Returns are the return requests (RMA), in the order they were made.
+	Returns []Return `json:"returns,omitempty"`
+	// Notes are staff notes, internal or shown to the customer; InternalNote is the one
+	// staff-only free text kept on the order (PUT /orders/:id).
+	Notes        []Note `json:"notes,omitempty"`
+	InternalNote string `json:"internal_note,omitempty"`
+	// Invoice is set once the invoice is issued (its number never changes afterwards).
+	Invoice *Invoice `json:"invoice,omitempty"`
+	// Deleted marks an unpaid draft its owner or staff deleted: cancelled, gone from the
+	// owner's list, kept (with its number) for staff.
+	Deleted       bool      `json:"deleted,omitempty"`
+	DeletedAt     time.Time `json:"deleted_at,omitzero"`
+	History       []Change  `json:"history"`
+	AccessKeyHash string    `json:"access_key_hash"` // SHA-256 of the guest access key, hex
+	Version       int64     `json:"version"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
 }
 
 // Line is one variant of an order, priced when the order was placed.
@@ -149,9 +167,11 @@ const (
 	PaymentRefunded          = "refunded"           // every captured unit of money refunded
 )
 
-// Change is one entry of an order's status history.
+// Change is one entry of an order's history: a status change, or (Event set) another
+// change such as a fulfilment or a return step, with the status the order had after it.
 type Change struct {
 	Status string    `json:"status"`
+	Event  string    `json:"event,omitempty"` // the event type of a change that is not a status change
 	At     time.Time `json:"at"`
 	Actor  string    `json:"actor"`
 	Note   string    `json:"note,omitempty"`
@@ -194,23 +214,6 @@ func (o Order) KeyMatches(key string) bool {
 		return false
 	}
 	return subtle.ConstantTimeCompare([]byte(HashAccessKey(key)), []byte(o.AccessKeyHash)) == 1
-}
-
-// trackingURLs are the public tracking pages of well-known carriers, by lower-cased name.
-var trackingURLs = map[string]string{
-	"ups":   "https://www.ups.com/track?tracknum=",
-	"usps":  "https://tools.usps.com/go/TrackConfirmAction?tLabels=",
-	"fedex": "https://www.fedex.com/fedextrack/?trknbr=",
-	"dhl":   "https://www.dhl.com/global-en/home/tracking/tracking-express.html?tracking-id=",
-}
-
-// TrackingURL returns the carrier's tracking page for the order, or "" when unknown.
-func (o Order) TrackingURL() string {
-	base, ok := trackingURLs[strings.ToLower(o.Carrier)]
-	if !ok || o.TrackingNumber == "" {
-		return ""
-	}
-	return base + url.QueryEscape(o.TrackingNumber)
 }
 
 // LineData is how a line appears in placed and cancelled events.
@@ -258,6 +261,9 @@ type Viewer struct {
 
 // CanSee reports whether v may read o.
 func (o Order) CanSee(v Viewer) bool {
+	if o.Deleted && !v.Staff {
+		return false
+	}
 	return v.Staff || (v.UserID != "" && o.UserID == v.UserID) || o.KeyMatches(v.Key)
 }
 
@@ -277,6 +283,12 @@ type Tx interface {
 	ReleaseStock(o Order, reason string) error
 	// Restock returns n units of one of the order's variants to stock (a received return).
 	Restock(o Order, variantID string, n int64, reason string) error
+	// CommitStock makes the stock the order still holds sold (its units are shipping); it
+	// may be called for every fulfilment of the order, committing what is left to commit.
+	CommitStock(o Order) error
+	// NextInvoiceNumber takes the next invoice number of year (gap-free from 1) for the
+	// order orderID, inside the update that issues the invoice.
+	NextInvoiceNumber(year int, orderID string) (int64, error)
 	Emit(ev commerce.Event)
 }
 

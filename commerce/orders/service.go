@@ -63,8 +63,9 @@ type StatusInput struct {
 }
 
 // SetStatus moves an order to a new status when the transition is legal, appending the
-// history entry (by actor) and emitting orders.status_changed; a cancellation also returns
-// every line's stock and emits orders.cancelled, all in one update.
+// history entry (by actor) and emitting orders.status_changed, with the side effects of the
+// status (see change.setStatus: a cancellation returns the stock, SHIPPED ships what is
+// left, DELIVERED delivers every shipment), all in one update.
 func (s *Service) SetStatus(ctx context.Context, actor, id string, in StatusInput) (Order, error) {
 	in.Status = strings.ToUpper(strings.TrimSpace(in.Status))
 	in.Note, in.Carrier, in.TrackingNumber = strings.TrimSpace(in.Note), strings.TrimSpace(in.Carrier), strings.TrimSpace(in.TrackingNumber)
@@ -74,65 +75,13 @@ func (s *Service) SetStatus(ctx context.Context, actor, id string, in StatusInpu
 	} else {
 		v.Check(ValidStatus(in.Status), "status", "must be one of "+strings.Join(Statuses, ", "))
 	}
-	v.Check(len(in.Note) <= 1000, "note", "is too long")
-	v.Check(len(in.Carrier) <= 100, "carrier", "is too long")
-	v.Check(len(in.TrackingNumber) <= 100, "tracking_number", "is too long")
+	v.Text("note", in.Note, 1000, false)
+	v.Text("carrier", in.Carrier, 100, false)
+	v.Text("tracking_number", in.TrackingNumber, 100, false)
 	if err := v.Err(); err != nil {
 		return Order{}, err
 	}
-	if !commerce.ValidID(id) {
-		return Order{}, ErrNotFound
-	}
-	var out Order
-	err := s.store.Update(ctx, func(tx Tx) error {
-		prev, err := tx.Order(id)
-		if err != nil {
-			return err
-		}
-		if in.IfVersion != 0 && in.IfVersion != prev.Version {
-			return ErrVersionMismatch.WithDetails(map[string]any{"version": prev.Version})
-		}
-		if !CanTransition(prev.Status, in.Status) {
-			return ErrIllegalTransition.WithDetails(map[string]any{"from": prev.Status, "to": in.Status, "allowed": NextStatuses(prev.Status)})
-		}
-		now := s.clock.Now()
-		o := prev
-		o.Status = in.Status
-		o.History = append(append([]Change(nil), prev.History...), Change{Status: in.Status, At: now, Actor: actor, Note: in.Note})
-		if in.Carrier != "" {
-			o.Carrier = in.Carrier
-		}
-		if in.TrackingNumber != "" {
-			o.TrackingNumber = in.TrackingNumber
-		}
-		o.Version++
-		o.UpdatedAt = now
-		if o.Status == StatusCancelled {
-			if err := tx.ReleaseStock(o, "order cancelled"); err != nil {
-				return err
-			}
-		}
-		if err := tx.PutOrder(o, prev); err != nil {
-			return err
-		}
-		ev, err := commerce.NewEvent(EventStatusChanged, o.ID, now, map[string]any{
-			"order_id": o.ID, "number": o.Number, "from": prev.Status, "to": o.Status, "note": o.History[len(o.History)-1].Note,
-		})
-		if err != nil {
-			return err
-		}
-		ev.Actor = actor
-		tx.Emit(ev)
-		if o.Status == StatusCancelled {
-			ev, err := commerce.NewEvent(EventCancelled, o.ID, now, EventDataOf(o))
-			if err != nil {
-				return err
-			}
-			ev.Actor = actor
-			tx.Emit(ev)
-		}
-		out = o
-		return nil
+	return s.mutate(ctx, mutation{id: id, actor: actor, ifVersion: in.IfVersion}, func(c *change) (bool, error) {
+		return true, c.setStatus(in.Status, in.Note, in.Carrier, in.TrackingNumber)
 	})
-	return out, err
 }
