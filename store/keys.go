@@ -24,7 +24,15 @@ import (
 //	catalog/catslug/     category slug             category ID (raw)       catalog repository, same batch as the category
 //	catalog/slug_redirect/     former product slug   product ID (raw)  catalog repository, same batch as the slug change; dropped when a product takes the slug
 //	catalog/catslug_redirect/  former category slug  category ID (raw) catalog repository, same batch as the slug change; dropped when a category takes the slug
-//	inventory/stock/     variant ID                uint64 big-endian       catalog repository (initial/edited stock), checkout and order cancellation; mirrored in memory for readers (inventory.go)
+//	inventory/stock/     variant ID                uint64 big-endian       the variant's sellable units (sum of available over warehouses), rewritten in the batch of every level change (store/inventory_store.go) and by the catalog's stock field; mirrored in memory for readers (inventory.go)
+//	inventory/warehouse/   warehouse code          inventory.Warehouse     inventory admin (warehouses); "main" is implied until stored; cached in memory per DB
+//	inventory/level/     variant ID / warehouse    inventory.Level         every level change (checkout reserve, commit, release, adjustments, transfers, catalog stock), same batch as the stock row
+//	inventory/wlevel/    warehouse / variant ID    empty (raw)             with a level's first row: a warehouse's levels
+//	inventory/move_v/    variant ID / movement ID  inventory.Movement      same batch as the level change: a variant's movement history
+//	inventory/move_w/    warehouse / movement ID   inventory.Movement      same batch: a warehouse's movement history (a copy)
+//	inventory/item/      variant ID                inventory.Item          inventory admin: a SKU's backorder policy and low-stock threshold
+//	inventory/reservation/  order ID               inventory.Reservation   checkout (reserve step), same batch as the order; commit and release mark it
+//	inventory/res_active/   expiry (unix ns BE; max = none) / order ID   empty (raw)   with an active reservation: the sweeper scans it up to now
 //	auth/user/           user ID                   auth user record        auth repository
 //	auth/email/          lower-cased email         user ID (raw)           auth repository, same batch as the user
 //	carts/cart/          cart ID (secret)          cart.Cart               cart repository; checkout marks it checked out
@@ -62,6 +70,13 @@ import (
 //	reviews/by_product/  product ID / order / sort key+review ID   review ID (raw)   reviews repository, same batch; APPROVED reviews only (t: ID, h: helpful count, r: rating)
 //	reviews/vote/        review ID / user ID       empty (raw)             reviews repository: one helpful mark per user and review, same batch as the review's count
 //	catalog/rating/      product ID                reviews.Summary         reviews repository, same batch as the review change that moves it; read into Product.Ratings (counts as a product write for the page cache)
+//	ledger/account/      account ("wallet:<user ID>", "gift_card:<card ID>", "shop:<name>:<currency>")   ledger.Account   ledger posting (store/ledger.go), same batch as the transaction that moves it: the balance
+//	ledger/tx/           transaction ID            ledger.Transaction      ledger posting: gift card issue, wallet adjustments, payments' spends and credits (never changed)
+//	ledger/entry/        account / transaction ID  empty (raw)             same batch as the transaction: an account's history, newest last
+//	ledger/giftcard/     gift card ID              ledger.GiftCard         gift card issue and disable (store/ledger.go)
+//	ledger/giftcard_code/  hex SHA-256 of the normalized code   gift card ID (raw)   same batch as the issued card: the code is kept only hashed
+//	fraud/velocity/      rule / value (user ID, IP, card fingerprint)   recent order times (unix ns BE, 8 bytes each)   checkout's screen step, same batch as the order (store/checkout_screen.go); stale rows purged (store/fraud.go)
+//	fraud/held/          order ID                  empty (raw)             checkout, same batch as the held order: the fraud review queue; deleted by the review decision
 //	payments/payment/    payment ID                payment record (payments.go)   checkout (pay step), payment process/capture/refund/notify updates (store/payments.go)
 //	payments/by_order/   order ID / payment ID     empty (raw)             same batch as the payment: an order's payments, oldest first
 //	payments/by_external/  method / gateway payment ID   payment ID (raw)   same batch as the payment that got the gateway ID (notifications without our ID)
@@ -228,7 +243,16 @@ const keySearchSynonyms = "search/synonyms"
 // table at the top and in verifyKeyspaces).
 
 // Inventory keyspaces (store/inventory*.go).
-const ()
+const (
+	prefixWarehouse         = "inventory/warehouse/"
+	prefixLevel             = "inventory/level/"
+	prefixWarehouseLevel    = "inventory/wlevel/"
+	prefixMoveByVariant     = "inventory/move_v/"
+	prefixMoveByWarehouse   = "inventory/move_w/"
+	prefixInvItem           = "inventory/item/"
+	prefixReservation       = "inventory/reservation/"
+	prefixReservationActive = "inventory/res_active/"
+)
 
 // Pricing and cart keyspaces (store/pricing*.go, store/carts*.go).
 const (
@@ -252,7 +276,15 @@ const (
 )
 
 // Ledger, gift card, wallet and fraud keyspaces (store/ledger*.go, store/fraud*.go).
-const ()
+const (
+	prefixLedgerAccount = "ledger/account/"
+	prefixLedgerTx      = "ledger/tx/"
+	prefixLedgerEntry   = "ledger/entry/"
+	prefixGiftCard      = "ledger/giftcard/"
+	prefixGiftCardCode  = "ledger/giftcard_code/"
+	prefixFraudVelocity = "fraud/velocity/"
+	prefixFraudHeld     = "fraud/held/"
+)
 
 // Payment keyspaces (store/payments*.go).
 const (
