@@ -32,7 +32,7 @@ func (a *App) openCommerce(ctx context.Context) error {
 // and (when serving) the periodic purge of expired idempotency rows.
 func (a *App) openOrders(ctx context.Context) error {
 	clock := commerce.SystemClock{}
-	a.Carts = cart.NewService(store.NewCarts(a.DB), clock)
+	a.Carts = cart.NewService(store.NewCarts(a.DB), clock).WithConfig(a.cartConfig()) // app/pricing.go
 	a.Orders = orders.NewService(store.NewOrders(a.DB), clock)
 	a.Checkout = checkout.NewService(store.NewCheckout(a.DB), accountEmails{a.Auth}, clock, checkout.Config{
 		Price: a.priceConfig(), Ship: a.shipConfig(), Discount: a.discountConfig(), Tax: a.taxConfig(),

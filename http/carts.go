@@ -14,16 +14,21 @@ import (
 // cartResponse is a cart priced from the catalog at read time. Only available lines count
 // in the totals.
 type cartResponse struct {
-	ID        string             `json:"id"` // a guest's bearer secret: whoever holds it may use the cart
-	Status    string             `json:"status"`
-	OrderID   string             `json:"order_id,omitempty"`
-	Currency  string             `json:"currency"`
-	Lines     []cartLineResponse `json:"lines"`
-	Totals    cartTotals         `json:"totals"`
-	Version   int64              `json:"version"`
-	CreatedAt time.Time          `json:"created_at"`
-	UpdatedAt time.Time          `json:"updated_at"`
-	ExpiresAt time.Time          `json:"expires_at"`
+	ID       string             `json:"id"` // a guest's bearer secret: whoever holds it may use the cart
+	Status   string             `json:"status"`
+	OrderID  string             `json:"order_id,omitempty"`
+	Currency string             `json:"currency"`
+	Lines    []cartLineResponse `json:"lines"`
+	Totals   cartTotals         `json:"totals"`
+	// Coupons are the codes kept on the cart; Promotions the promotions that apply now and
+	// RejectedCoupons the kept codes that do not, with the reason (checkout refuses those).
+	Coupons         []string                `json:"coupons"`
+	Promotions      []cart.AppliedPromotion `json:"promotions"`
+	RejectedCoupons []cart.RejectedCoupon   `json:"rejected_coupons"`
+	Version         int64                   `json:"version"`
+	CreatedAt       time.Time               `json:"created_at"`
+	UpdatedAt       time.Time               `json:"updated_at"`
+	ExpiresAt       time.Time               `json:"expires_at"`
 }
 
 type cartLineResponse struct {
@@ -35,14 +40,27 @@ type cartLineResponse struct {
 	Options   map[string]string `json:"options,omitempty"`
 	Quantity  int64             `json:"quantity"`
 	UnitPrice commerce.Money    `json:"unit_price"`
-	LineTotal commerce.Money    `json:"line_total"`
-	Available bool              `json:"available"`
+	// CompareAt is the "was" price (zero amount when none); PriceListID the price list the
+	// unit price comes from ("" = the variant's own price).
+	CompareAt   commerce.Money `json:"compare_at"`
+	PriceListID string         `json:"price_list_id,omitempty"`
+	LineTotal   commerce.Money `json:"line_total"`
+	Discount    commerce.Money `json:"discount"`
+	Tax         commerce.Money `json:"tax"`
+	Available   bool           `json:"available"`
 }
 
+// cartTotals: Total = Subtotal - Discount (+ Tax unless TaxInclusive). Tax is an estimate
+// for the shop's estimate country (TaxEstimated false: none); checkout taxes by the
+// shipping address and adds shipping.
 type cartTotals struct {
-	Subtotal  commerce.Money `json:"subtotal"`
-	Total     commerce.Money `json:"total"`
-	ItemCount int64          `json:"item_count"`
+	Subtotal     commerce.Money `json:"subtotal"`
+	Discount     commerce.Money `json:"discount"`
+	Tax          commerce.Money `json:"tax"`
+	TaxInclusive bool           `json:"tax_inclusive"`
+	TaxEstimated bool           `json:"tax_estimated"`
+	Total        commerce.Money `json:"total"`
+	ItemCount    int64          `json:"item_count"`
 }
 
 // addItemRequest is the body of POST /carts/:id/items. There is no price: prices come from
@@ -62,10 +80,26 @@ type createCartRequest struct{}
 func cartOut(v cart.View) cartResponse {
 	out := cartResponse{ID: v.ID, Status: v.Status, OrderID: v.OrderID, Currency: v.Currency, Version: v.Version,
 		CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt, ExpiresAt: v.ExpiresAt, Lines: make([]cartLineResponse, len(v.Items)),
-		Totals: cartTotals{Subtotal: v.Totals.Subtotal, Total: v.Totals.Total, ItemCount: v.Totals.ItemCount}}
+		Totals:  cartTotals{Subtotal: v.Totals.Subtotal, Total: v.Totals.Total, ItemCount: v.Totals.ItemCount},
+		Coupons: v.Coupons, Promotions: []cart.AppliedPromotion{}, RejectedCoupons: []cart.RejectedCoupon{}}
+	if out.Coupons == nil {
+		out.Coupons = []string{}
+	}
+	zero := commerce.Money{Currency: v.Currency}
+	out.Totals.Discount, out.Totals.Tax = zero, zero
+	if p := v.Pricing; p != nil {
+		out.Totals.Discount, out.Totals.Tax, out.Totals.TaxInclusive, out.Totals.TaxEstimated = p.Discount, p.Tax, p.TaxInclusive, p.TaxEstimated
+		out.Promotions, out.RejectedCoupons = p.Applied, p.Rejected
+	}
 	for i, it := range v.Items {
-		out.Lines[i] = cartLineResponse{ID: it.ID, VariantID: it.VariantID, ProductID: it.ProductID, SKU: it.SKU, Title: it.Title,
-			Options: it.Options, Quantity: it.Quantity, UnitPrice: it.UnitPrice, LineTotal: it.LineTotal, Available: it.Available}
+		l := cartLineResponse{ID: it.ID, VariantID: it.VariantID, ProductID: it.ProductID, SKU: it.SKU, Title: it.Title,
+			Options: it.Options, Quantity: it.Quantity, UnitPrice: it.UnitPrice, LineTotal: it.LineTotal, Available: it.Available,
+			CompareAt: zero, Discount: zero, Tax: zero}
+		if v.Pricing != nil && i < len(v.Pricing.Lines) && it.Available {
+			pl := v.Pricing.Lines[i]
+			l.CompareAt, l.PriceListID, l.Discount, l.Tax = pl.CompareAt, pl.PriceListID, pl.Discount, pl.Tax
+		}
+		out.Lines[i] = l
 	}
 	return out
 }
@@ -167,4 +201,5 @@ func (s *Server) cartRoutes() {
 			v, err := svc.RemoveItem(c.Request().Context(), cartViewer(c), c.Param("id"), c.Param("item_id"))
 			return reply(c, stdhttp.StatusOK, v, err)
 		}})
+	s.cartPricingRoutes(carts, reply)
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/ultramarket/ultramarket/commerce"
 	"github.com/ultramarket/ultramarket/commerce/cart"
@@ -43,7 +44,7 @@ func (c cartReader) Quote(variantID string) (cart.Quote, error) {
 	v := ref.Variant
 	return cart.Quote{
 		VariantID: v.ID, ProductID: ref.ProductID, SKU: v.SKU, Title: ref.ProductTitle, Options: v.Options,
-		Price: v.Price, Active: ref.ProductStatus == catalog.StatusActive, Stock: v.Stock,
+		Price: v.Price, CompareAt: compareAtOf(v), Active: ref.ProductStatus == catalog.StatusActive, Stock: v.Stock,
 	}, nil
 }
 
@@ -66,4 +67,138 @@ func cartOf(r getter, id string) (cart.Cart, error) {
 	return c, nil
 }
 
-func putCart(tx *Tx, c cart.Cart) error { return putJSON(tx, cartKey(c.ID), c) }
+// putCart writes a cart and its index rows: an account cart's row under its user, and its
+// row in the idle index while it is an open account cart with lines not flagged abandoned
+// (moved with every write, since it is keyed by UpdatedAt). Guest carts have neither, so
+// writing one reads nothing first.
+func putCart(tx *Tx, c cart.Cart) error {
+	if c.UserID != "" {
+		var old cart.Cart
+		switch err := getJSON(tx, cartKey(c.ID), &old); {
+		case errors.Is(err, ErrNotFound):
+			tx.Set(Key(prefixCartByUser, c.UserID, c.ID), nil)
+		case err != nil:
+			return err
+		default:
+			if idles(old) {
+				tx.Delete(cartIdleKey(old))
+			}
+			if old.UserID != c.UserID {
+				tx.Set(Key(prefixCartByUser, c.UserID, c.ID), nil)
+			}
+		}
+		if idles(c) {
+			tx.Set(cartIdleKey(c), nil)
+		}
+	}
+	return putJSON(tx, cartKey(c.ID), c)
+}
+
+// idles reports whether a cart belongs in the idle index (abandoned-cart candidates).
+func idles(c cart.Cart) bool {
+	return c.UserID != "" && c.Status == cart.StatusOpen && len(c.Lines) > 0 && c.AbandonedAt.IsZero()
+}
+
+func cartIdleKey(c cart.Cart) []byte {
+	k := Uint64Key(prefixCartIdle, uint64(max(c.UpdatedAt.UnixNano(), 0)))
+	k = append(k, '/')
+	return append(k, c.ID...)
+}
+
+// compareAtOf is a variant's own compare-at price, zero when it has none.
+func compareAtOf(v catalog.Variant) commerce.Money {
+	if v.CompareAtPrice == nil {
+		return commerce.Money{Currency: v.Price.Currency}
+	}
+	return *v.CompareAtPrice
+}
+
+// recoveryRow is what a recovery token's hash opens.
+type recoveryRow struct {
+	CartID    string    `json:"cart_id"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// UserCarts returns a user's carts through its index rows.
+func (c cartReader) UserCarts(userID string) ([]cart.Cart, error) {
+	s, ok := c.r.(scanner)
+	if !ok || userID == "" {
+		return nil, nil
+	}
+	base := Key(prefixCartByUser, userID, "")
+	var ids []string
+	if err := s.Scan(base, PrefixEnd(base), func(k, _ []byte) error {
+		ids = append(ids, string(k[len(base):]))
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	out := make([]cart.Cart, 0, len(ids))
+	for _, id := range ids {
+		v, err := cartOf(c.r, id)
+		if errors.Is(err, cart.ErrNotFound) {
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// IdleCarts returns up to limit carts of the idle index unchanged since before, oldest first.
+func (c cartReader) IdleCarts(before time.Time, limit int) ([]cart.Cart, error) {
+	s, ok := c.r.(scanner)
+	if !ok {
+		return nil, nil
+	}
+	upper := Uint64Key(prefixCartIdle, uint64(max(before.UnixNano(), 0))+1)
+	var ids []string
+	if err := s.Scan([]byte(prefixCartIdle), upper, func(k, _ []byte) error {
+		ids = append(ids, string(k[len(prefixCartIdle)+9:]))
+		if len(ids) == limit {
+			return ErrStop
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	out := make([]cart.Cart, 0, len(ids))
+	for _, id := range ids {
+		v, err := cartOf(c.r, id)
+		if errors.Is(err, cart.ErrNotFound) {
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// Recovery returns the cart a recovery token hash opens.
+func (c cartReader) Recovery(hash string) (string, time.Time, bool, error) {
+	var row recoveryRow
+	err := getJSON(c.r, Key(prefixCartRecovery, hash), &row)
+	if errors.Is(err, ErrNotFound) {
+		return "", time.Time{}, false, nil
+	} else if err != nil {
+		return "", time.Time{}, false, err
+	}
+	return row.CartID, row.ExpiresAt, true, nil
+}
+
+// PutRecovery stores a recovery token hash until expires (the idempotency purge drops it then).
+func (c cartTx) PutRecovery(hash, cartID string, expires time.Time) error {
+	k := Key(prefixCartRecovery, hash)
+	if err := putJSON(c.tx, k, recoveryRow{CartID: cartID, ExpiresAt: expires}); err != nil {
+		return err
+	}
+	setIdemExpiry(c.tx, k, expires)
+	return nil
+}
+
+var (
+	_ cart.Lifecycle  = cartTx{}
+	_ cart.Recoveries = cartReader{}
+)

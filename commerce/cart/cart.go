@@ -14,39 +14,49 @@ import (
 const (
 	StatusOpen       = "open"
 	StatusCheckedOut = "checked_out" // read-only from now on; OrderID names the order
+	StatusMerged     = "merged"      // a guest cart whose lines moved into an account's cart on sign-in; read-only
 )
 
 // Limits.
 const (
 	MaxQuantity = 999                 // units of one variant in one cart
 	MaxLines    = 100                 // distinct variants in one cart
-	TTL         = 30 * 24 * time.Hour // a cart untouched this long is gone
+	TTL         = 30 * 24 * time.Hour // a cart untouched this long is gone (Config.TTL overrides it)
+	MaxCoupons  = 10                  // coupon codes kept on one cart
 	idBytes     = 16                  // 128 random bits in a cart ID
 )
 
 // Event types. Data is small: the cart's public Ref (never its ID, which is a bearer
 // secret for guests), the line and the quantity.
 const (
-	EventCreated     = "cart.created"
-	EventLineAdded   = "cart.line_added"
-	EventLineUpdated = "cart.line_updated"
-	EventLineRemoved = "cart.line_removed"
+	EventCreated       = "cart.created"
+	EventLineAdded     = "cart.line_added"
+	EventLineUpdated   = "cart.line_updated"
+	EventLineRemoved   = "cart.line_removed"
+	EventCouponAdded   = "cart.coupon_added"
+	EventCouponRemoved = "cart.coupon_removed"
+	EventMerged        = "cart.merged"
+	EventAbandoned     = "cart.abandoned" // carries the recovery token: consumers send it to the buyer, never log it
 )
 
 // Cart is a stored cart. ID is the secret a guest addresses it by; Ref is a public,
 // time-ordered reference used in events and orders.
 type Cart struct {
-	ID        string    `json:"id"`
-	Ref       string    `json:"ref"`
-	UserID    string    `json:"user_id,omitempty"` // empty for a guest cart
-	Currency  string    `json:"currency,omitempty"`
-	Lines     []Line    `json:"lines"`
-	Status    string    `json:"status"`
-	OrderID   string    `json:"order_id,omitempty"`
-	Version   int64     `json:"version"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
-	ExpiresAt time.Time `json:"expires_at"`
+	ID       string `json:"id"`
+	Ref      string `json:"ref"`
+	UserID   string `json:"user_id,omitempty"` // empty for a guest cart
+	Currency string `json:"currency,omitempty"`
+	Lines    []Line `json:"lines"`
+	Status   string `json:"status"`
+	OrderID  string `json:"order_id,omitempty"`
+	// Coupons are codes kept on the cart (normalized); checkout applies them with its own.
+	Coupons []string `json:"coupons,omitempty"`
+	// AbandonedAt is when the sweep flagged the cart abandoned; a change clears it.
+	AbandonedAt time.Time `json:"abandoned_at,omitzero"`
+	Version     int64     `json:"version"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+	ExpiresAt   time.Time `json:"expires_at"`
 }
 
 // Line is one variant in a cart. Product, SKU, title and options are copied when the line is
@@ -70,8 +80,9 @@ type Quote struct {
 	Title     string
 	Options   map[string]string
 	Price     commerce.Money
-	Active    bool  // the product is for sale
-	Stock     int64 // units available now
+	CompareAt commerce.Money // the variant's own "was" price; zero when none
+	Active    bool           // the product is for sale
+	Stock     int64          // units available now
 }
 
 // Item is a line priced from the catalog.
@@ -89,11 +100,13 @@ type Totals struct {
 	ItemCount int64
 }
 
-// View is a cart priced at read time.
+// View is a cart priced at read time. Pricing is the shop's pricing (price lists,
+// promotions, tax estimate) when a Quoter is configured; Items and Totals then carry its prices.
 type View struct {
 	Cart
-	Items  []Item
-	Totals Totals
+	Items   []Item
+	Totals  Totals
+	Pricing *Pricing
 }
 
 // Viewer is who asks: a user (empty for a guest) and whether they are staff.

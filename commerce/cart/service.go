@@ -13,6 +13,7 @@ import (
 type Service struct {
 	store Store
 	clock commerce.Clock
+	cfg   Config
 }
 
 // NewService returns the cart service on store; a nil clock means the system clock.
@@ -20,7 +21,20 @@ func NewService(store Store, clock commerce.Clock) *Service {
 	if clock == nil {
 		clock = commerce.SystemClock{}
 	}
-	return &Service{store: store, clock: clock}
+	return &Service{store: store, clock: clock, cfg: Config{TTL: TTL, AbandonedAfter: 4 * time.Hour}}
+}
+
+// WithConfig sets the expiry, abandonment and pricing of carts (zero values keep the
+// defaults) and returns s.
+func (s *Service) WithConfig(cfg Config) *Service {
+	if cfg.TTL > 0 {
+		s.cfg.TTL = cfg.TTL
+	}
+	if cfg.AbandonedAfter > 0 {
+		s.cfg.AbandonedAfter = cfg.AbandonedAfter
+	}
+	s.cfg.Quoter = cfg.Quoter
+	return s
 }
 
 // AddItemInput is a variant and a quantity to add.
@@ -34,7 +48,7 @@ func (s *Service) Create(ctx context.Context, v Viewer) (View, error) {
 	now := s.clock.Now()
 	c := Cart{
 		ID: commerce.NewSecret(idBytes), Ref: commerce.NewID(), UserID: v.UserID, Lines: []Line{},
-		Status: StatusOpen, Version: 1, CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(TTL),
+		Status: StatusOpen, Version: 1, CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(s.cfg.TTL),
 	}
 	err := s.store.Update(ctx, func(tx Tx) error {
 		if err := tx.PutCart(c); err != nil {
@@ -56,7 +70,7 @@ func (s *Service) Get(ctx context.Context, v Viewer, id string) (View, error) {
 		if err != nil {
 			return err
 		}
-		view, err = priceWith(r, c)
+		view, err = s.priceWith(r, c)
 		return err
 	})
 	return view, err
@@ -173,7 +187,8 @@ func (s *Service) change(ctx context.Context, v Viewer, id string, fn func(Tx, *
 		}
 		now := s.clock.Now()
 		c.Version++
-		c.UpdatedAt, c.ExpiresAt = now, now.Add(TTL)
+		c.UpdatedAt, c.ExpiresAt = now, now.Add(s.cfg.TTL)
+		c.AbandonedAt = time.Time{} // activity: the cart may be abandoned again later
 		out = c
 		return tx.PutCart(c)
 	})
@@ -181,7 +196,7 @@ func (s *Service) change(ctx context.Context, v Viewer, id string, fn func(Tx, *
 		return View{}, err
 	}
 	var view View
-	err = s.store.View(ctx, func(r Reader) (err error) { view, err = priceWith(r, out); return err })
+	err = s.store.View(ctx, func(r Reader) (err error) { view, err = s.priceWith(r, out); return err })
 	return view, err
 }
 
@@ -200,8 +215,9 @@ func (s *Service) load(r Reader, v Viewer, id string) (Cart, error) {
 	return c, nil
 }
 
-// priceWith quotes every line of c through r and prices it.
-func priceWith(r Reader, c Cart) (View, error) {
+// priceWith quotes every line of c through r and prices it, with the shop's pricing when
+// a Quoter is configured.
+func (s *Service) priceWith(r Reader, c Cart) (View, error) {
 	quotes := make(map[string]Quote, len(c.Lines))
 	for _, l := range c.Lines {
 		q, err := r.Quote(l.VariantID)
@@ -212,7 +228,20 @@ func priceWith(r Reader, c Cart) (View, error) {
 		}
 		quotes[l.VariantID] = q
 	}
-	return Price(c, quotes), nil
+	return s.viewOf(r, Price(c, quotes))
+}
+
+// viewOf adds the shop's pricing to a view priced from the catalog (r nil: an empty cart).
+func (s *Service) viewOf(r Reader, v View) (View, error) {
+	if s.cfg.Quoter == nil || r == nil || len(v.Items) == 0 {
+		return v, nil
+	}
+	p, err := s.cfg.Quoter.Quote(r, v.Cart, v.Items)
+	if err != nil {
+		return View{}, err
+	}
+	applyPricing(&v, p)
+	return v, nil
 }
 
 func lineIndex(c Cart, lineID string) int {
