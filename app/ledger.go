@@ -2,19 +2,75 @@ package app
 
 import (
 	"context"
+	"sync"
+	"time"
 
 	"github.com/ultramarket/ultramarket/commerce/checkout"
+	"github.com/ultramarket/ultramarket/commerce/fraud"
+	"github.com/ultramarket/ultramarket/commerce/ledger"
 	uhttp "github.com/ultramarket/ultramarket/http"
+	"github.com/ultramarket/ultramarket/store"
 )
 
-// ledgerParts are the App's ledger components.
-type ledgerParts struct{}
+// ledgerParts are the App's ledger components: gift cards, wallets, the ledger check and
+// the fraud review queue.
+type ledgerParts struct {
+	Ledger *ledger.Service
+	Fraud  *store.Fraud
+}
 
-// openLedger sets up the ledger components (and, when serving, their background work).
-func (a *App) openLedger(context.Context) error { return nil }
+// velocityPurgeEvery is how often fraud velocity counters that count nothing any more are
+// deleted (reads ignore their old times anyway).
+const velocityPurgeEvery = time.Hour
+
+// openLedger sets up the ledger and the fraud queue and, when serving, the purge of stale
+// velocity counters.
+func (a *App) openLedger(context.Context) error {
+	a.Ledger = ledger.NewService(store.NewLedger(a.DB), nil)
+	a.Fraud = store.NewFraud(a.DB)
+	if a.opts.Offline || !a.Config.Fraud.Enabled {
+		return nil
+	}
+	window := a.Config.Fraud.Window.Duration
+	ctx, stop := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(velocityPurgeEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case now := <-t.C:
+				if n, err := a.Fraud.PurgeVelocity(ctx, now, window); err != nil && ctx.Err() == nil {
+					a.log.Warn("fraud velocity purge failed", "err", err)
+				} else if n > 0 {
+					a.log.Debug("fraud velocity counters purged", "rows", n)
+				}
+			}
+		}
+	})
+	a.onClose("fraud velocity purge", func(context.Context) error {
+		stop()
+		wg.Wait()
+		return nil
+	})
+	return nil
+}
+
+// CheckLedger implements uhttp.LedgerOps (the CLI's `ledger check`).
+func (a *App) CheckLedger(ctx context.Context) (ledger.Report, error) { return a.Ledger.Check(ctx) }
+
+var _ uhttp.LedgerOps = (*App)(nil)
 
 // ledgerDeps are the HTTP routes' ledger components.
-func (a *App) ledgerDeps() uhttp.LedgerDeps { return uhttp.LedgerDeps{} }
+func (a *App) ledgerDeps() uhttp.LedgerDeps {
+	return uhttp.LedgerDeps{Ledger: a.Ledger, FraudQueue: a.Fraud}
+}
 
-// screenConfig is the checkout step's configuration.
-func (a *App) screenConfig() checkout.ScreenConfig { return checkout.ScreenConfig{} }
+// screenConfig is the checkout step's configuration: the [fraud] rules.
+func (a *App) screenConfig() checkout.ScreenConfig {
+	f := a.Config.Fraud
+	return checkout.ScreenConfig{Rules: fraud.Rules{Enabled: f.Enabled, Window: f.Window.Duration, MaxOrdersPerAccount: f.MaxOrdersPerAccount,
+		MaxOrdersPerIP: f.MaxOrdersPerIP, MaxOrdersPerCard: f.MaxOrdersPerCard, MaxOrderAmount: f.MaxOrderAmount, HoldFirstOrderOver: f.HoldFirstOrderOver}}
+}

@@ -186,6 +186,7 @@ func NewAdmin(ops AdminOps, logger *slog.Logger) stdhttp.Handler {
 	})
 	auditAdminRoutes(e, ops)
 	importAdminRoutes(e, ops)
+	ledgerAdminRoutes(e, ops)
 	// Profiling for operators, only on the owner-only socket:
 	// curl --unix-socket <data>/admin.sock http://admin/debug/pprof/heap > heap.pprof
 	e.GET("/debug/pprof/", echo.WrapHandler(stdhttp.HandlerFunc(pprof.Index)))
