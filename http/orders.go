@@ -24,25 +24,41 @@ type checkoutRequest struct {
 
 // orderResponse is an order. AccessKey is present only in the 201 of POST /orders (and its
 // idempotent replays): GET /orders/:id?key=<access_key> opens the order without a token.
+// Notes hold only customer notes for customers; internal_note is staff-only.
 type orderResponse struct {
-	ID              string          `json:"id"`
-	Number          string          `json:"number"` // decimal digits, gap-free from "1"
-	Status          string          `json:"status"`
-	Email           string          `json:"email"`
-	UserID          string          `json:"user_id,omitempty"`
-	Lines           []orders.Line   `json:"lines"`
-	Subtotal        commerce.Money  `json:"subtotal"`
-	Total           commerce.Money  `json:"total"`
-	ShippingAddress orders.Address  `json:"shipping_address"`
-	PaymentMethod   string          `json:"payment_method"`
-	Carrier         string          `json:"carrier,omitempty"`
-	TrackingNumber  string          `json:"tracking_number,omitempty"`
-	Version         int64           `json:"version"`
-	CreatedAt       time.Time       `json:"created_at"`
-	UpdatedAt       time.Time       `json:"updated_at"`
-	AccessKey       string          `json:"access_key,omitempty"`
-	History         []orders.Change `json:"history,omitempty"`
-	StatusAllowed   []string        `json:"next_statuses"` // the legal next statuses
+	ID              string              `json:"id"`
+	Number          string              `json:"number"` // decimal digits, gap-free from "1"
+	Status          string              `json:"status"`
+	Email           string              `json:"email"`
+	UserID          string              `json:"user_id,omitempty"`
+	Lines           []orders.Line       `json:"lines"`
+	Subtotal        commerce.Money      `json:"subtotal"`
+	Discounts       []orders.Discount   `json:"discounts,omitempty"`
+	DiscountTotal   commerce.Money      `json:"discount_total"`
+	Shipping        *orders.Shipping    `json:"shipping,omitempty"`
+	ShippingTotal   commerce.Money      `json:"shipping_total"`
+	Taxes           []orders.Tax        `json:"taxes,omitempty"`
+	TaxTotal        commerce.Money      `json:"tax_total"`
+	TaxInclusive    bool                `json:"tax_inclusive,omitempty"`
+	Total           commerce.Money      `json:"total"`
+	PaymentStatus   string              `json:"payment_status,omitempty"`
+	PaymentID       string              `json:"payment_id,omitempty"`
+	ShippingAddress orders.Address      `json:"shipping_address"`
+	PaymentMethod   string              `json:"payment_method"`
+	Carrier         string              `json:"carrier,omitempty"`
+	TrackingNumber  string              `json:"tracking_number,omitempty"`
+	Fulfilments     []orders.Fulfilment `json:"fulfilments"`
+	Returns         []orders.Return     `json:"returns"`
+	Notes           []orders.Note       `json:"notes"`
+	InternalNote    string              `json:"internal_note,omitempty"`
+	Invoice         *orders.Invoice     `json:"invoice,omitempty"`
+	Deleted         bool                `json:"deleted,omitempty"`
+	Version         int64               `json:"version"`
+	CreatedAt       time.Time           `json:"created_at"`
+	UpdatedAt       time.Time           `json:"updated_at"`
+	AccessKey       string              `json:"access_key,omitempty"`
+	History         []orders.Change     `json:"history,omitempty"`
+	StatusAllowed   []string            `json:"next_statuses"` // the legal next statuses
 }
 
 type orderListResponse struct {
@@ -62,20 +78,28 @@ type statusRequest struct {
 	Carrier        string `json:"carrier,omitempty"`
 }
 
-type trackingResponse struct {
-	OrderID        string          `json:"order_id"`
-	Status         string          `json:"status"`
-	Carrier        string          `json:"carrier"`
-	TrackingNumber string          `json:"tracking_number"`
-	TrackingURL    string          `json:"tracking_url"`
-	History        []orders.Change `json:"history"`
-}
+// orderOut is o as its customer sees it.
+func orderOut(o orders.Order) orderResponse { return orderOutFor(o, orders.Viewer{}) }
 
-func orderOut(o orders.Order) orderResponse {
-	return orderResponse{ID: o.ID, Number: strconv.FormatInt(o.Number, 10), Status: o.Status, Email: o.Email, UserID: o.UserID,
-		Lines: o.Lines, Subtotal: o.Subtotal, Total: o.Total, ShippingAddress: o.ShippingAddress, PaymentMethod: o.PaymentMethod,
-		Carrier: o.Carrier, TrackingNumber: o.TrackingNumber, Version: o.Version, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt,
+// orderOutFor is o as v sees it.
+func orderOutFor(o orders.Order, v orders.Viewer) orderResponse {
+	out := orderResponse{ID: o.ID, Number: strconv.FormatInt(o.Number, 10), Status: o.Status, Email: o.Email, UserID: o.UserID,
+		Lines: o.Lines, Subtotal: o.Subtotal, Discounts: o.Discounts, DiscountTotal: o.DiscountTotal, Shipping: o.Shipping,
+		ShippingTotal: o.ShippingTotal, Taxes: o.Taxes, TaxTotal: o.TaxTotal, TaxInclusive: o.TaxInclusive, Total: o.Total,
+		PaymentStatus: o.PaymentStatus, PaymentID: o.PaymentID, ShippingAddress: o.ShippingAddress, PaymentMethod: o.PaymentMethod,
+		Carrier: o.Carrier, TrackingNumber: o.TrackingNumber, Fulfilments: o.Fulfilments, Returns: o.Returns, Notes: o.NotesFor(v),
+		Invoice: o.Invoice, Deleted: o.Deleted, Version: o.Version, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt,
 		History: o.History, StatusAllowed: orders.NextStatuses(o.Status)}
+	if out.Fulfilments == nil {
+		out.Fulfilments = []orders.Fulfilment{}
+	}
+	if out.Returns == nil {
+		out.Returns = []orders.Return{}
+	}
+	if v.Staff {
+		out.InternalNote = o.InternalNote
+	}
+	return out
 }
 
 // orderViewer is who the request acts as, with the guest access key of ?key=.
@@ -135,7 +159,7 @@ func (s *Server) orderRoutes() {
 			if err != nil {
 				return err
 			}
-			out := orderOut(res.Order)
+			out := orderOutFor(res.Order, orderViewer(c))
 			out.AccessKey = res.AccessKey
 			noStore(c)
 			setETag(c, res.Order.Version)
@@ -162,46 +186,25 @@ func (s *Server) orderRoutes() {
 			}
 			out := orderListResponse{Items: make([]orderResponse, len(list.Items)), NextCursor: list.NextCursor}
 			for i, x := range list.Items {
-				out.Items[i] = orderOut(x)
+				out.Items[i] = orderOutFor(x, orderViewer(c))
 			}
 			noStore(c)
 			return c.JSON(stdhttp.StatusOK, out)
 		}})
-	// read answers one view of the order the caller may see, with its version as ETag.
-	read := func(view func(orders.Order) any) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			os, err := svc()
-			if err != nil {
-				return err
-			}
-			o, err := os.Get(c.Request().Context(), orderViewer(c), c.Param("id"))
-			if err != nil {
-				return err
-			}
-			noStore(c)
-			setETag(c, o.Version)
-			return c.JSON(stdhttp.StatusOK, view(o))
-		}
-	}
 	s.handle(Route{Method: "GET", Path: "/api/v1/orders/:id", Tag: "orders", Summary: "Read an order",
 		Description:  "Answers with an ETag (the order's version) for PUT /orders/:id/status If-Match." + orderAccess,
 		OptionalAuth: true, Query: []Param{keyParam}, Response: orderResponse{}, Errors: []int{stdhttp.StatusNotFound},
-		Handler: read(func(o orders.Order) any { return orderOut(o) })})
+		Handler: s.readOrder(func(c echo.Context, o orders.Order) any { return orderOutFor(o, orderViewer(c)) })})
 	s.handle(Route{Method: "GET", Path: "/api/v1/orders/:id/status", Tag: "orders", Summary: "An order's status and history",
 		Description:  "The current status and every change with its time, actor and note." + orderAccess,
 		OptionalAuth: true, Query: []Param{keyParam}, Response: statusResponse{}, Errors: []int{stdhttp.StatusNotFound},
-		Handler: read(func(o orders.Order) any { return statusResponse{Status: o.Status, History: o.History} })})
-	s.handle(Route{Method: "GET", Path: "/api/v1/orders/:id/tracking", Tag: "orders", Summary: "An order's shipment tracking",
-		Description:  "Carrier, tracking number and, for UPS, USPS, FedEx and DHL, the carrier's tracking page." + orderAccess,
-		OptionalAuth: true, Query: []Param{keyParam}, Response: trackingResponse{}, Errors: []int{stdhttp.StatusNotFound},
-		Handler: read(func(o orders.Order) any {
-			return trackingResponse{OrderID: o.ID, Status: o.Status, Carrier: o.Carrier,
-				TrackingNumber: o.TrackingNumber, TrackingURL: o.TrackingURL(), History: o.History}
-		})})
+		Handler: s.readOrder(func(_ echo.Context, o orders.Order) any { return statusResponse{Status: o.Status, History: o.History} })})
 	s.handle(Route{Method: "PUT", Path: "/api/v1/orders/:id/status", Tag: "orders", Summary: "Move an order to its next status",
 		Description: "Legal transitions: PENDING → CONFIRMED → PROCESSING → SHIPPED → DELIVERED, and CANCELLED from PENDING, " +
 			"CONFIRMED or PROCESSING (which returns every line's stock). Anything else is 409 illegal_transition naming from and " +
-			"to. carrier and tracking_number are kept when given. Honours If-Match (412 version_mismatch).",
+			"to. Cancelling an order with shipments is 409 order_fulfilled. SHIPPED ships every unit not yet shipped as one fulfilment " +
+			"(carrier: a carrier ID of GET /shipping/carriers, tracking_number); DELIVERED delivers every fulfilment; RETURNED needs " +
+			"every unit returned and received (409 units_not_returned). Honours If-Match (412 version_mismatch).",
 		Perm: auth.PermOrdersManage, Request: statusRequest{}, Response: orderResponse{},
 		Errors: []int{stdhttp.StatusNotFound, stdhttp.StatusConflict, stdhttp.StatusPreconditionFailed, stdhttp.StatusUnprocessableEntity},
 		Handler: func(c echo.Context) error {
@@ -217,6 +220,9 @@ func (s *Server) orderRoutes() {
 			if err != nil {
 				return err
 			}
+			if req.Carrier, err = s.carrierID(req.Carrier); err != nil {
+				return err
+			}
 			p, _ := principalOf(c)
 			out, err := o.SetStatus(c.Request().Context(), p.Actor(), c.Param("id"), orders.StatusInput{
 				Status: req.Status, Note: req.Note, TrackingNumber: req.TrackingNumber, Carrier: req.Carrier, IfVersion: version})
@@ -224,6 +230,10 @@ func (s *Server) orderRoutes() {
 				return err
 			}
 			setETag(c, out.Version)
-			return c.JSON(stdhttp.StatusOK, orderOut(out))
+			return c.JSON(stdhttp.StatusOK, orderOutFor(out, orderViewer(c)))
 		}})
+	s.orderManageRoutes()
+	s.fulfilmentRoutes()
+	s.returnRoutes()
+	s.orderDocumentRoutes()
 }
