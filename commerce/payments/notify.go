@@ -150,7 +150,8 @@ func mergeGateway(p *Payment, n Notification) {
 }
 
 // notifyRefund records a refund the gateway tells of: it confirms our pending refund it
-// names (or the only pending one of that amount), or records one made at the gateway. A
+// names (Gateway["refund_id"]: the gateway's refund ID, Gateway["refund_ref"]: ours) or
+// the first pending one of that amount, or records one made at the gateway. A
 // cancellation of a captured payment refunds what is left.
 func (s *Service) notifyRefund(tx Tx, p *Payment, prev Payment, n Notification, actor string) error {
 	if p.Status != StatusCaptured && p.Status != StatusPartiallyRefunded {
@@ -159,12 +160,19 @@ func (s *Service) notifyRefund(tx Tx, p *Payment, prev Payment, n Notification, 
 	if n.Kind == NotifyCancelled {
 		n.Amount = p.Refundable()
 	}
-	extID := n.Gateway["refund_id"]
+	extID, ref := n.Gateway["refund_id"], n.Gateway["refund_ref"]
+	// names reports whether n names refund r (the gateway's refund ID or ours).
+	names := func(r Refund) bool { return (extID != "" && r.ExternalID == extID) || (ref != "" && r.ID == ref) }
+	for _, r := range p.Refunds {
+		if names(r) && r.Status != RefundPending {
+			return nil // recorded already (our own refund's answer)
+		}
+	}
 	for i, r := range p.Refunds {
-		if r.Status != RefundPending || r.Amount != n.Amount || (extID != "" && r.ExternalID != "" && r.ExternalID != extID) {
+		if r.Status != RefundPending || r.Amount != n.Amount || ((extID != "" || ref != "") && !names(r)) {
 			continue
 		}
-		// Confirms a refund we asked for: money was counted when it was asked.
+		// Confirms a refund we asked for: its money was counted when it was asked.
 		p.Refunds = append([]Refund(nil), p.Refunds...)
 		p.Refunds[i].Status = RefundSucceeded
 		if extID != "" && p.Refunds[i].ExternalID == "" {
@@ -174,13 +182,6 @@ func (s *Service) notifyRefund(tx Tx, p *Payment, prev Payment, n Notification, 
 		p.UpdatedAt = s.clock.Now()
 		mergeGateway(p, n)
 		return tx.PutPayment(*p, &prev)
-	}
-	if extID != "" {
-		for _, r := range p.Refunds {
-			if r.ExternalID == extID {
-				return nil // recorded already (our own refund's answer)
-			}
-		}
 	}
 	if n.Amount.Currency != p.Amount.Currency || n.Amount.Amount <= 0 || n.Amount.Amount > p.Refundable().Amount {
 		return ErrAmountMismatch.WithDetails(map[string]any{"refundable": p.Refundable(), "got": n.Amount, "payment_id": p.ID})
