@@ -50,21 +50,21 @@ type paymentActionResponse struct {
 }
 
 type paymentResponse struct {
-	ID          string            `json:"id"`
-	OrderID     string            `json:"order_id"`
-	OrderNumber int64             `json:"order_number"`
-	Method      string            `json:"method"`
-	Status      string            `json:"status"`
-	Amount      commerce.Money    `json:"amount"`
-	Captured    commerce.Money    `json:"captured"`
-	Refunded    commerce.Money    `json:"refunded"`
-	Refundable  commerce.Money    `json:"refundable"`
-	ExternalID  string            `json:"external_id,omitempty"`
-	Action      *paymentActionResponse   `json:"action,omitempty"`
-	Refunds     []payments.Refund `json:"refunds"`
-	Version     int64             `json:"version"`
-	CreatedAt   time.Time         `json:"created_at"`
-	UpdatedAt   time.Time         `json:"updated_at"`
+	ID          string                 `json:"id"`
+	OrderID     string                 `json:"order_id"`
+	OrderNumber int64                  `json:"order_number"`
+	Method      string                 `json:"method"`
+	Status      string                 `json:"status"`
+	Amount      commerce.Money         `json:"amount"`
+	Captured    commerce.Money         `json:"captured"`
+	Refunded    commerce.Money         `json:"refunded"`
+	Refundable  commerce.Money         `json:"refundable"`
+	ExternalID  string                 `json:"external_id,omitempty"`
+	Action      *paymentActionResponse `json:"action,omitempty"`
+	Refunds     []payments.Refund      `json:"refunds"`
+	Version     int64                  `json:"version"`
+	CreatedAt   time.Time              `json:"created_at"`
+	UpdatedAt   time.Time              `json:"updated_at"`
 }
 
 type paymentListResponse struct {
