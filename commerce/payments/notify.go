@@ -154,8 +154,8 @@ func mergeGateway(p *Payment, n Notification) {
 // the first pending one of that amount, or records one made at the gateway. A
 // cancellation of a captured payment refunds what is left.
 func (s *Service) notifyRefund(tx Tx, p *Payment, prev Payment, n Notification, actor string) error {
-	if p.Status != StatusCaptured && p.Status != StatusPartiallyRefunded {
-		return nil // not captured, or refunded already: nothing to move
+	if p.Status != StatusCaptured && p.Status != StatusPartiallyRefunded && p.Status != StatusRefunded {
+		return nil // not captured: nothing to move
 	}
 	if n.Kind == NotifyCancelled {
 		n.Amount = p.Refundable()
@@ -182,6 +182,9 @@ func (s *Service) notifyRefund(tx Tx, p *Payment, prev Payment, n Notification, 
 		p.UpdatedAt = s.clock.Now()
 		mergeGateway(p, n)
 		return tx.PutPayment(*p, &prev)
+	}
+	if p.Status == StatusRefunded || (n.Kind == NotifyCancelled && n.Amount.Amount == 0) {
+		return nil // refunded already: nothing to move
 	}
 	if n.Amount.Currency != p.Amount.Currency || n.Amount.Amount <= 0 || n.Amount.Amount > p.Refundable().Amount {
 		return ErrAmountMismatch.WithDetails(map[string]any{"refundable": p.Refundable(), "got": n.Amount, "payment_id": p.ID})
