@@ -104,6 +104,7 @@ cluster or broker to install. Run "ultramarket serve" to start a shop on ./data.
 		newConfigCmd(g),
 		newAdminCmd(g),
 		newAuditCmd(g),
+		newLedgerCmd(g),
 		newSnapshotCmd(g),
 		newBackupCmd(g),
 		newRestoreCmd(g),
