@@ -288,7 +288,9 @@ func saveProduct(tx *Tx, r getter, p catalog.Product, writeStock bool) error {
 		ours[v.ID] = true
 		if !keep[v.ID] {
 			tx.Delete(variantKey(v.ID))
-			tx.Delete(stockKey(v.ID))
+			if err := dropVariantStock(tx, v.ID); err != nil {
+				return err
+			}
 		}
 		if v.SKU != "" && !keepSKU[strings.ToUpper(v.SKU)] {
 			tx.Delete(skuKey(v.SKU))
@@ -297,6 +299,7 @@ func saveProduct(tx *Tx, r getter, p catalog.Product, writeStock bool) error {
 	rec := p
 	rec.Variants = make([]catalog.Variant, len(p.Variants))
 	for i, v := range p.Variants {
+		fresh := !ours[v.ID] // not a variant of the stored product
 		ours[v.ID] = true
 		if owner, err := r.Get(variantKey(v.ID)); err == nil && string(owner) != p.ID {
 			return fmt.Errorf("store: variant %s belongs to product %s", v.ID, owner)
@@ -311,7 +314,7 @@ func saveProduct(tx *Tx, r getter, p catalog.Product, writeStock bool) error {
 			tx.Set(skuKey(v.SKU), []byte(v.ID))
 		}
 		if writeStock {
-			if err := setStock(tx, v.ID, v.Stock); err != nil {
+			if err := setCatalogStock(tx, v.ID, v.SKU, v.Stock, fresh); err != nil { // store/inventory_store.go
 				return err
 			}
 		}
@@ -383,7 +386,9 @@ func DeleteProductTx(tx *Tx, id string) error {
 	}
 	for _, v := range p.Variants {
 		tx.Delete(variantKey(v.ID))
-		tx.Delete(stockKey(v.ID))
+		if err := dropVariantStock(tx, v.ID); err != nil {
+			return err
+		}
 		if v.SKU != "" {
 			if vid, err := tx.Get(skuKey(v.SKU)); err == nil && string(vid) == v.ID {
 				tx.Delete(skuKey(v.SKU))

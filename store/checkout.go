@@ -31,8 +31,7 @@ func (c checkoutTx) Cart(id string) (cart.Cart, error) { return cartOf(c.tx, id)
 func (c checkoutTx) Variant(id string) (catalog.VariantRef, error) {
 	return variantTx(c.tx, id)
 }
-func (c checkoutTx) SetStock(variantID string, n int64) error { return setStock(c.tx, variantID, n) }
-func (c checkoutTx) Order(id string) (orders.Order, error)    { return orderOf(c.tx, id) }
+func (c checkoutTx) Order(id string) (orders.Order, error) { return orderOf(c.tx, id) }
 func (c checkoutTx) PutOrder(o orders.Order) error {
 	putVendorOrderRows(c.tx, o) // each vendor's orders: store/vendors.go
 	return putOrder(c.tx, o, nil)
