@@ -20,6 +20,8 @@ type checkoutRequest struct {
 	Email           string         `json:"email,omitempty"` // required for guests; defaults to the account's
 	PaymentMethod   string         `json:"payment_method"`  // "cash"
 	ShippingAddress orders.Address `json:"shipping_address"`
+	// ShippingMethodID picks a shipping method serving the address; "" the cheapest one.
+	ShippingMethodID string `json:"shipping_method_id,omitempty"`
 }
 
 // orderResponse is an order. AccessKey is present only in the 201 of POST /orders (and its
@@ -155,7 +157,7 @@ func (s *Server) orderRoutes() {
 				idem = checkout.Idempotency{Scope: idemScope(c), Key: key}
 			}
 			res, err := s.deps.Checkout.PlaceOrder(c.Request().Context(), checkout.Buyer{UserID: p.UserID, Actor: p.Actor()},
-				checkout.Input{CartID: req.CartID, Email: req.Email, PaymentMethod: req.PaymentMethod, ShippingAddress: req.ShippingAddress}, idem)
+				checkout.Input{CartID: req.CartID, Email: req.Email, PaymentMethod: req.PaymentMethod, ShippingAddress: req.ShippingAddress, ShippingMethodID: req.ShippingMethodID}, idem)
 			if err != nil {
 				return err
 			}
