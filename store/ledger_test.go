@@ -65,15 +65,23 @@ func TestLedgerPaymentsSpendAndCredit(t *testing.T) {
 		fn   func(payments.Ledger) error
 		code string // "" for success
 	}{
-		{"gift card spend", func(p payments.Ledger) error { return p.Spend(payments.Source{GiftCardCode: code}, usdMoney(1200), "pay1") }, ""},
-		{"gift card overspend", func(p payments.Ledger) error { return p.Spend(payments.Source{GiftCardCode: code}, usdMoney(3801), "pay2") }, "insufficient_funds"},
+		{"gift card spend", func(p payments.Ledger) error {
+			return p.Spend(payments.Source{GiftCardCode: code}, usdMoney(1200), "pay1")
+		}, ""},
+		{"gift card overspend", func(p payments.Ledger) error {
+			return p.Spend(payments.Source{GiftCardCode: code}, usdMoney(3801), "pay2")
+		}, "insufficient_funds"},
 		{"gift card other currency", func(p payments.Ledger) error {
 			return p.Spend(payments.Source{GiftCardCode: code}, commerce.Money{Amount: 1, Currency: "EUR"}, "pay3")
 		}, "currency_mismatch"},
-		{"unknown gift card", func(p payments.Ledger) error { return p.Spend(payments.Source{GiftCardCode: ledger.NewCode()}, usdMoney(1), "pay4") }, "gift_card_not_found"},
+		{"unknown gift card", func(p payments.Ledger) error {
+			return p.Spend(payments.Source{GiftCardCode: ledger.NewCode()}, usdMoney(1), "pay4")
+		}, "gift_card_not_found"},
 		{"wallet spend", func(p payments.Ledger) error { return p.Spend(payments.Source{UserID: "u1"}, usdMoney(800), "pay5") }, ""},
 		{"wallet empty", func(p payments.Ledger) error { return p.Spend(payments.Source{UserID: "u1"}, usdMoney(1), "pay6") }, "insufficient_funds"},
-		{"refund to the card", func(p payments.Ledger) error { return p.Credit(payments.Source{GiftCardCode: code}, usdMoney(200), "ref1") }, ""},
+		{"refund to the card", func(p payments.Ledger) error {
+			return p.Credit(payments.Source{GiftCardCode: code}, usdMoney(200), "ref1")
+		}, ""},
 		{"store credit", func(p payments.Ledger) error { return p.Credit(payments.Source{UserID: "u2"}, usdMoney(300), "ref2") }, ""},
 	}
 	for _, sc := range scenarios {
