@@ -230,6 +230,9 @@ func (s *Server) paymentRoutes() {
 			BodyLimit: webhookBodyLimit,
 			Handler: func(c echo.Context) error {
 				w, ok := s.deps.Webhooks[g]
+				if !ok && s.deps.Payments != nil {
+					w, ok = s.deps.Payments.Webhook(g) // registered after the server was built
+				}
 				if !ok {
 					return payments.ErrNotConfigured
 				}
