@@ -12,7 +12,7 @@ import (
 
 	"github.com/ultramarket/ultramarket/commerce"
 	"github.com/ultramarket/ultramarket/commerce/payments"
-	"github.com/ultramarket/ultramarket/gateways/internal/notifiertest"
+	"github.com/ultramarket/ultramarket/gateways/internal/fakenotifier"
 	"github.com/ultramarket/ultramarket/gateways/paypal"
 	"github.com/ultramarket/ultramarket/gateways/paypal/paypaltest"
 )
@@ -26,7 +26,7 @@ const (
 type env struct {
 	fake *paypaltest.Server
 	gw   *paypal.Gateway
-	n    *notifiertest.Notifier
+	n    *fakenotifier.Notifier
 	p    payments.Payment
 }
 
@@ -37,7 +37,7 @@ func setup(t *testing.T, mod ...func(*paypal.Config)) *env {
 	fake := paypaltest.Start(t, clientID, secret, webhookID)
 	p := payments.Payment{ID: "pay_1", OrderID: "ord_1", OrderNumber: 42, Method: "paypal", Status: payments.StatusPending,
 		Amount: commerce.Money{Amount: 1234, Currency: "USD"}}
-	n := notifiertest.New(p)
+	n := fakenotifier.New(p)
 	cfg := paypal.Config{ClientID: clientID, Secret: secret, WebhookID: webhookID, BaseURL: fake.URL, Timeout: 2 * time.Second}
 	for _, m := range mod {
 		m(&cfg)
@@ -260,8 +260,8 @@ func TestApproveCaptureRefund(t *testing.T) {
 	e.send(t, completed, 200)
 	e.send(t, completed, 200)
 	e.send(t, approved, 200)
-	if e.n.AppliedCount() != 1 || len(e.fake.CallsTo("POST", "/v2/checkout/orders/"+p.ExternalID+"/capture")) != 1 {
-		t.Fatalf("applied %d, captures %d", e.n.AppliedCount(), len(e.fake.CallsTo("POST", "/v2/checkout/orders/"+p.ExternalID+"/capture")))
+	if e.n.Count() != 1 || len(e.fake.CallsTo("POST", "/v2/checkout/orders/"+p.ExternalID+"/capture")) != 1 {
+		t.Fatalf("applied %d, captures %d", e.n.Count(), len(e.fake.CallsTo("POST", "/v2/checkout/orders/"+p.ExternalID+"/capture")))
 	}
 
 	res, err := e.gw.Refund(ctx, got, commerce.Money{Amount: 234, Currency: "USD"}, "ref_1")
@@ -287,8 +287,8 @@ func TestApproveCaptureRefund(t *testing.T) {
 	e.send(t, refunded, 200)
 	e.send(t, refunded, 200)
 	got = e.payment(t)
-	if got.Refunded.Amount != 234 || got.Status != payments.StatusPartiallyRefunded || e.n.AppliedCount() != 2 {
-		t.Fatalf("payment after refund webhook = %+v (applied %d)", got, e.n.AppliedCount())
+	if got.Refunded.Amount != 234 || got.Status != payments.StatusPartiallyRefunded || e.n.Count() != 2 {
+		t.Fatalf("payment after refund webhook = %+v (applied %d)", got, e.n.Count())
 	}
 	last := e.n.Applied[1]
 	if last.PaymentID != "pay_1" || last.Gateway["refund_id"] != res.ExternalID || last.Gateway["capture_id"] != o.CaptureID {
@@ -359,8 +359,8 @@ func TestWebhookRefused(t *testing.T) {
 			if status != sc.status {
 				t.Fatalf("answered %d %s, want %d", status, body, sc.status)
 			}
-			if n := len(e.fake.CallsTo("POST", "/v2/checkout/orders/"+p.ExternalID+"/capture")); n != 0 || e.n.AppliedCount() != 0 {
-				t.Fatalf("a refused webhook captured (%d) or applied (%d)", n, e.n.AppliedCount())
+			if n := len(e.fake.CallsTo("POST", "/v2/checkout/orders/"+p.ExternalID+"/capture")); n != 0 || e.n.Count() != 0 {
+				t.Fatalf("a refused webhook captured (%d) or applied (%d)", n, e.n.Count())
 			}
 		})
 	}

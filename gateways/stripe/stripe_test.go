@@ -13,7 +13,7 @@ import (
 
 	"github.com/ultramarket/ultramarket/commerce"
 	"github.com/ultramarket/ultramarket/commerce/payments"
-	"github.com/ultramarket/ultramarket/gateways/internal/notifiertest"
+	"github.com/ultramarket/ultramarket/gateways/internal/fakenotifier"
 	"github.com/ultramarket/ultramarket/gateways/stripe"
 	"github.com/ultramarket/ultramarket/gateways/stripe/stripetest"
 )
@@ -26,7 +26,7 @@ const (
 type env struct {
 	fake *stripetest.Server
 	gw   *stripe.Gateway
-	n    *notifiertest.Notifier
+	n    *fakenotifier.Notifier
 	p    payments.Payment
 }
 
@@ -37,7 +37,7 @@ func setup(t *testing.T, mod ...func(*stripe.Config)) *env {
 	fake := stripetest.Start(t, secretKey, webhookSecret)
 	p := payments.Payment{ID: "pay_1", OrderID: "ord_1", OrderNumber: 42, Method: "stripe", Status: payments.StatusPending,
 		Amount: commerce.Money{Amount: 1234, Currency: "USD"}}
-	n := notifiertest.New(p)
+	n := fakenotifier.New(p)
 	cfg := stripe.Config{SecretKey: secretKey, WebhookSecret: webhookSecret, BaseURL: fake.URL, Timeout: 2 * time.Second}
 	for _, m := range mod {
 		m(&cfg)
@@ -187,8 +187,8 @@ func TestWebhookCapture(t *testing.T) {
 	// Stripe retries the same event (a replay, or our 2xx was lost): applied once, still 2xx.
 	e.send(t, ev, 200)
 	e.send(t, ev, 200)
-	if e.n.AppliedCount() != 1 {
-		t.Fatalf("applied %d times", e.n.AppliedCount())
+	if e.n.Count() != 1 {
+		t.Fatalf("applied %d times", e.n.Count())
 	}
 }
 
@@ -238,7 +238,7 @@ func TestWebhookRefused(t *testing.T) {
 				t.Fatalf("answered %d %s, want %d %s", status, resp, sc.status, sc.code)
 			}
 			got, _ := e.n.Payment(context.Background(), "pay_1")
-			if sc.status != 200 && (e.n.AppliedCount() != 0 || got.Status != payments.StatusPending) {
+			if sc.status != 200 && (e.n.Count() != 0 || got.Status != payments.StatusPending) {
 				t.Fatalf("a refused webhook changed the payment: %+v", got)
 			}
 		})
@@ -288,7 +288,7 @@ func TestWebhookNotifications(t *testing.T) {
 			if got.Status != sc.wantStatus {
 				t.Fatalf("payment status = %s, want %s", got.Status, sc.wantStatus)
 			}
-			if sc.wantStatus == payments.StatusPending && e.n.AppliedCount() != 0 {
+			if sc.wantStatus == payments.StatusPending && e.n.Count() != 0 {
 				t.Fatalf("applied %+v", e.n.Applied)
 			}
 		})
@@ -352,8 +352,8 @@ func TestRefund(t *testing.T) {
 	if last.Kind != payments.NotifyRefunded || last.EventID != res.ExternalID || last.Gateway["refund_id"] != res.ExternalID || last.Gateway["refund_ref"] != "ref_1" {
 		t.Fatalf("refund notification = %+v", last)
 	}
-	if e.n.AppliedCount() != 2 {
-		t.Fatalf("applied %d notifications, want capture + one refund", e.n.AppliedCount())
+	if e.n.Count() != 2 {
+		t.Fatalf("applied %d notifications, want capture + one refund", e.n.Count())
 	}
 }
 

@@ -159,7 +159,7 @@ func TestStripeEndToEnd(t *testing.T) {
 	fake := stripetest.Start(t, key, whsec)
 	s := newShop(t, func(c *config.Config) {
 		c.Payments.Stripe = config.Stripe{Enabled: true, SecretKey: key, WebhookSecret: whsec, APIBaseURL: fake.URL,
-			Timeout: config.Dur(5 * time.Second), WebhookTolerance: config.Dur(5 * time.Minute)}
+			Timeout: config.Dur(time.Second), WebhookTolerance: config.Dur(5 * time.Minute)}
 	})
 	fake.WebhookURL = s.BaseURL + "/api/v1/payments/webhooks/stripe"
 
@@ -168,6 +168,14 @@ func TestStripeEndToEnd(t *testing.T) {
 		t.Fatalf("methods: %d %s", r.Status, r.Body)
 	}
 	o := s.order(t, "stripe", 2)
+	// Stripe does not answer within payments.stripe.timeout: 503, retryable, nothing started.
+	fake.Delay(10 * time.Second)
+	began := time.Now()
+	r = s.Do(t, "POST", "/api/v1/payments/process", map[string]any{"order_id": o.ID, "method": "stripe"}, s.customer.Bearer())
+	if r.Status != 503 || time.Since(began) > 5*time.Second {
+		t.Fatalf("process with Stripe stalled: %d %s after %s", r.Status, r.Body, time.Since(began))
+	}
+	fake.Delay(0)
 	p := s.process(t, o.ID, "stripe")
 	if p.Status != payments.StatusPending || p.Action == nil || p.Action.ClientSecret == "" || !strings.HasPrefix(p.ExternalID, "pi_") {
 		t.Fatalf("processed payment = %+v", p)

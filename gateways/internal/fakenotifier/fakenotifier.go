@@ -116,6 +116,16 @@ func (n *Notifier) Notify(_ context.Context, no payments.Notification) (payments
 	if no.ExternalID != "" {
 		p.ExternalID = no.ExternalID
 	}
+	if len(no.Gateway) > 0 { // adapter state is kept, as the payments service does
+		g := map[string]string{}
+		for k, v := range p.Gateway {
+			g[k] = v
+		}
+		for k, v := range no.Gateway {
+			g[k] = v
+		}
+		p.Gateway = g
+	}
 	n.seen[no.EventID] = true
 	n.payments[p.ID] = p
 	n.Applied = append(n.Applied, no)
