@@ -53,6 +53,7 @@ type orderResponse struct {
 	Returns         []orders.Return     `json:"returns"`
 	Notes           []orders.Note       `json:"notes"`
 	InternalNote    string              `json:"internal_note,omitempty"`
+	Review          *orders.Review      `json:"review,omitempty"` // staff only: the fraud hold
 	Invoice         *orders.Invoice     `json:"invoice,omitempty"`
 	Deleted         bool                `json:"deleted,omitempty"`
 	Version         int64               `json:"version"`
@@ -99,7 +100,7 @@ func orderOutFor(o orders.Order, v orders.Viewer) orderResponse {
 		out.Returns = []orders.Return{}
 	}
 	if v.Staff {
-		out.InternalNote = o.InternalNote
+		out.InternalNote, out.Review = o.InternalNote, o.Review
 	}
 	return out
 }

@@ -222,4 +222,4 @@ func (c *change) cancel(note string) error {
 }
 
 // onHold reports whether a fraud review holds the order.
-func (o Order) onHold() bool { return o.Review != nil && o.Review.Status == "pending" }
+func (o Order) onHold() bool { return o.Review != nil && o.Review.Status == ReviewPending }
