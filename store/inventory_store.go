@@ -289,7 +289,7 @@ func (t invTx) AddMovement(m inventory.Movement) error {
 		return err
 	}
 	t.tx.Set(moveByVariantKey(m.VariantID, m.ID), b)
-	t.tx.Set(moveByWarehouseKey(m.Warehouse, m.ID), b)
+	t.tx.Set(moveByWarehouseKey(m.Warehouse, m.ID), []byte(m.VariantID)) // the movement is read from the variant's row
 	return nil
 }
 
@@ -400,6 +400,12 @@ func (s *Inventory) Movements(ctx context.Context, f inventory.MovementFilter, p
 			if len(list.Items) == page.Limit {
 				more = true
 				return ErrStop
+			}
+			if f.Warehouse != "" { // the row names the variant whose row holds the movement
+				var err error
+				if v, err = r.Get(moveByVariantKey(string(v), string(k[len(prefix):]))); err != nil {
+					return fmt.Errorf("store: movement %s: %w", k, err)
+				}
 			}
 			var m inventory.Movement
 			if err := decode(v, &m); err != nil {

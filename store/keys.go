@@ -29,7 +29,7 @@ import (
 //	inventory/level/     variant ID / warehouse    inventory.Level         every level change (checkout reserve, commit, release, adjustments, transfers, catalog stock), same batch as the stock row
 //	inventory/wlevel/    warehouse / variant ID    empty (raw)             with a level's first row: a warehouse's levels
 //	inventory/move_v/    variant ID / movement ID  inventory.Movement      same batch as the level change: a variant's movement history
-//	inventory/move_w/    warehouse / movement ID   inventory.Movement      same batch: a warehouse's movement history (a copy)
+//	inventory/move_w/    warehouse / movement ID   variant ID (raw)        same batch: a warehouse's movement history (the movement is the variant's row)
 //	inventory/item/      variant ID                inventory.Item          inventory admin: a SKU's backorder policy and low-stock threshold
 //	inventory/reservation/  order ID               inventory.Reservation   checkout (reserve step), same batch as the order; commit and release mark it
 //	inventory/res_active/   expiry (unix ns BE; max = none) / order ID   empty (raw)   with an active reservation: the sweeper scans it up to now

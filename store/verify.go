@@ -70,7 +70,7 @@ var verifyKeyspaces = []verifyKeyspace{
 	{prefix: prefixLevel, kind: kindCodec},
 	{prefix: prefixWarehouseLevel, kind: kindRaw},
 	{prefix: prefixMoveByVariant, kind: kindCodec},
-	{prefix: prefixMoveByWarehouse, kind: kindCodec},
+	{prefix: prefixMoveByWarehouse, kind: kindRaw},
 	{prefix: prefixInvItem, kind: kindCodec},
 	{prefix: prefixReservation, kind: kindCodec},
 	{prefix: prefixReservationActive, kind: kindRaw},
