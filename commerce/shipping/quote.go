@@ -1,7 +1,9 @@
 package shipping
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -122,7 +124,7 @@ func NewTable(zones []Zone, methods []Method) *Table {
 // Empty reports whether the shop has no zone at all: then orders ship free with no method.
 func (t *Table) Empty() bool { return t == nil || len(t.zones) == 0 }
 
-// specificity ranks how closely zone z contains d: -1 when it does not. A matching postal
+// specificity ranks how closely zone z contains d (normalized by Match): -1 when it does not. A matching postal
 // prefix beats a region, a region beats a country, a country beats a zone of every
 // country; a longer postal prefix beats a shorter one.
 func (z Zone) specificity(d Destination) int {
@@ -134,14 +136,14 @@ func (z Zone) specificity(d Destination) int {
 		rank = 1
 	}
 	if len(z.Regions) > 0 {
-		r := strings.ToUpper(strings.TrimSpace(d.Region))
-		if r == "" || !(contains(z.Regions, r) || contains(z.Regions, d.Country+"-"+r)) {
+		r := d.Region
+		if r == "" || !(contains(z.Regions, r) || containsISO(z.Regions, d.Country, r)) {
 			return -1
 		}
 		rank = 2
 	}
 	if len(z.PostalPrefixes) > 0 {
-		pc := normalizePostal(d.PostalCode)
+		pc := d.PostalCode
 		best := 0
 		for _, p := range z.PostalPrefixes {
 			if strings.HasPrefix(pc, p) && len(p) > best {
@@ -154,6 +156,16 @@ func (z Zone) specificity(d Destination) int {
 		rank = 3 + best
 	}
 	return rank
+}
+
+// containsISO reports whether list holds the ISO 3166-2 code country-region.
+func containsISO(list []string, country, region string) bool {
+	for _, x := range list {
+		if len(x) == len(country)+1+len(region) && x[len(country)] == '-' && x[:len(country)] == country && x[len(country)+1:] == region {
+			return true
+		}
+	}
+	return false
 }
 
 func contains(list []string, s string) bool {
@@ -172,6 +184,8 @@ func (t *Table) Match(d Destination) (Zone, []Method, bool) {
 		return Zone{}, nil, false
 	}
 	d.Country = strings.ToUpper(strings.TrimSpace(d.Country))
+	d.Region = strings.ToUpper(strings.TrimSpace(d.Region))
+	d.PostalCode = normalizePostal(d.PostalCode)
 	best, rank := -1, -1
 	for i := range t.zones {
 		if r := t.zones[i].specificity(d); r > rank {
@@ -197,48 +211,48 @@ func (t *Table) Quote(d Destination, p Parcel) (Zone, []Rate) {
 			rates = append(rates, Rate{Method: m, Amount: commerce.Money{Amount: a, Currency: m.Currency}})
 		}
 	}
-	sort.SliceStable(rates, func(i, j int) bool {
-		a, b := rates[i], rates[j]
-		if a.Amount.Amount != b.Amount.Amount {
-			return a.Amount.Amount < b.Amount.Amount
+	slices.SortFunc(rates, func(a, b Rate) int {
+		if c := cmp.Compare(a.Amount.Amount, b.Amount.Amount); c != 0 {
+			return c
 		}
-		if a.Method.Name != b.Method.Name {
-			return a.Method.Name < b.Method.Name
+		if c := strings.Compare(a.Method.Name, b.Method.Name); c != 0 {
+			return c
 		}
-		return a.Method.ID < b.Method.ID
+		return strings.Compare(a.Method.ID, b.Method.ID)
 	})
 	return z, rates
 }
 
 // Choose prices the method methodID for p shipped to d; "" picks the cheapest method that
-// serves them. The error is ErrNotServed when nothing serves d, or a field error on
-// shipping_method_id naming why the chosen method does not.
+// serves them (ordered like Quote). The error is ErrNotServed when nothing serves d, or a
+// field error on shipping_method_id naming why the chosen method does not. It allocates
+// nothing on success: it runs in every checkout.
 func (t *Table) Choose(methodID string, d Destination, p Parcel) (Rate, error) {
-	_, rates := t.Quote(d, p)
-	if methodID == "" {
-		if len(rates) == 0 {
-			return Rate{}, ErrNotServed
-		}
-		return rates[0], nil
-	}
-	for _, r := range rates {
-		if r.Method.ID == methodID {
-			return r, nil
-		}
-	}
+	_, ms, _ := t.Match(d)
+	var best *Method
+	var amount int64
 	reason := reasonNoMethod
-	if _, ms, ok := t.Match(d); ok {
-		found := false
-		for _, m := range ms {
-			if m.ID == methodID {
-				_, reason = m.Price(p)
-				found = true
-			}
+	for i := range ms {
+		m := &ms[i]
+		if methodID != "" && m.ID != methodID {
+			continue
 		}
-		if !found && t.has(methodID) {
-			reason = reasonOtherZone
+		a, why := m.Price(p)
+		if why != "" {
+			reason = why
+			continue
 		}
-	} else if t.has(methodID) {
+		if best == nil || a < amount || (a == amount && (m.Name < best.Name || (m.Name == best.Name && m.ID < best.ID))) {
+			best, amount = m, a
+		}
+	}
+	if best != nil {
+		return Rate{Method: *best, Amount: commerce.Money{Amount: amount, Currency: best.Currency}}, nil
+	}
+	if methodID == "" {
+		return Rate{}, ErrNotServed
+	}
+	if reason == reasonNoMethod && t.has(methodID) {
 		reason = reasonOtherZone
 	}
 	return Rate{}, commerce.Invalid(commerce.FieldError{Field: "shipping_method_id", Message: reason}).WithDetails(map[string]any{"shipping_method_id": methodID})

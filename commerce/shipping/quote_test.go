@@ -2,6 +2,7 @@ package shipping
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -223,5 +224,30 @@ func TestCarriers(t *testing.T) {
 	}
 	if got := cs.TrackingURL("nope", "1"); got != "" {
 		t.Fatalf("unknown: %s", got)
+	}
+}
+
+// BenchmarkChoose is the checkout step's shipping cost: matching one of 22 zones and
+// picking the cheapest of its methods.
+func BenchmarkChoose(b *testing.B) {
+	var zones []Zone
+	var methods []Method
+	for i := range 20 {
+		id := fmt.Sprintf("z%02d", i)
+		zones = append(zones, Zone{ID: id, Countries: []string{"US", "DE"}, PostalPrefixes: []string{fmt.Sprint(10 + i)}})
+		methods = append(methods, Method{ID: "m" + id, ZoneID: id, Kind: KindFlat, Currency: "USD", Amount: 100, Active: true})
+	}
+	zones = append(zones, Zone{ID: "us", Countries: []string{"US"}}, Zone{ID: "ca", Countries: []string{"US"}, Regions: []string{"CA"}})
+	methods = append(methods,
+		Method{ID: "m1", ZoneID: "us", Kind: KindFlat, Currency: "USD", Amount: 1500, Active: true},
+		Method{ID: "m2", ZoneID: "us", Kind: KindWeight, Currency: "USD", Brackets: []Bracket{{UpTo: 1000, Amount: 500}, {UpTo: 5000, Amount: 900}}, Active: true},
+		Method{ID: "m3", ZoneID: "us", Kind: KindFreeOver, Currency: "USD", Amount: 700, Threshold: 5000, Active: true})
+	t := NewTable(zones, methods)
+	d, p := Destination{Country: "US", Region: "TX", PostalCode: "73301"}, Parcel{Currency: "USD", Subtotal: 3000, WeightGrams: 1200}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := t.Choose("", d, p); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
