@@ -9,6 +9,7 @@ import (
 	"github.com/ultramarket/ultramarket/auth"
 	"github.com/ultramarket/ultramarket/commerce"
 	"github.com/ultramarket/ultramarket/commerce/catalog"
+	"github.com/ultramarket/ultramarket/commerce/ledger"
 	"github.com/ultramarket/ultramarket/commerce/orders"
 	"github.com/ultramarket/ultramarket/commerce/payments"
 	"github.com/ultramarket/ultramarket/internal/apptest"
@@ -289,5 +290,60 @@ func TestPaymentsAPI(t *testing.T) {
 		{Name: "checkout: a method not offered", Method: "POST", URL: "/api/v1/orders",
 			Body: with(checkoutBody(newCart(t, a, nil)), "payment_method", "bitcoin"), ExpectedStatus: 422,
 			ExpectedContent: []string{`"field":"payment_method"`, "cash", "manual", "stripe"}, ExpectedEvents: none},
+	})
+}
+
+func TestWalletCheckoutAPI(t *testing.T) {
+	a := apptest.New(t)
+	ctx := context.Background()
+	v := seedProduct(t, a, catalog.StatusActive, "USD", 10)
+	ann := a.NewUser(t, auth.RoleCustomer)
+	staff := a.NewUser(t, auth.RoleAdmin)
+	balance := func() int64 {
+		w, err := a.Ledger.Wallet(ctx, ann.ID, commerce.Page{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w.Balance.Amount
+	}
+	cart := newCart(t, a, ann.Bearer())
+	addItem(t, a, cart, v[0], 1, ann.Bearer())
+	body := with(checkoutBody(cart), "payment_method", "wallet")
+	apptest.Run(t, a, []apptest.Scenario{
+		{Name: "an empty wallet", Method: "POST", URL: "/api/v1/orders", Headers: ann.Bearer(), Body: body, ExpectedStatus: 409,
+			ExpectedEvents: map[string]int{},
+			After: func(t testing.TB, a *apptest.App, r *apptest.Response) {
+				if stockOf(t, a, v[0]) != 10 {
+					t.Errorf("a refused wallet checkout took stock")
+				}
+			}},
+	})
+	if _, _, err := a.Ledger.AdjustWallet(ctx, "cli", ann.ID, false, ledger.AdjustInput{Amount: commerce.Money{Amount: 5000, Currency: "USD"}, Reason: "welcome"}); err != nil {
+		t.Fatal(err)
+	}
+	var o orderBody
+	apptest.Run(t, a, []apptest.Scenario{
+		{Name: "a guest cannot pay with a wallet", Method: "POST", URL: "/api/v1/orders",
+			Body: with(checkoutBody(newCart(t, a, nil)), "payment_method", "wallet"), ExpectedStatus: 422, ExpectedEvents: map[string]int{}},
+		{Name: "pay with the wallet", Method: "POST", URL: "/api/v1/orders", Headers: ann.Bearer(), Body: body, ExpectedStatus: 201,
+			ExpectedContent: []string{`"status":"CONFIRMED"`, `"payment_status":"paid"`},
+			ExpectedEvents:  map[string]int{orders.EventPlaced: 1, payments.EventCaptured: 1, orders.EventStatusChanged: 1},
+			After: func(t testing.TB, a *apptest.App, r *apptest.Response) {
+				r.JSON(t, &o)
+				if got := balance(); got != 5000-o.Total.Amount {
+					t.Errorf("wallet %d after paying %d", got, o.Total.Amount)
+				}
+			}},
+	})
+	pay := paidOrder(t, a, o.ID).PaymentID
+	apptest.Run(t, a, []apptest.Scenario{
+		{Name: "refund to the wallet", Method: "POST", URL: "/api/v1/payments/" + pay + "/refund", Headers: staff.Bearer(),
+			Body: map[string]any{"amount": map[string]any{"amount": o.Total.Amount}}, ExpectedStatus: 200,
+			ExpectedContent: []string{`"status":"refunded"`},
+			After: func(t testing.TB, a *apptest.App, r *apptest.Response) {
+				if got := balance(); got != 5000 {
+					t.Errorf("wallet %d after the refund, want 5000", got)
+				}
+			}},
 	})
 }
