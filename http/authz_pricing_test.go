@@ -39,7 +39,9 @@ func init() {
 			return func(t *testing.T, f *authzFixture, _ int) authzReq { return authzReq{path: path} }
 		}
 		on := func(make func(*authzFixture, *testing.T) string, suffix string, body any) func(*testing.T, *authzFixture, int) authzReq {
-			return func(t *testing.T, f *authzFixture, _ int) authzReq { return authzReq{path: make(f, t) + suffix, body: body} }
+			return func(t *testing.T, f *authzFixture, _ int) authzReq {
+				return authzReq{path: make(f, t) + suffix, body: body}
+			}
 		}
 		pl, pr, tz := (*authzFixture).newPriceList, (*authzFixture).newPromotion, (*authzFixture).newTaxZone
 		return map[string]authzRow{

@@ -18,10 +18,14 @@ import (
 type checkoutRequest struct {
 	CartID          string         `json:"cart_id"`
 	Email           string         `json:"email,omitempty"` // required for guests; defaults to the account's
-	PaymentMethod   string         `json:"payment_method"`  // "cash"
+	PaymentMethod   string         `json:"payment_method"`  // one of GET /payments/methods
 	ShippingAddress orders.Address `json:"shipping_address"`
 	// ShippingMethodID picks a shipping method serving the address; "" the cheapest one.
 	ShippingMethodID string `json:"shipping_method_id,omitempty"`
+	// Coupons are coupon codes applied besides those kept on the cart.
+	Coupons []string `json:"coupons,omitempty"`
+	// GiftCardCode is the card paying with payment_method "gift_card".
+	GiftCardCode string `json:"gift_card_code,omitempty"`
 }
 
 // orderResponse is an order. AccessKey is present only in the 201 of POST /orders (and its
@@ -157,8 +161,9 @@ func (s *Server) orderRoutes() {
 			if key := c.Request().Header.Get(headerIdempotencyKey); key != "" {
 				idem = checkout.Idempotency{Scope: idemScope(c), Key: key}
 			}
-			res, err := s.deps.Checkout.PlaceOrder(c.Request().Context(), checkout.Buyer{UserID: p.UserID, Actor: p.Actor()},
-				checkout.Input{CartID: req.CartID, Email: req.Email, PaymentMethod: req.PaymentMethod, ShippingAddress: req.ShippingAddress, ShippingMethodID: req.ShippingMethodID}, idem)
+			res, err := s.deps.Checkout.PlaceOrder(c.Request().Context(), checkout.Buyer{UserID: p.UserID, Actor: p.Actor(), IP: c.RealIP()},
+				checkout.Input{CartID: req.CartID, Email: req.Email, PaymentMethod: req.PaymentMethod, ShippingAddress: req.ShippingAddress,
+					ShippingMethodID: req.ShippingMethodID, Coupons: req.Coupons, GiftCardCode: req.GiftCardCode}, idem)
 			if err != nil {
 				return err
 			}

@@ -163,21 +163,6 @@ func (o orderTx) Restock(v orders.Order, variantID string, n int64, reason strin
 	return restockOrderLine(o.tx, v, variantID, n, reason)
 }
 
-// returnStock adds n units to a variant's stock; a variant deleted since has no stock row
-// to return to (its product is gone) and is skipped.
-func returnStock(tx *Tx, variantID string, n int64) error {
-	if _, err := tx.Get(variantKey(variantID)); errors.Is(err, ErrNotFound) {
-		return nil
-	} else if err != nil {
-		return err
-	}
-	cur, err := stockOf(tx, variantID)
-	if err != nil {
-		return err
-	}
-	return setStock(tx, variantID, cur+n)
-}
-
 // orderOf reads an order, or orders.ErrNotFound.
 func orderOf(r getter, id string) (orders.Order, error) {
 	var o orders.Order

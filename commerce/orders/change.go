@@ -168,6 +168,9 @@ func (o Order) clone() Order {
 // request); DELIVERED marks every fulfilment delivered; RETURNED needs every unit returned
 // and received.
 func (c *change) setStatus(to, note, carrier, tracking string) error {
+	if err := c.o.ReviewAllows(to); err != nil {
+		return err
+	}
 	switch to {
 	case StatusCancelled:
 		return c.cancel(note)
