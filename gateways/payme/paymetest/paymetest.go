@@ -10,29 +10,17 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 
 	"github.com/ultramarket/ultramarket/commerce/payments"
+	"github.com/ultramarket/ultramarket/gateways/internal/fakehttp"
 )
 
 // Serve starts an HTTP server on 127.0.0.1 that hands every POST to w, closed with the test.
 func Serve(t testing.TB, w payments.Webhook) string {
 	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			http.Error(rw, err.Error(), http.StatusBadRequest)
-			return
-		}
-		status, ct, resp := w.HandleWebhook(r.Context(), r.Header, body)
-		rw.Header().Set("Content-Type", ct)
-		rw.WriteHeader(status)
-		rw.Write(resp)
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL
+	return fakehttp.ServeWebhook(t, w)
 }
 
 // Client calls a merchant API endpoint as Payme.

@@ -14,22 +14,21 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ultramarket/ultramarket/gateways/internal/fakehttp"
 )
 
-// Call is one request the fake received.
+// Call is one request the fake answered (Method, Path, Status and what PayPal reads).
 type Call struct {
-	Method    string
-	Path      string
+	fakehttp.Call
 	Body      json.RawMessage
 	RequestID string // PayPal-Request-Id
-	Status    int    // what the fake answered
 }
 
 // Amount is PayPal money.
@@ -66,27 +65,23 @@ type Refund struct {
 	Status    string
 }
 
-// Server is a running fake.
+// Server is a running fake; URL is its base URL, for Config.BaseURL.
 type Server struct {
-	URL        string // base URL, for Config.BaseURL
+	*fakehttp.Server[Call, failure]
 	ClientID   string
 	Secret     string
 	WebhookID  string
 	WebhookURL string        // where Send posts events
 	TokenLife  time.Duration // lifetime of issued tokens; 1h
 
-	srv      *http.Server
 	mu       sync.Mutex
 	seq      int
-	calls    []Call
 	tokens   map[string]time.Time // token -> expiry
 	orders   map[string]*Order
 	captures map[string]*Capture
 	refunds  []*Refund
 	idem     map[string]idemEntry
 	sent     map[string]sentWebhook // transmission id -> what was sent
-	fail     []failure
-	delay    time.Duration
 }
 
 type idemEntry struct {
@@ -110,22 +105,9 @@ type failure struct {
 // stops it when the test ends.
 func Start(t testing.TB, clientID, secret, webhookID string) *Server {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("paypaltest: listen: %v", err)
-	}
-	s := &Server{URL: "http://" + ln.Addr().String(), ClientID: clientID, Secret: secret, WebhookID: webhookID, TokenLife: time.Hour,
+	s := &Server{ClientID: clientID, Secret: secret, WebhookID: webhookID, TokenLife: time.Hour,
 		tokens: map[string]time.Time{}, orders: map[string]*Order{}, captures: map[string]*Capture{}, idem: map[string]idemEntry{}, sent: map[string]sentWebhook{}}
-	s.srv = &http.Server{Handler: http.HandlerFunc(s.serve), ReadHeaderTimeout: 10 * time.Second}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = s.srv.Serve(ln)
-	}()
-	t.Cleanup(func() {
-		_ = s.srv.Close()
-		<-done
-	})
+	s.Server = fakehttp.Start[Call, failure](t, s.serve)
 	return s
 }
 
@@ -137,16 +119,7 @@ func (s *Server) FailNext(status int, issue, description string) {
 
 // FailNextOn is FailNext for the next call whose path ends with suffix (e.g. "/capture").
 func (s *Server) FailNextOn(suffix string, status int, issue, description string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.fail = append(s.fail, failure{suffix, status, issue, description})
-}
-
-// Delay makes every answer wait d first (0 turns it off).
-func (s *Server) Delay(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.delay = d
+	s.QueueFailure(failure{suffix, status, issue, description})
 }
 
 // ExpireTokens makes every issued token invalid, as if PayPal revoked them.
@@ -154,24 +127,6 @@ func (s *Server) ExpireTokens() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	clear(s.tokens)
-}
-
-// Calls returns the calls received so far.
-func (s *Server) Calls() []Call {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Call(nil), s.calls...)
-}
-
-// CallsTo returns the calls to method and path.
-func (s *Server) CallsTo(method, path string) []Call {
-	var out []Call
-	for _, c := range s.Calls() {
-		if c.Method == method && c.Path == path {
-			out = append(out, c)
-		}
-	}
-	return out
 }
 
 // Order returns a copy of an order.
@@ -201,30 +156,15 @@ func (s *Server) nextID() string {
 	return fmt.Sprintf("FAKE%013d", s.seq)
 }
 
-func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	delay := s.delay
-	s.mu.Unlock()
-	if delay > 0 {
-		select {
-		case <-time.After(delay):
-		case <-r.Context().Done():
-			return
-		}
-	}
+func (s *Server) serve(r *http.Request) (Call, int, []byte) {
 	body, _ := io.ReadAll(r.Body)
-	call := Call{Method: r.Method, Path: r.URL.Path, RequestID: r.Header.Get("PayPal-Request-Id")}
+	call := Call{Call: fakehttp.Call{Method: r.Method, Path: r.URL.Path}, RequestID: r.Header.Get("PayPal-Request-Id")}
 	if json.Valid(body) {
 		call.Body = body
 	}
 	status, resp := s.answer(r, body, call)
-	s.mu.Lock()
 	call.Status = status
-	s.calls = append(s.calls, call)
-	s.mu.Unlock()
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(resp)
+	return call, status, resp
 }
 
 func errorBody(name, issue, desc string) []byte {
@@ -262,11 +202,8 @@ func (s *Server) answer(r *http.Request, body []byte, call Call) (int, []byte) {
 		b, _ := json.Marshal(map[string]string{"error": "invalid_token", "error_description": "Token signature verification failed"})
 		return http.StatusUnauthorized, b
 	}
-	for i, f := range s.fail {
-		if strings.HasSuffix(r.URL.Path, f.path) {
-			s.fail = append(s.fail[:i], s.fail[i+1:]...)
-			return f.status, errorBody(http.StatusText(f.status), f.issue, f.desc)
-		}
+	if f, ok := s.TakeFailure(func(f failure) bool { return strings.HasSuffix(r.URL.Path, f.path) }); ok {
+		return f.status, errorBody(http.StatusText(f.status), f.issue, f.desc)
 	}
 	if r.Method == http.MethodPost && call.RequestID != "" {
 		key := r.URL.Path + " " + call.RequestID
@@ -545,19 +482,10 @@ func (s *Server) Send(event []byte) (int, []byte, error) { return s.SendWith(eve
 
 // SendWith posts event with the given transmission headers (tests forge or reuse them).
 func (s *Server) SendWith(event []byte, h Headers) (int, []byte, error) {
-	req, err := http.NewRequest(http.MethodPost, s.WebhookURL, bytes.NewReader(event))
-	if err != nil {
-		return 0, nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
+	header := http.Header{}
+	header.Set("Content-Type", "application/json")
 	for k, v := range h {
-		req.Header.Set(k, v)
+		header.Set(k, v)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, b, err
+	return fakehttp.Post(s.WebhookURL, event, header)
 }

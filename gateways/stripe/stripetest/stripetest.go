@@ -6,11 +6,8 @@
 package stripetest
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"sort"
@@ -20,16 +17,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ultramarket/ultramarket/gateways/internal/fakehttp"
 	"github.com/ultramarket/ultramarket/gateways/stripe"
 )
 
-// Call is one request the fake received.
+// Call is one request the fake answered (Method, Path, Status and what Stripe reads).
 type Call struct {
-	Method         string
-	Path           string
+	fakehttp.Call
 	Form           url.Values
 	IdempotencyKey string
-	Status         int // what the fake answered
 }
 
 // PaymentIntent is the fake's PaymentIntent.
@@ -59,22 +55,18 @@ type Refund struct {
 	Created       int64             `json:"created"`
 }
 
-// Server is a running fake.
+// Server is a running fake; URL is its base URL, for Config.BaseURL.
 type Server struct {
-	URL           string // base URL, for Config.BaseURL
+	*fakehttp.Server[Call, failure]
 	SecretKey     string
 	WebhookSecret string
 	WebhookURL    string // where Send posts events
 
-	srv     *http.Server
 	mu      sync.Mutex
 	seq     int
-	calls   []Call
 	intents map[string]*PaymentIntent
 	refunds map[string]*Refund
 	idem    map[string]idemEntry
-	fail    []failure     // answers for the next calls, in order
-	delay   time.Duration // every answer waits this long (or until the client gives up)
 	now     func() time.Time
 }
 
@@ -94,57 +86,16 @@ type failure struct {
 // webhookSecret, and stops it when the test ends.
 func Start(t testing.TB, secretKey, webhookSecret string) *Server {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("stripetest: listen: %v", err)
-	}
-	s := &Server{URL: "http://" + ln.Addr().String(), SecretKey: secretKey, WebhookSecret: webhookSecret,
+	s := &Server{SecretKey: secretKey, WebhookSecret: webhookSecret,
 		intents: map[string]*PaymentIntent{}, refunds: map[string]*Refund{}, idem: map[string]idemEntry{}, now: time.Now}
-	s.srv = &http.Server{Handler: http.HandlerFunc(s.serve), ReadHeaderTimeout: 10 * time.Second}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = s.srv.Serve(ln)
-	}()
-	t.Cleanup(func() {
-		_ = s.srv.Close()
-		<-done
-	})
+	s.Server = fakehttp.Start[Call, failure](t, s.serve)
 	return s
 }
 
 // FailNext makes the next call answer status with a Stripe error of errType
 // ("card_error", "invalid_request_error", "api_error") and message.
 func (s *Server) FailNext(status int, errType, message string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.fail = append(s.fail, failure{status, errType, message})
-}
-
-// Delay makes every answer wait d first (0 turns it off); a client with a shorter timeout
-// gives up.
-func (s *Server) Delay(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.delay = d
-}
-
-// Calls returns the calls received so far.
-func (s *Server) Calls() []Call {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Call(nil), s.calls...)
-}
-
-// CallsTo returns the calls to method and path.
-func (s *Server) CallsTo(method, path string) []Call {
-	var out []Call
-	for _, c := range s.Calls() {
-		if c.Method == method && c.Path == path {
-			out = append(out, c)
-		}
-	}
-	return out
+	s.QueueFailure(failure{status, errType, message})
 }
 
 // Intent returns a copy of a PaymentIntent.
@@ -175,27 +126,12 @@ func (s *Server) nextID(prefix string) string {
 	return fmt.Sprintf("%s_fake%06d", prefix, s.seq)
 }
 
-func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	delay := s.delay
-	s.mu.Unlock()
-	if delay > 0 {
-		select {
-		case <-time.After(delay):
-		case <-r.Context().Done():
-			return
-		}
-	}
+func (s *Server) serve(r *http.Request) (Call, int, []byte) {
 	_ = r.ParseForm()
-	call := Call{Method: r.Method, Path: r.URL.Path, Form: r.PostForm, IdempotencyKey: r.Header.Get("Idempotency-Key")}
+	call := Call{Call: fakehttp.Call{Method: r.Method, Path: r.URL.Path}, Form: r.PostForm, IdempotencyKey: r.Header.Get("Idempotency-Key")}
 	status, body := s.answer(r, call)
-	s.mu.Lock()
 	call.Status = status
-	s.calls = append(s.calls, call)
-	s.mu.Unlock()
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	return call, status, body
 }
 
 func errorBody(errType, message string) []byte {
@@ -209,9 +145,7 @@ func (s *Server) answer(r *http.Request, call Call) (int, []byte) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.fail) > 0 {
-		f := s.fail[0]
-		s.fail = s.fail[1:]
+	if f, ok := s.TakeFailure(nil); ok {
 		return f.status, errorBody(f.errType, f.message)
 	}
 	if r.Method == http.MethodPost && call.IdempotencyKey != "" {
@@ -390,20 +324,11 @@ func (s *Server) Send(event []byte) (int, []byte, error) {
 
 // SendSigned posts an event with the given Stripe-Signature header (tests forge or age it).
 func (s *Server) SendSigned(event []byte, signature string) (int, []byte, error) {
-	req, err := http.NewRequest(http.MethodPost, s.WebhookURL, bytes.NewReader(event))
-	if err != nil {
-		return 0, nil, err
-	}
-	req.Header.Set("Content-Type", "application/json; charset=utf-8")
-	req.Header.Set("User-Agent", "Stripe/1.0 (+https://stripe.com/docs/webhooks)")
+	h := http.Header{}
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("User-Agent", "Stripe/1.0 (+https://stripe.com/docs/webhooks)")
 	if signature != "" {
-		req.Header.Set(stripe.SignatureHeader, signature)
+		h.Set(stripe.SignatureHeader, signature)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, body, err
+	return fakehttp.Post(s.WebhookURL, event, h)
 }
