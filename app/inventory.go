@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"sync"
 	"time"
 
 	"github.com/ultramarket/ultramarket/commerce"
@@ -29,28 +28,13 @@ func (a *App) openInventory(context.Context) error {
 	if a.opts.Offline {
 		return nil
 	}
-	ctx, stop := context.WithCancel(commerce.WithActor(context.Background(), commerce.Actor{ID: "system"}))
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		t := time.NewTicker(cfg.SweepInterval.Duration)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				if n, err := a.Inventory.Sweep(ctx, a.cancelExpired); err != nil && ctx.Err() == nil {
-					a.log.Warn("reservation sweep", "cancelled", n, "err", err)
-				} else if n > 0 {
-					a.log.Info("orders cancelled: reservation expired", "orders", n)
-				}
-			}
+	a.every("reservation sweeper", cfg.SweepInterval.Duration, func(ctx context.Context, _ time.Time) {
+		ctx = commerce.WithActor(ctx, commerce.Actor{ID: "system"})
+		if n, err := a.Inventory.Sweep(ctx, a.cancelExpired); err != nil && ctx.Err() == nil {
+			a.log.Warn("reservation sweep", "cancelled", n, "err", err)
+		} else if n > 0 {
+			a.log.Info("orders cancelled: reservation expired", "orders", n)
 		}
-	})
-	a.onClose("reservation sweeper", func(context.Context) error {
-		stop()
-		wg.Wait()
-		return nil
 	})
 	return nil
 }

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"github.com/ultramarket/ultramarket/commerce/checkout"
@@ -32,28 +31,12 @@ func (a *App) openLedger(context.Context) error {
 		return nil
 	}
 	window := a.Config.Fraud.Window.Duration
-	ctx, stop := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		t := time.NewTicker(velocityPurgeEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case now := <-t.C:
-				if n, err := a.Fraud.PurgeVelocity(ctx, now, window); err != nil && ctx.Err() == nil {
-					a.log.Warn("fraud velocity purge failed", "err", err)
-				} else if n > 0 {
-					a.log.Debug("fraud velocity counters purged", "rows", n)
-				}
-			}
+	a.every("fraud velocity purge", velocityPurgeEvery, func(ctx context.Context, now time.Time) {
+		if n, err := a.Fraud.PurgeVelocity(ctx, now, window); err != nil && ctx.Err() == nil {
+			a.log.Warn("fraud velocity purge failed", "err", err)
+		} else if n > 0 {
+			a.log.Debug("fraud velocity counters purged", "rows", n)
 		}
-	})
-	a.onClose("fraud velocity purge", func(context.Context) error {
-		stop()
-		wg.Wait()
-		return nil
 	})
 	return nil
 }

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"github.com/ultramarket/ultramarket/auth"
@@ -42,28 +41,12 @@ func (a *App) openOrders(ctx context.Context) error {
 	if a.opts.Offline {
 		return nil
 	}
-	purgeCtx, stop := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		t := time.NewTicker(idemPurgeEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-purgeCtx.Done():
-				return
-			case now := <-t.C:
-				if n, err := a.Idem.Purge(purgeCtx, now); err != nil {
-					a.log.Warn("idempotency purge failed", "err", err)
-				} else if n > 0 {
-					a.log.Debug("idempotency rows purged", "rows", n)
-				}
-			}
+	a.every("idempotency purge", idemPurgeEvery, func(ctx context.Context, now time.Time) {
+		if n, err := a.Idem.Purge(ctx, now); err != nil && ctx.Err() == nil {
+			a.log.Warn("idempotency purge failed", "err", err)
+		} else if n > 0 {
+			a.log.Debug("idempotency rows purged", "rows", n)
 		}
-	})
-	a.onClose("idempotency purge", func(context.Context) error {
-		stop()
-		wg.Wait()
-		return nil
 	})
 	return nil
 }

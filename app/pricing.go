@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"github.com/ultramarket/ultramarket/commerce"
@@ -25,32 +24,15 @@ func (a *App) openPricing(context.Context) error {
 	if a.opts.Offline {
 		return nil
 	}
-	ctx, stop := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	every := a.Config.Cart.SweepInterval.Duration
-	wg.Go(func() {
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				if a.Carts == nil {
-					continue
-				}
-				if n, err := a.Carts.SweepAbandoned(ctx); err != nil && ctx.Err() == nil {
-					a.log.Warn("abandoned-cart sweep failed", "err", err)
-				} else if n > 0 {
-					a.log.Info("carts flagged abandoned", "carts", n)
-				}
-			}
+	a.every("abandoned-cart sweep", a.Config.Cart.SweepInterval.Duration, func(ctx context.Context, _ time.Time) {
+		if a.Carts == nil {
+			return
 		}
-	})
-	a.onClose("abandoned-cart sweep", func(context.Context) error {
-		stop()
-		wg.Wait()
-		return nil
+		if n, err := a.Carts.SweepAbandoned(ctx); err != nil && ctx.Err() == nil {
+			a.log.Warn("abandoned-cart sweep failed", "err", err)
+		} else if n > 0 {
+			a.log.Info("carts flagged abandoned", "carts", n)
+		}
 	})
 	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/ultramarket/ultramarket/bus"
@@ -56,26 +55,12 @@ func (a *App) openRecommend(ctx context.Context) error {
 	}
 	a.onClose("recommend consumer", func(context.Context) error { consumer.Close(); return nil })
 
-	loopCtx, stop := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		t := time.NewTicker(a.Config.Recommend.FlushInterval.Duration)
-		defer t.Stop()
-		for {
-			select {
-			case <-loopCtx.Done():
-				return
-			case <-t.C:
-				if err := a.Recommend.Flush(loopCtx); err != nil && loopCtx.Err() == nil {
-					a.log.Warn("recommend: flush of product views failed; they are kept for the next one", "err", err)
-				}
-			}
+	// Closers run backwards: the loop stops first, then the last flush.
+	a.onClose("recommend flush", a.Recommend.Flush)
+	a.every("recommend flush loop", a.Config.Recommend.FlushInterval.Duration, func(ctx context.Context, _ time.Time) {
+		if err := a.Recommend.Flush(ctx); err != nil && ctx.Err() == nil {
+			a.log.Warn("recommend: flush of product views failed; they are kept for the next one", "err", err)
 		}
-	})
-	a.onClose("recommend flush", func(ctx context.Context) error {
-		stop()
-		wg.Wait()
-		return a.Recommend.Flush(ctx)
 	})
 	return nil
 }
