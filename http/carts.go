@@ -113,6 +113,39 @@ func cartViewer(c echo.Context) cart.Viewer {
 const cartAccess = " A guest cart is open to whoever holds its id; an account cart (created with a bearer token) " +
 	"only to its owner and ADMIN+ — anyone else gets 404. Carts untouched for 30 days expire (404)."
 
+// cartReply is a handler answering, with status, the cart f makes with the cart service
+// (none: 503 carts_unavailable). Cart answers are never cached.
+func cartReply(carts func() (*cart.Service, error), status int, f func(c echo.Context, svc *cart.Service) (cart.View, error)) echo.HandlerFunc {
+	return withService(carts, func(c echo.Context, svc *cart.Service) error {
+		v, err := f(c, svc)
+		if err != nil {
+			return err
+		}
+		noStore(c)
+		return c.JSON(status, cartOut(v))
+	})
+}
+
+// cartReplyBody is cartReply that first binds the strict JSON body into a new T.
+func cartReplyBody[T any](carts func() (*cart.Service, error), status int, f func(c echo.Context, svc *cart.Service, req T) (cart.View, error)) echo.HandlerFunc {
+	return cartReply(carts, status, func(c echo.Context, svc *cart.Service) (cart.View, error) {
+		var req T
+		if err := bind(c, &req); err != nil {
+			return cart.View{}, err
+		}
+		return f(c, svc, req)
+	})
+}
+
+// bindNoBody refuses a body other than an empty JSON object (createCartRequest); no body
+// at all is fine.
+func bindNoBody(c echo.Context) error {
+	if c.Request().ContentLength == 0 {
+		return nil
+	}
+	return bind(c, &createCartRequest{})
+}
+
 func (s *Server) cartRoutes() {
 	carts := func() (*cart.Service, error) {
 		if s.deps.Carts == nil {
@@ -120,41 +153,22 @@ func (s *Server) cartRoutes() {
 		}
 		return s.deps.Carts, nil
 	}
-	reply := func(c echo.Context, status int, v cart.View, err error) error {
-		if err != nil {
-			return err
-		}
-		noStore(c)
-		return c.JSON(status, cartOut(v))
-	}
 	s.handle(Route{Method: "POST", Path: "/api/v1/carts", Tag: "carts", Summary: "Create a cart",
 		Description: "Creates an empty cart. Without a bearer token it is a guest cart whose id is an unguessable " +
 			"secret (128 random bits); with one it belongs to that account." + cartAccess,
 		OptionalAuth: true, Request: createCartRequest{}, Response: cartResponse{}, Status: stdhttp.StatusCreated,
-		Handler: func(c echo.Context) error {
-			svc, err := carts()
-			if err != nil {
-				return err
+		Handler: cartReply(carts, stdhttp.StatusCreated, func(c echo.Context, svc *cart.Service) (cart.View, error) {
+			if err := bindNoBody(c); err != nil {
+				return cart.View{}, err
 			}
-			if c.Request().ContentLength != 0 {
-				if err := bind(c, &createCartRequest{}); err != nil {
-					return err
-				}
-			}
-			v, err := svc.Create(c.Request().Context(), cartViewer(c))
-			return reply(c, stdhttp.StatusCreated, v, err)
-		}})
+			return svc.Create(c.Request().Context(), cartViewer(c))
+		})})
 	s.handle(Route{Method: "GET", Path: "/api/v1/carts/:id", Tag: "carts", Summary: "Read a cart with prices from the catalog",
 		Description:  "Unit prices, availability and totals are computed from the catalog now; only available lines count in the totals." + cartAccess,
 		OptionalAuth: true, Response: cartResponse{}, Errors: []int{stdhttp.StatusNotFound},
-		Handler: func(c echo.Context) error {
-			svc, err := carts()
-			if err != nil {
-				return err
-			}
-			v, err := svc.Get(c.Request().Context(), cartViewer(c), c.Param("id"))
-			return reply(c, stdhttp.StatusOK, v, err)
-		}})
+		Handler: cartReply(carts, stdhttp.StatusOK, func(c echo.Context, svc *cart.Service) (cart.View, error) {
+			return svc.Get(c.Request().Context(), cartViewer(c), c.Param("id"))
+		})})
 	s.handle(Route{Method: "POST", Path: "/api/v1/carts/:id/items", Tag: "carts", Summary: "Add a variant to a cart",
 		Description: "Adds quantity (1-999) units of a variant; a variant already in the cart gets them added to its line. " +
 			"An unknown variant or one whose product is not active is a 422 on variant_id; a variant priced in another currency " +
@@ -162,44 +176,21 @@ func (s *Server) cartRoutes() {
 			"a checked-out cart is 409 cart_checked_out." + cartAccess,
 		OptionalAuth: true, Request: addItemRequest{}, Response: cartResponse{},
 		Errors: []int{stdhttp.StatusNotFound, stdhttp.StatusConflict, stdhttp.StatusUnprocessableEntity},
-		Handler: func(c echo.Context) error {
-			svc, err := carts()
-			if err != nil {
-				return err
-			}
-			var req addItemRequest
-			if err := bind(c, &req); err != nil {
-				return err
-			}
-			v, err := svc.AddItem(c.Request().Context(), cartViewer(c), c.Param("id"), cart.AddItemInput{VariantID: req.VariantID, Quantity: req.Quantity})
-			return reply(c, stdhttp.StatusOK, v, err)
-		}})
+		Handler: cartReplyBody(carts, stdhttp.StatusOK, func(c echo.Context, svc *cart.Service, req addItemRequest) (cart.View, error) {
+			return svc.AddItem(c.Request().Context(), cartViewer(c), c.Param("id"), cart.AddItemInput{VariantID: req.VariantID, Quantity: req.Quantity})
+		})})
 	s.handle(Route{Method: "PUT", Path: "/api/v1/carts/:id/items/:item_id", Tag: "carts", Summary: "Set a cart line's quantity",
 		Description:  "Sets the line's quantity (1-999); raising it needs the stock." + cartAccess,
 		OptionalAuth: true, Request: updateItemRequest{}, Response: cartResponse{},
 		Errors: []int{stdhttp.StatusNotFound, stdhttp.StatusConflict, stdhttp.StatusUnprocessableEntity},
-		Handler: func(c echo.Context) error {
-			svc, err := carts()
-			if err != nil {
-				return err
-			}
-			var req updateItemRequest
-			if err := bind(c, &req); err != nil {
-				return err
-			}
-			v, err := svc.UpdateItem(c.Request().Context(), cartViewer(c), c.Param("id"), c.Param("item_id"), req.Quantity)
-			return reply(c, stdhttp.StatusOK, v, err)
-		}})
+		Handler: cartReplyBody(carts, stdhttp.StatusOK, func(c echo.Context, svc *cart.Service, req updateItemRequest) (cart.View, error) {
+			return svc.UpdateItem(c.Request().Context(), cartViewer(c), c.Param("id"), c.Param("item_id"), req.Quantity)
+		})})
 	s.handle(Route{Method: "DELETE", Path: "/api/v1/carts/:id/items/:item_id", Tag: "carts", Summary: "Remove a cart line",
 		Description:  "Removes the line and answers with the cart." + cartAccess,
 		OptionalAuth: true, Response: cartResponse{}, Errors: []int{stdhttp.StatusNotFound, stdhttp.StatusConflict},
-		Handler: func(c echo.Context) error {
-			svc, err := carts()
-			if err != nil {
-				return err
-			}
-			v, err := svc.RemoveItem(c.Request().Context(), cartViewer(c), c.Param("id"), c.Param("item_id"))
-			return reply(c, stdhttp.StatusOK, v, err)
-		}})
-	s.cartPricingRoutes(carts, reply)
+		Handler: cartReply(carts, stdhttp.StatusOK, func(c echo.Context, svc *cart.Service) (cart.View, error) {
+			return svc.RemoveItem(c.Request().Context(), cartViewer(c), c.Param("id"), c.Param("item_id"))
+		})})
+	s.cartPricingRoutes(carts)
 }

@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	stdhttp "net/http"
 	"time"
 
@@ -64,172 +65,54 @@ func (s *Server) pricingRoutes() {
 	perm := auth.PermPricingManage
 
 	// Price lists.
+	lists := versioned[*pricing.Service, pricing.PriceList, priceListRequest]{svc: svc,
+		list: (*pricing.Service).PriceLists, get: (*pricing.Service).PriceList, delete: (*pricing.Service).DeletePriceList,
+		save: func(p *pricing.Service, ctx context.Context, id string, req priceListRequest, version int64) (pricing.PriceList, error) {
+			return p.SavePriceList(ctx, id, pricing.PriceList{Name: req.Name, Currency: req.Currency, CustomerGroup: req.CustomerGroup,
+				Priority: req.Priority, StartsAt: req.StartsAt, EndsAt: req.EndsAt, Prices: req.Prices}, version)
+		},
+		version: func(l pricing.PriceList) int64 { return l.Version }}
 	s.handle(Route{Method: "GET", Path: "/api/v1/admin/price-lists", Tag: "pricing", Summary: "Price lists, by ID", Perm: perm,
-		Query: pageQ, Response: commerce.List[pricing.PriceList]{}, Handler: func(c echo.Context) error {
-			p, err := svc()
-			if err != nil {
-				return err
-			}
-			page, err := pageOf(c)
-			if err != nil {
-				return err
-			}
-			l, err := p.PriceLists(c.Request().Context(), page)
-			if err != nil {
-				return err
-			}
-			return c.JSON(stdhttp.StatusOK, l)
-		}})
-	savePriceList := func(c echo.Context, id string) error {
-		p, err := svc()
-		if err != nil {
-			return err
-		}
-		version, err := ifMatch(c)
-		if err != nil {
-			return err
-		}
-		var req priceListRequest
-		if err := bind(c, &req); err != nil {
-			return err
-		}
-		l, err := p.SavePriceList(c.Request().Context(), id, pricing.PriceList{Name: req.Name, Currency: req.Currency, CustomerGroup: req.CustomerGroup,
-			Priority: req.Priority, StartsAt: req.StartsAt, EndsAt: req.EndsAt, Prices: req.Prices}, version)
-		if err != nil {
-			return err
-		}
-		setETag(c, l.Version)
-		status := stdhttp.StatusOK
-		if id == "" {
-			status = stdhttp.StatusCreated
-		}
-		return c.JSON(status, l)
-	}
+		Query: pageQ, Response: commerce.List[pricing.PriceList]{}, Handler: lists.page()})
 	s.handle(Route{Method: "POST", Path: "/api/v1/admin/price-lists", Tag: "pricing", Summary: "Create a price list",
 		Description: "Prices variants (by variant ID) in one currency for everyone or one customer group, optionally within starts_at/ends_at. " +
 			"Each variant has amount (minor units), compare_at and quantity tiers [{min_quantity >= 2, amount}]. At checkout and in carts each line " +
 			"gets the price of the applicable list with the highest priority (then the lower ID) at the tier of its quantity, else the variant's own price.",
 		Perm: perm, Request: priceListRequest{}, Response: pricing.PriceList{}, Status: stdhttp.StatusCreated,
-		Errors: []int{stdhttp.StatusUnprocessableEntity}, Handler: func(c echo.Context) error { return savePriceList(c, "") }})
+		Errors: []int{stdhttp.StatusUnprocessableEntity}, Handler: lists.create()})
 	s.handle(Route{Method: "GET", Path: "/api/v1/admin/price-lists/:id", Tag: "pricing", Summary: "A price list", Perm: perm,
-		Response: pricing.PriceList{}, Errors: []int{stdhttp.StatusNotFound}, Handler: func(c echo.Context) error {
-			p, err := svc()
-			if err != nil {
-				return err
-			}
-			l, err := p.PriceList(c.Request().Context(), c.Param("id"))
-			if err != nil {
-				return err
-			}
-			setETag(c, l.Version)
-			return c.JSON(stdhttp.StatusOK, l)
-		}})
+		Response: pricing.PriceList{}, Errors: []int{stdhttp.StatusNotFound}, Handler: lists.read()})
 	s.handle(Route{Method: "PUT", Path: "/api/v1/admin/price-lists/:id", Tag: "pricing", Summary: "Replace a price list",
 		Description: "Every field is replaced." + pricingIfMatch, Perm: perm, Request: priceListRequest{}, Response: pricing.PriceList{},
-		Errors: crud, Handler: func(c echo.Context) error { return savePriceList(c, c.Param("id")) }})
+		Errors: crud, Handler: lists.replace()})
 	s.handle(Route{Method: "DELETE", Path: "/api/v1/admin/price-lists/:id", Tag: "pricing", Summary: "Delete a price list",
-		Description: pricingIfMatch, Perm: perm, Status: stdhttp.StatusNoContent, Errors: crud[:2], Handler: func(c echo.Context) error {
-			p, err := svc()
-			if err != nil {
-				return err
-			}
-			version, err := ifMatch(c)
-			if err != nil {
-				return err
-			}
-			if err := p.DeletePriceList(c.Request().Context(), c.Param("id"), version); err != nil {
-				return err
-			}
-			return c.NoContent(stdhttp.StatusNoContent)
-		}})
+		Description: pricingIfMatch, Perm: perm, Status: stdhttp.StatusNoContent, Errors: crud[:2], Handler: lists.remove()})
 
 	// Promotions and coupons.
+	promos := versioned[*pricing.Service, pricing.PromotionRecord, pricing.PromotionInput]{svc: svc,
+		list: (*pricing.Service).Promotions, get: (*pricing.Service).Promotion, save: (*pricing.Service).SavePromotion,
+		delete: (*pricing.Service).DeletePromotion, version: func(r pricing.PromotionRecord) int64 { return r.Version }}
 	s.handle(Route{Method: "GET", Path: "/api/v1/admin/promotions", Tag: "pricing", Summary: "Promotions and coupons, by ID", Perm: perm,
-		Query: pageQ, Response: commerce.List[pricing.PromotionRecord]{}, Handler: func(c echo.Context) error {
-			p, err := svc()
-			if err != nil {
-				return err
-			}
-			page, err := pageOf(c)
-			if err != nil {
-				return err
-			}
-			l, err := p.Promotions(c.Request().Context(), page)
-			if err != nil {
-				return err
-			}
-			return c.JSON(stdhttp.StatusOK, l)
-		}})
-	savePromotion := func(c echo.Context, id string) error {
-		p, err := svc()
-		if err != nil {
-			return err
-		}
-		version, err := ifMatch(c)
-		if err != nil {
-			return err
-		}
-		var req pricing.PromotionInput
-		if err := bind(c, &req); err != nil {
-			return err
-		}
-		rec, err := p.SavePromotion(c.Request().Context(), id, req, version)
-		if err != nil {
-			return err
-		}
-		setETag(c, rec.Version)
-		status := stdhttp.StatusOK
-		if id == "" {
-			status = stdhttp.StatusCreated
-		}
-		return c.JSON(status, rec)
-	}
+		Query: pageQ, Response: commerce.List[pricing.PromotionRecord]{}, Handler: promos.page()})
 	promoDoc := "kind percentage (percent in basis points), fixed_amount (amount), free_shipping or buy_x_get_y (buy_x, get_y, get_y_percent); " +
 		"target {product_ids, category_ids} (empty = whole order); min_subtotal; starts_at/ends_at; usage_limit and per_customer_limit " +
 		"(0 = unlimited, enforced at checkout); stackable and priority. Without code it applies automatically; with one (unique, " +
 		"case-insensitive) only to carts or checkouts carrying it. A code used by another promotion is 409 coupon_code_taken."
 	s.handle(Route{Method: "POST", Path: "/api/v1/admin/promotions", Tag: "pricing", Summary: "Create a promotion or coupon",
 		Description: promoDoc, Perm: perm, Request: pricing.PromotionInput{}, Response: pricing.PromotionRecord{}, Status: stdhttp.StatusCreated,
-		Errors: []int{stdhttp.StatusUnprocessableEntity, stdhttp.StatusConflict}, Handler: func(c echo.Context) error { return savePromotion(c, "") }})
+		Errors: []int{stdhttp.StatusUnprocessableEntity, stdhttp.StatusConflict}, Handler: promos.create()})
 	s.handle(Route{Method: "GET", Path: "/api/v1/admin/promotions/:id", Tag: "pricing", Summary: "A promotion", Perm: perm,
-		Response: pricing.PromotionRecord{}, Errors: []int{stdhttp.StatusNotFound}, Handler: func(c echo.Context) error {
-			p, err := svc()
-			if err != nil {
-				return err
-			}
-			rec, err := p.Promotion(c.Request().Context(), c.Param("id"))
-			if err != nil {
-				return err
-			}
-			setETag(c, rec.Version)
-			return c.JSON(stdhttp.StatusOK, rec)
-		}})
+		Response: pricing.PromotionRecord{}, Errors: []int{stdhttp.StatusNotFound}, Handler: promos.read()})
 	s.handle(Route{Method: "PUT", Path: "/api/v1/admin/promotions/:id", Tag: "pricing", Summary: "Replace a promotion",
 		Description: promoDoc + pricingIfMatch, Perm: perm, Request: pricing.PromotionInput{}, Response: pricing.PromotionRecord{},
-		Errors: append([]int{stdhttp.StatusConflict}, crud...), Handler: func(c echo.Context) error { return savePromotion(c, c.Param("id")) }})
+		Errors: append([]int{stdhttp.StatusConflict}, crud...), Handler: promos.replace()})
 	s.handle(Route{Method: "DELETE", Path: "/api/v1/admin/promotions/:id", Tag: "pricing", Summary: "Delete a promotion",
 		Description: "Its code is free again; its usage counters stay." + pricingIfMatch, Perm: perm, Status: stdhttp.StatusNoContent,
-		Errors: crud[:2], Handler: func(c echo.Context) error {
-			p, err := svc()
-			if err != nil {
-				return err
-			}
-			version, err := ifMatch(c)
-			if err != nil {
-				return err
-			}
-			if err := p.DeletePromotion(c.Request().Context(), c.Param("id"), version); err != nil {
-				return err
-			}
-			return c.NoContent(stdhttp.StatusNoContent)
-		}})
+		Errors: crud[:2], Handler: promos.remove()})
 	s.handle(Route{Method: "GET", Path: "/api/v1/admin/promotions/:id/usage", Tag: "pricing", Summary: "How often a promotion was redeemed",
 		Description: "total counts every order it applied to; customers (a page at a time) are kept for promotions with a per_customer_limit.",
-		Perm:        perm, Query: pageQ, Response: promotionUsageResponse{}, Errors: []int{stdhttp.StatusNotFound}, Handler: func(c echo.Context) error {
-			p, err := svc()
-			if err != nil {
-				return err
-			}
+		Perm:        perm, Query: pageQ, Response: promotionUsageResponse{}, Errors: []int{stdhttp.StatusNotFound},
+		Handler: withService(svc, func(c echo.Context, p *pricing.Service) error {
 			page, err := pageOf(c)
 			if err != nil {
 				return err
@@ -239,114 +122,57 @@ func (s *Server) pricingRoutes() {
 				return err
 			}
 			return c.JSON(stdhttp.StatusOK, promotionUsageResponse{PromotionUsage: u, NextCursor: next})
-		}})
+		})})
 
 	// Tax zones.
+	zones := versioned[*pricing.Service, pricing.TaxZone, taxZoneRequest]{svc: svc,
+		get: (*pricing.Service).TaxZone, delete: (*pricing.Service).DeleteTaxZone,
+		save: func(p *pricing.Service, ctx context.Context, id string, req taxZoneRequest, version int64) (pricing.TaxZone, error) {
+			return p.SaveTaxZone(ctx, id, pricing.TaxZone{Name: req.Name,
+				Zone: pricing.Zone{Country: req.Country, Region: req.Region, Rate: req.Rate, Inclusive: req.Inclusive}}, version)
+		},
+		version: func(z pricing.TaxZone) int64 { return z.Version }}
 	s.handle(Route{Method: "GET", Path: "/api/v1/admin/tax-zones", Tag: "pricing", Summary: "Every tax zone", Perm: perm,
-		Response: commerce.List[pricing.TaxZone]{}, Handler: func(c echo.Context) error {
-			p, err := svc()
-			if err != nil {
-				return err
-			}
+		Response: commerce.List[pricing.TaxZone]{}, Handler: withService(svc, func(c echo.Context, p *pricing.Service) error {
 			zs, err := p.TaxZones(c.Request().Context())
 			if err != nil {
 				return err
 			}
 			return c.JSON(stdhttp.StatusOK, commerce.List[pricing.TaxZone]{Items: zs})
-		}})
-	saveZone := func(c echo.Context, id string) error {
-		p, err := svc()
-		if err != nil {
-			return err
-		}
-		version, err := ifMatch(c)
-		if err != nil {
-			return err
-		}
-		var req taxZoneRequest
-		if err := bind(c, &req); err != nil {
-			return err
-		}
-		z, err := p.SaveTaxZone(c.Request().Context(), id, pricing.TaxZone{Name: req.Name,
-			Zone: pricing.Zone{Country: req.Country, Region: req.Region, Rate: req.Rate, Inclusive: req.Inclusive}}, version)
-		if err != nil {
-			return err
-		}
-		setETag(c, z.Version)
-		status := stdhttp.StatusOK
-		if id == "" {
-			status = stdhttp.StatusCreated
-		}
-		return c.JSON(status, z)
-	}
+		})})
 	zoneDoc := "A country (ISO 3166-1 alpha-2) and optionally a region with its rate in basis points (1200 = 12%). Checkout taxes an order " +
 		"with the zone of its shipping address (the region's, else the country-wide one); inclusive zones (or [pricing] prices_include_tax) " +
 		"take the tax out of the prices, others add it. One zone per country and region (409 tax_zone_taken)."
 	s.handle(Route{Method: "POST", Path: "/api/v1/admin/tax-zones", Tag: "pricing", Summary: "Create a tax zone", Description: zoneDoc,
 		Perm: perm, Request: taxZoneRequest{}, Response: pricing.TaxZone{}, Status: stdhttp.StatusCreated,
-		Errors: []int{stdhttp.StatusUnprocessableEntity, stdhttp.StatusConflict}, Handler: func(c echo.Context) error { return saveZone(c, "") }})
+		Errors: []int{stdhttp.StatusUnprocessableEntity, stdhttp.StatusConflict}, Handler: zones.create()})
 	s.handle(Route{Method: "GET", Path: "/api/v1/admin/tax-zones/:id", Tag: "pricing", Summary: "A tax zone", Perm: perm,
-		Response: pricing.TaxZone{}, Errors: []int{stdhttp.StatusNotFound}, Handler: func(c echo.Context) error {
-			p, err := svc()
-			if err != nil {
-				return err
-			}
-			z, err := p.TaxZone(c.Request().Context(), c.Param("id"))
-			if err != nil {
-				return err
-			}
-			setETag(c, z.Version)
-			return c.JSON(stdhttp.StatusOK, z)
-		}})
+		Response: pricing.TaxZone{}, Errors: []int{stdhttp.StatusNotFound}, Handler: zones.read()})
 	s.handle(Route{Method: "PUT", Path: "/api/v1/admin/tax-zones/:id", Tag: "pricing", Summary: "Replace a tax zone",
 		Description: zoneDoc + pricingIfMatch, Perm: perm, Request: taxZoneRequest{}, Response: pricing.TaxZone{},
-		Errors: append([]int{stdhttp.StatusConflict}, crud...), Handler: func(c echo.Context) error { return saveZone(c, c.Param("id")) }})
+		Errors: append([]int{stdhttp.StatusConflict}, crud...), Handler: zones.replace()})
 	s.handle(Route{Method: "DELETE", Path: "/api/v1/admin/tax-zones/:id", Tag: "pricing", Summary: "Delete a tax zone",
-		Description: pricingIfMatch, Perm: perm, Status: stdhttp.StatusNoContent, Errors: crud[:2], Handler: func(c echo.Context) error {
-			p, err := svc()
-			if err != nil {
-				return err
-			}
-			version, err := ifMatch(c)
-			if err != nil {
-				return err
-			}
-			if err := p.DeleteTaxZone(c.Request().Context(), c.Param("id"), version); err != nil {
-				return err
-			}
-			return c.NoContent(stdhttp.StatusNoContent)
-		}})
+		Description: pricingIfMatch, Perm: perm, Status: stdhttp.StatusNoContent, Errors: crud[:2], Handler: zones.remove()})
 
 	// Customer groups.
 	s.handle(Route{Method: "GET", Path: "/api/v1/admin/customer-groups/:user_id", Tag: "pricing", Summary: "A user's customer group",
-		Perm: perm, Response: customerGroupResponse{}, Errors: []int{stdhttp.StatusNotFound}, Handler: func(c echo.Context) error {
-			p, err := svc()
-			if err != nil {
-				return err
-			}
+		Perm: perm, Response: customerGroupResponse{}, Errors: []int{stdhttp.StatusNotFound},
+		Handler: withService(svc, func(c echo.Context, p *pricing.Service) error {
 			g, err := p.Group(c.Request().Context(), c.Param("user_id"))
 			if err != nil {
 				return err
 			}
 			return c.JSON(stdhttp.StatusOK, customerGroupResponse{UserID: c.Param("user_id"), CustomerGroup: g})
-		}})
+		})})
 	s.handle(Route{Method: "PUT", Path: "/api/v1/admin/customer-groups/:user_id", Tag: "pricing", Summary: "Put a user in a customer group",
 		Description: "customer_group: 1-64 lower-case letters, digits, '-' or '_'; \"\" takes the user out of any group. Price lists for the " +
 			"group apply to the user's carts and checkouts.",
 		Perm: perm, Request: customerGroupRequest{}, Response: customerGroupResponse{}, Errors: []int{stdhttp.StatusNotFound, stdhttp.StatusUnprocessableEntity},
-		Handler: func(c echo.Context) error {
-			p, err := svc()
-			if err != nil {
-				return err
-			}
-			var req customerGroupRequest
-			if err := bind(c, &req); err != nil {
-				return err
-			}
+		Handler: withBody(svc, func(c echo.Context, p *pricing.Service, req customerGroupRequest) error {
 			g, err := p.SetGroup(c.Request().Context(), c.Param("user_id"), req.CustomerGroup)
 			if err != nil {
 				return err
 			}
 			return c.JSON(stdhttp.StatusOK, customerGroupResponse{UserID: c.Param("user_id"), CustomerGroup: g})
-		}})
+		})})
 }
