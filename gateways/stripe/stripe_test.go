@@ -4,16 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ultramarket/ultramarket/commerce"
 	"github.com/ultramarket/ultramarket/commerce/payments"
-	"github.com/ultramarket/ultramarket/gateways/internal/fakenotifier"
+	"github.com/ultramarket/ultramarket/gateways/internal/gwtest"
 	"github.com/ultramarket/ultramarket/gateways/stripe"
 	"github.com/ultramarket/ultramarket/gateways/stripe/stripetest"
 )
@@ -23,76 +20,32 @@ const (
 	webhookSecret = "whsec_fake"
 )
 
-type env struct {
-	fake *stripetest.Server
-	gw   *stripe.Gateway
-	n    *fakenotifier.Notifier
-	p    payments.Payment
-}
+type env = gwtest.Env[*stripetest.Server, *stripe.Gateway]
 
 // setup starts the fake, an adapter pointed at it and an HTTP endpoint serving the
 // adapter's webhook, where the fake sends its events; the payment pay_1 of 12.34 USD waits.
 func setup(t *testing.T, mod ...func(*stripe.Config)) *env {
 	t.Helper()
 	fake := stripetest.Start(t, secretKey, webhookSecret)
-	p := payments.Payment{ID: "pay_1", OrderID: "ord_1", OrderNumber: 42, Method: "stripe", Status: payments.StatusPending,
-		Amount: commerce.Money{Amount: 1234, Currency: "USD"}}
-	n := fakenotifier.New(p)
-	cfg := stripe.Config{SecretKey: secretKey, WebhookSecret: webhookSecret, BaseURL: fake.URL, Timeout: 2 * time.Second}
-	for _, m := range mod {
-		m(&cfg)
-	}
-	gw, err := stripe.New(cfg, n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		status, ctype, resp := gw.HandleWebhook(r.Context(), r.Header, body)
-		w.Header().Set("Content-Type", ctype)
-		w.WriteHeader(status)
-		_, _ = w.Write(resp)
-	}))
-	t.Cleanup(hook.Close)
-	fake.WebhookURL = hook.URL
-	return &env{fake: fake, gw: gw, n: n, p: p}
+	cfg := gwtest.Configure(stripe.Config{SecretKey: secretKey, WebhookSecret: webhookSecret, BaseURL: fake.URL, Timeout: 2 * time.Second}, mod)
+	return gwtest.NewEnv(t, fake, &fake.WebhookURL, "stripe", func(n payments.Notifier) (*stripe.Gateway, error) { return stripe.New(cfg, n) })
 }
 
-// start starts pay_1 and records the PaymentIntent on it, as the payments service does.
-func (e *env) start(t *testing.T) payments.Payment {
-	t.Helper()
-	act, err := e.gw.Start(context.Background(), e.p, payments.StartInput{Description: "Order #42"})
-	if err != nil {
-		t.Fatalf("start: %v", err)
-	}
-	e.p.ExternalID = act.ExternalID
-	e.n.Put(e.p)
-	return e.p
-}
-
-func (e *env) send(t *testing.T, event []byte, wantStatus int) {
-	t.Helper()
-	status, body, err := e.fake.Send(event)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if status != wantStatus {
-		t.Fatalf("webhook answered %d %s, want %d", status, body, wantStatus)
-	}
-}
+// startIn is what the tests start pay_1 with.
+var startIn = payments.StartInput{Description: "Order #42"}
 
 func TestStart(t *testing.T) {
 	e := setup(t)
-	act, err := e.gw.Start(context.Background(), e.p, payments.StartInput{Description: "Order #42", Email: "a@example.com"})
+	act, err := e.GW.Start(context.Background(), e.P, payments.StartInput{Description: "Order #42", Email: "a@example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(act.ExternalID, "pi_") || act.ClientSecret == "" || act.RedirectURL != "" {
 		t.Fatalf("action = %+v", act)
 	}
-	calls := e.fake.CallsTo("POST", "/v1/payment_intents")
+	calls := e.Fake.CallsTo("POST", "/v1/payment_intents")
 	if len(calls) != 1 {
-		t.Fatalf("calls = %+v", e.fake.Calls())
+		t.Fatalf("calls = %+v", e.Fake.Calls())
 	}
 	c := calls[0]
 	for k, want := range map[string]string{"amount": "1234", "currency": "usd", "metadata[payment_id]": "pay_1",
@@ -105,79 +58,45 @@ func TestStart(t *testing.T) {
 		t.Errorf("Idempotency-Key = %q, want the payment ID", c.IdempotencyKey)
 	}
 	// A retried start (same payment) gets the same PaymentIntent.
-	again, err := e.gw.Start(context.Background(), e.p, payments.StartInput{Description: "Order #42", Email: "a@example.com"})
+	again, err := e.GW.Start(context.Background(), e.P, payments.StartInput{Description: "Order #42", Email: "a@example.com"})
 	if err != nil || again != act {
 		t.Fatalf("retry = %+v, %v; want %+v", again, err, act)
 	}
-	if pi, _ := e.fake.Intent(act.ExternalID); pi.Amount != 1234 || pi.Metadata["payment_id"] != "pay_1" {
+	if pi, _ := e.Fake.Intent(act.ExternalID); pi.Amount != 1234 || pi.Metadata["payment_id"] != "pay_1" {
 		t.Fatalf("intent = %+v", pi)
 	}
-	if m := e.gw.Method(); m.ID != "stripe" || m.Kind != payments.KindGateway {
+	if m := e.GW.Method(); m.ID != "stripe" || m.Kind != payments.KindGateway {
 		t.Fatalf("method = %+v", m)
 	}
 }
 
 func TestStartErrors(t *testing.T) {
-	scenarios := []struct {
-		name     string
-		prepare  func(e *env)
-		cfg      func(*stripe.Config)
-		wantKind commerce.Kind
-		wantCode string
-		wantMsg  string
-	}{
-		{name: "declined", prepare: func(e *env) { e.fake.FailNext(402, "card_error", "Your card was declined.") },
-			wantKind: commerce.EConflict, wantCode: "payment_declined", wantMsg: "Your card was declined."},
-		{name: "invalid request", prepare: func(e *env) { e.fake.FailNext(400, "invalid_request_error", "Amount must be at least 50 cents") },
-			wantKind: commerce.EInvalid, wantCode: "gateway_rejected", wantMsg: "Amount must be at least 50 cents"},
-		{name: "server error", prepare: func(e *env) { e.fake.FailNext(500, "api_error", "boom") },
-			wantKind: commerce.EUnavailable, wantCode: "gateway_unavailable"},
-		{name: "rate limited", prepare: func(e *env) { e.fake.FailNext(429, "rate_limit_error", "slow down") },
-			wantKind: commerce.EUnavailable, wantCode: "gateway_unavailable"},
-		{name: "wrong key (401)", cfg: func(c *stripe.Config) { c.SecretKey = "sk_test_wrong" },
-			wantKind: commerce.EUnavailable, wantCode: "gateway_misconfigured", wantMsg: "Invalid API Key"},
-		{name: "timeout", prepare: func(e *env) { e.fake.Delay(5 * time.Second) }, cfg: func(c *stripe.Config) { c.Timeout = 150 * time.Millisecond },
-			wantKind: commerce.EUnavailable, wantCode: "gateway_unavailable", wantMsg: "no answer within 150ms"},
-	}
-	for _, sc := range scenarios {
-		t.Run(sc.name, func(t *testing.T) {
-			var mods []func(*stripe.Config)
-			if sc.cfg != nil {
-				mods = append(mods, sc.cfg)
-			}
-			e := setup(t, mods...)
-			if sc.prepare != nil {
-				sc.prepare(e)
-			}
-			began := time.Now()
-			_, err := e.gw.Start(context.Background(), e.p, payments.StartInput{})
-			ce := commerce.AsError(err)
-			if ce == nil || ce.Kind != sc.wantKind || ce.Code != sc.wantCode || !strings.Contains(ce.Message, sc.wantMsg) {
-				t.Fatalf("err = %v, want %s %s %q", err, sc.wantKind, sc.wantCode, sc.wantMsg)
-			}
-			if took := time.Since(began); took > 2*time.Second {
-				t.Fatalf("took %s: not bounded by the timeout", took)
-			}
-			e.fake.Delay(0)
-			for _, c := range e.fake.Calls() {
-				if c.Status < 300 {
-					t.Fatalf("a refused start made an object: %+v", c)
-				}
-			}
-		})
-	}
+	gwtest.StartErrors(t, []gwtest.StartError[stripe.Config, *env]{
+		{Name: "declined", Prepare: func(e *env) { e.Fake.FailNext(402, "card_error", "Your card was declined.") },
+			Kind: commerce.EConflict, Code: "payment_declined", Msg: "Your card was declined."},
+		{Name: "invalid request", Prepare: func(e *env) { e.Fake.FailNext(400, "invalid_request_error", "Amount must be at least 50 cents") },
+			Kind: commerce.EInvalid, Code: "gateway_rejected", Msg: "Amount must be at least 50 cents"},
+		{Name: "server error", Prepare: func(e *env) { e.Fake.FailNext(500, "api_error", "boom") },
+			Kind: commerce.EUnavailable, Code: "gateway_unavailable"},
+		{Name: "rate limited", Prepare: func(e *env) { e.Fake.FailNext(429, "rate_limit_error", "slow down") },
+			Kind: commerce.EUnavailable, Code: "gateway_unavailable"},
+		{Name: "wrong key (401)", Config: func(c *stripe.Config) { c.SecretKey = "sk_test_wrong" },
+			Kind: commerce.EUnavailable, Code: "gateway_misconfigured", Msg: "Invalid API Key"},
+		{Name: "timeout", Prepare: func(e *env) { e.Fake.Delay(5 * time.Second) }, Config: func(c *stripe.Config) { c.Timeout = 150 * time.Millisecond },
+			Kind: commerce.EUnavailable, Code: "gateway_unavailable", Msg: "no answer within 150ms"},
+	}, setup, func(e *env) int { return gwtest.Succeeded(e.Fake.Calls()) })
 }
 
 func TestWebhookCapture(t *testing.T) {
 	e := setup(t)
-	p := e.start(t)
-	ev := e.fake.Succeed(p.ExternalID)
-	e.send(t, ev, 200)
-	got, _ := e.n.Payment(context.Background(), "pay_1")
+	p := e.Start(t, startIn)
+	ev := e.Fake.Succeed(p.ExternalID)
+	e.Send(t, ev, 200)
+	got, _ := e.N.Payment(context.Background(), "pay_1")
 	if got.Status != payments.StatusCaptured || got.Captured.Amount != 1234 {
 		t.Fatalf("payment = %+v", got)
 	}
-	applied := e.n.Applied[0]
+	applied := e.N.Applied[0]
 	var evID struct{ ID string }
 	_ = json.Unmarshal(ev, &evID)
 	if applied.EventID != evID.ID || applied.PaymentID != "pay_1" || applied.ExternalID != p.ExternalID || applied.Kind != payments.NotifyCaptured ||
@@ -185,10 +104,10 @@ func TestWebhookCapture(t *testing.T) {
 		t.Fatalf("notification = %+v", applied)
 	}
 	// Stripe retries the same event (a replay, or our 2xx was lost): applied once, still 2xx.
-	e.send(t, ev, 200)
-	e.send(t, ev, 200)
-	if e.n.Count() != 1 {
-		t.Fatalf("applied %d times", e.n.Count())
+	e.Send(t, ev, 200)
+	e.Send(t, ev, 200)
+	if e.N.Count() != 1 {
+		t.Fatalf("applied %d times", e.N.Count())
 	}
 }
 
@@ -228,17 +147,17 @@ func TestWebhookRefused(t *testing.T) {
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
 			e := setup(t)
-			p := e.start(t)
-			body, sig := sc.sign(e, e.fake.Succeed(p.ExternalID))
-			status, resp, err := e.fake.SendSigned(body, sig)
+			p := e.Start(t, startIn)
+			body, sig := sc.sign(e, e.Fake.Succeed(p.ExternalID))
+			status, resp, err := e.Fake.SendSigned(body, sig)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if status != sc.status || !strings.Contains(string(resp), sc.code) {
 				t.Fatalf("answered %d %s, want %d %s", status, resp, sc.status, sc.code)
 			}
-			got, _ := e.n.Payment(context.Background(), "pay_1")
-			if sc.status != 200 && (e.n.Count() != 0 || got.Status != payments.StatusPending) {
+			got, _ := e.N.Payment(context.Background(), "pay_1")
+			if sc.status != 200 && (e.N.Count() != 0 || got.Status != payments.StatusPending) {
 				t.Fatalf("a refused webhook changed the payment: %+v", got)
 			}
 		})
@@ -253,43 +172,43 @@ func TestWebhookNotifications(t *testing.T) {
 		wantStatus string // the payment's status afterwards
 	}{
 		{name: "amount mismatch", status: 400, wantStatus: payments.StatusPending, event: func(e *env, p payments.Payment) []byte {
-			return e.fake.Event("payment_intent.succeeded", map[string]any{"id": p.ExternalID, "object": "payment_intent", "amount": 1234,
+			return e.Fake.Event("payment_intent.succeeded", map[string]any{"id": p.ExternalID, "object": "payment_intent", "amount": 1234,
 				"amount_received": 1000, "currency": "usd", "status": "succeeded", "metadata": map[string]string{"payment_id": "pay_1"}})
 		}},
 		{name: "currency mismatch", status: 400, wantStatus: payments.StatusPending, event: func(e *env, p payments.Payment) []byte {
-			return e.fake.Event("payment_intent.succeeded", map[string]any{"id": p.ExternalID, "object": "payment_intent", "amount": 1234,
+			return e.Fake.Event("payment_intent.succeeded", map[string]any{"id": p.ExternalID, "object": "payment_intent", "amount": 1234,
 				"amount_received": 1234, "currency": "eur", "status": "succeeded", "metadata": map[string]string{"payment_id": "pay_1"}})
 		}},
 		{name: "unknown payment", status: 404, wantStatus: payments.StatusPending, event: func(e *env, p payments.Payment) []byte {
-			return e.fake.Event("payment_intent.succeeded", map[string]any{"id": "pi_other", "object": "payment_intent", "amount": 1234,
+			return e.Fake.Event("payment_intent.succeeded", map[string]any{"id": "pi_other", "object": "payment_intent", "amount": 1234,
 				"amount_received": 1234, "currency": "usd", "status": "succeeded", "metadata": map[string]string{"payment_id": "pay_nope"}})
 		}},
 		{name: "unknown event type is ignored", status: 200, wantStatus: payments.StatusPending, event: func(e *env, p payments.Payment) []byte {
-			return e.fake.Event("customer.created", map[string]any{"id": "cus_1", "object": "customer"})
+			return e.Fake.Event("customer.created", map[string]any{"id": "cus_1", "object": "customer"})
 		}},
 		{name: "not an event", status: 400, wantStatus: payments.StatusPending, event: func(e *env, p payments.Payment) []byte {
 			return []byte(`{"hello":"world"}`)
 		}},
 		{name: "payment failed", status: 200, wantStatus: payments.StatusFailed, event: func(e *env, p payments.Payment) []byte {
-			return e.fake.Fail(p.ExternalID, "Your card was declined.")
+			return e.Fake.Fail(p.ExternalID, "Your card was declined.")
 		}},
 		{name: "cancelled", status: 200, wantStatus: payments.StatusCancelled, event: func(e *env, p payments.Payment) []byte {
-			pi, _ := e.fake.Intent(p.ExternalID)
+			pi, _ := e.Fake.Intent(p.ExternalID)
 			pi.Status = "canceled"
-			return e.fake.Event("payment_intent.canceled", pi)
+			return e.Fake.Event("payment_intent.canceled", pi)
 		}},
 	}
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
 			e := setup(t)
-			p := e.start(t)
-			e.send(t, sc.event(e, p), sc.status)
-			got, _ := e.n.Payment(context.Background(), "pay_1")
+			p := e.Start(t, startIn)
+			e.Send(t, sc.event(e, p), sc.status)
+			got, _ := e.N.Payment(context.Background(), "pay_1")
 			if got.Status != sc.wantStatus {
 				t.Fatalf("payment status = %s, want %s", got.Status, sc.wantStatus)
 			}
-			if sc.wantStatus == payments.StatusPending && e.n.Count() != 0 {
-				t.Fatalf("applied %+v", e.n.Applied)
+			if sc.wantStatus == payments.StatusPending && e.N.Count() != 0 {
+				t.Fatalf("applied %+v", e.N.Applied)
 			}
 		})
 	}
@@ -297,11 +216,11 @@ func TestWebhookNotifications(t *testing.T) {
 
 func TestWebhookNotifierUnavailable(t *testing.T) {
 	e := setup(t)
-	p := e.start(t)
-	e.n.Err = &commerce.Error{Kind: commerce.EUnavailable, Code: "disk_full", Message: "store: disk reserve reached"}
-	e.send(t, e.fake.Succeed(p.ExternalID), 503) // Stripe retries later
-	e.n.Err = errors.New("boom")
-	status, body, _ := e.fake.Send(e.fake.Succeed(p.ExternalID))
+	p := e.Start(t, startIn)
+	e.N.Err = &commerce.Error{Kind: commerce.EUnavailable, Code: "disk_full", Message: "store: disk reserve reached"}
+	e.Send(t, e.Fake.Succeed(p.ExternalID), 503) // Stripe retries later
+	e.N.Err = errors.New("boom")
+	status, body, _ := e.Fake.Send(e.Fake.Succeed(p.ExternalID))
 	if status != 500 || strings.Contains(string(body), "boom") {
 		t.Fatalf("internal error answered %d %s", status, body)
 	}
@@ -309,67 +228,67 @@ func TestWebhookNotifierUnavailable(t *testing.T) {
 
 func TestRefund(t *testing.T) {
 	e := setup(t)
-	p := e.start(t)
-	e.send(t, e.fake.Succeed(p.ExternalID), 200)
+	p := e.Start(t, startIn)
+	e.Send(t, e.Fake.Succeed(p.ExternalID), 200)
 	ctx := context.Background()
 
-	res, err := e.gw.Refund(ctx, p, commerce.Money{Amount: 234, Currency: "USD"}, "ref_1")
+	res, err := e.GW.Refund(ctx, p, commerce.Money{Amount: 234, Currency: "USD"}, "ref_1")
 	if err != nil || !strings.HasPrefix(res.ExternalID, "re_") || res.Pending {
 		t.Fatalf("refund = %+v, %v", res, err)
 	}
-	calls := e.fake.CallsTo("POST", "/v1/refunds")
+	calls := e.Fake.CallsTo("POST", "/v1/refunds")
 	if len(calls) != 1 || calls[0].IdempotencyKey != "ref_1" || calls[0].Form.Get("payment_intent") != p.ExternalID ||
 		calls[0].Form.Get("amount") != "234" || calls[0].Form.Get("metadata[payment_id]") != "pay_1" {
 		t.Fatalf("refund calls = %+v", calls)
 	}
 	// The same refund retried is the same Stripe refund.
-	again, err := e.gw.Refund(ctx, p, commerce.Money{Amount: 234, Currency: "USD"}, "ref_1")
-	if err != nil || again != res || len(e.fake.Refunds()) != 1 {
-		t.Fatalf("retry = %+v %v, refunds %+v", again, err, e.fake.Refunds())
+	again, err := e.GW.Refund(ctx, p, commerce.Money{Amount: 234, Currency: "USD"}, "ref_1")
+	if err != nil || again != res || len(e.Fake.Refunds()) != 1 {
+		t.Fatalf("retry = %+v %v, refunds %+v", again, err, e.Fake.Refunds())
 	}
 	// More than is left: Stripe's refusal, as EInvalid with its message.
-	_, err = e.gw.Refund(ctx, p, commerce.Money{Amount: 5000, Currency: "USD"}, "ref_2")
+	_, err = e.GW.Refund(ctx, p, commerce.Money{Amount: 5000, Currency: "USD"}, "ref_2")
 	if ce := commerce.AsError(err); ce == nil || ce.Kind != commerce.EInvalid || !strings.Contains(ce.Message, "greater than") {
 		t.Fatalf("too large refund: %v", err)
 	}
-	_, err = e.gw.Refund(ctx, p, commerce.Money{Amount: 10, Currency: "EUR"}, "ref_3")
+	_, err = e.GW.Refund(ctx, p, commerce.Money{Amount: 10, Currency: "EUR"}, "ref_3")
 	if commerce.KindOf(err) != commerce.EInvalid {
 		t.Fatalf("refund in another currency: %v", err)
 	}
-	if len(e.fake.Refunds()) != 1 {
-		t.Fatalf("refused refunds moved money: %+v", e.fake.Refunds())
+	if len(e.Fake.Refunds()) != 1 {
+		t.Fatalf("refused refunds moved money: %+v", e.Fake.Refunds())
 	}
 
 	// Stripe then tells us: charge.refunded (no list inside: read from the API) and
 	// refund.updated of the same refund apply it once.
-	e.send(t, e.fake.ChargeRefunded(p.ExternalID), 200)
-	e.send(t, e.fake.Event("refund.updated", e.fake.Refunds()[0]), 200)
-	got, _ := e.n.Payment(ctx, "pay_1")
+	e.Send(t, e.Fake.ChargeRefunded(p.ExternalID), 200)
+	e.Send(t, e.Fake.Event("refund.updated", e.Fake.Refunds()[0]), 200)
+	got, _ := e.N.Payment(ctx, "pay_1")
 	if got.Refunded.Amount != 234 || got.Status != payments.StatusPartiallyRefunded {
 		t.Fatalf("payment = %+v", got)
 	}
-	last := e.n.Applied[len(e.n.Applied)-1]
+	last := e.N.Applied[len(e.N.Applied)-1]
 	if last.Kind != payments.NotifyRefunded || last.EventID != res.ExternalID || last.Gateway["refund_id"] != res.ExternalID || last.Gateway["refund_ref"] != "ref_1" {
 		t.Fatalf("refund notification = %+v", last)
 	}
-	if e.n.Count() != 2 {
-		t.Fatalf("applied %d notifications, want capture + one refund", e.n.Count())
+	if e.N.Count() != 2 {
+		t.Fatalf("applied %d notifications, want capture + one refund", e.N.Count())
 	}
 }
 
 func TestRefundErrors(t *testing.T) {
 	e := setup(t, func(c *stripe.Config) { c.Timeout = 150 * time.Millisecond })
-	p := e.start(t)
-	e.send(t, e.fake.Succeed(p.ExternalID), 200)
-	e.fake.Delay(5 * time.Second)
-	_, err := e.gw.Refund(context.Background(), p, commerce.Money{Amount: 100, Currency: "USD"}, "ref_1")
+	p := e.Start(t, startIn)
+	e.Send(t, e.Fake.Succeed(p.ExternalID), 200)
+	e.Fake.Delay(5 * time.Second)
+	_, err := e.GW.Refund(context.Background(), p, commerce.Money{Amount: 100, Currency: "USD"}, "ref_1")
 	if commerce.KindOf(err) != commerce.EUnavailable {
 		t.Fatalf("timeout: %v", err)
 	}
-	e.fake.Delay(0)
-	unstarted := e.p
+	e.Fake.Delay(0)
+	unstarted := e.P
 	unstarted.ExternalID = ""
-	if _, err := e.gw.Refund(context.Background(), unstarted, commerce.Money{Amount: 100, Currency: "USD"}, "ref_2"); commerce.KindOf(err) != commerce.EConflict {
+	if _, err := e.GW.Refund(context.Background(), unstarted, commerce.Money{Amount: 100, Currency: "USD"}, "ref_2"); commerce.KindOf(err) != commerce.EConflict {
 		t.Fatalf("refund without a PaymentIntent: %v", err)
 	}
 }
