@@ -133,6 +133,11 @@ func (c cartReader) UserCarts(userID string) ([]cart.Cart, error) {
 	}); err != nil {
 		return nil, err
 	}
+	return c.carts(ids)
+}
+
+// carts reads the carts ids name, leaving out those gone since their index row was read.
+func (c cartReader) carts(ids []string) ([]cart.Cart, error) {
 	out := make([]cart.Cart, 0, len(ids))
 	for _, id := range ids {
 		v, err := cartOf(c.r, id)
@@ -163,17 +168,7 @@ func (c cartReader) IdleCarts(before time.Time, limit int) ([]cart.Cart, error) 
 	}); err != nil {
 		return nil, err
 	}
-	out := make([]cart.Cart, 0, len(ids))
-	for _, id := range ids {
-		v, err := cartOf(c.r, id)
-		if errors.Is(err, cart.ErrNotFound) {
-			continue
-		} else if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, nil
+	return c.carts(ids)
 }
 
 // Recovery returns the cart a recovery token hash opens.
