@@ -125,11 +125,34 @@ func NewService(store Store, clock commerce.Clock) *Service {
 	return &Service{store: store, clock: clock}
 }
 
-func checkVersion(ifMatch, version int64) error {
-	if ifMatch != 0 && ifMatch != version {
-		return ErrVersionMismatch.WithDetails(map[string]any{"current_version": version})
+// version is a stored record's version, for current.
+func (l PriceList) version() int64       { return l.Version }
+func (p PromotionRecord) version() int64 { return p.Version }
+func (z TaxZone) version() int64         { return z.Version }
+
+// current reads the stored record id for a replace or delete guarded by ifMatch (0 = none):
+// a stale ifMatch is ErrVersionMismatch with the current version.
+func current[T interface{ version() int64 }](get func(id string) (T, error), id string, ifMatch int64) (T, error) {
+	old, err := get(id)
+	if err != nil {
+		return old, err
 	}
-	return nil
+	if v := old.version(); ifMatch != 0 && ifMatch != v {
+		return old, ErrVersionMismatch.WithDetails(map[string]any{"current_version": v})
+	}
+	return old, nil
+}
+
+// addFields adds the field errors of err (a Validate's *commerce.Error) to v; any other
+// error is returned.
+func addFields(v *commerce.Validator, err error) error {
+	if e, ok := err.(*commerce.Error); ok {
+		for _, f := range e.Fields {
+			v.Add(f.Field, f.Message)
+		}
+		return nil
+	}
+	return err
 }
 
 func emit(tx Tx, typ, aggregate string, at time.Time, data any) error {
@@ -173,11 +196,8 @@ func (s *Service) SavePriceList(ctx context.Context, id string, in PriceList, if
 		if id == "" {
 			in.ID, in.Version, in.CreatedAt = commerce.NewID(), 1, now
 		} else {
-			old, err := tx.PriceList(id)
+			old, err := current(tx.PriceList, id, ifMatch)
 			if err != nil {
-				return err
-			}
-			if err := checkVersion(ifMatch, old.Version); err != nil {
 				return err
 			}
 			in.ID, in.Version, in.CreatedAt = id, old.Version+1, old.CreatedAt
@@ -196,11 +216,7 @@ func (s *Service) SavePriceList(ctx context.Context, id string, in PriceList, if
 func (s *Service) DeletePriceList(ctx context.Context, id string, ifMatch int64) error {
 	now := s.clock.Now()
 	return s.store.Update(ctx, func(tx Tx) error {
-		old, err := tx.PriceList(id)
-		if err != nil {
-			return err
-		}
-		if err := checkVersion(ifMatch, old.Version); err != nil {
+		if _, err := current(tx.PriceList, id, ifMatch); err != nil {
 			return err
 		}
 		if err := tx.DeletePriceList(id); err != nil {
@@ -241,14 +257,8 @@ func (s *Service) SavePromotion(ctx context.Context, id string, in PromotionInpu
 	rec.ID = "-" // validated below with the real ID
 	var v commerce.Validator
 	v.Text("name", rec.Name, 200, false)
-	if err := rec.Promotion.Validate(); err != nil {
-		if e, ok := err.(*commerce.Error); ok {
-			for _, f := range e.Fields {
-				v.Add(f.Field, f.Message)
-			}
-		} else {
-			return PromotionRecord{}, err
-		}
+	if err := addFields(&v, rec.Promotion.Validate()); err != nil {
+		return PromotionRecord{}, err
 	}
 	if err := v.Err(); err != nil {
 		return PromotionRecord{}, err
@@ -262,11 +272,8 @@ func (s *Service) SavePromotion(ctx context.Context, id string, in PromotionInpu
 		if id == "" {
 			rec.ID, rec.Version, rec.CreatedAt = commerce.NewID(), 1, now
 		} else {
-			old, err := tx.Promotion(id)
+			old, err := current(tx.Promotion, id, ifMatch)
 			if err != nil {
-				return err
-			}
-			if err := checkVersion(ifMatch, old.Version); err != nil {
 				return err
 			}
 			rec.ID, rec.Version, rec.CreatedAt, oldCode = id, old.Version+1, old.CreatedAt, old.Code
@@ -293,11 +300,8 @@ func (s *Service) SavePromotion(ctx context.Context, id string, in PromotionInpu
 func (s *Service) DeletePromotion(ctx context.Context, id string, ifMatch int64) error {
 	now := s.clock.Now()
 	return s.store.Update(ctx, func(tx Tx) error {
-		old, err := tx.Promotion(id)
+		old, err := current(tx.Promotion, id, ifMatch)
 		if err != nil {
-			return err
-		}
-		if err := checkVersion(ifMatch, old.Version); err != nil {
 			return err
 		}
 		if err := tx.DeletePromotion(old); err != nil {
@@ -343,12 +347,8 @@ func (s *Service) SaveTaxZone(ctx context.Context, id string, in TaxZone, ifMatc
 	in.Region = strings.TrimSpace(in.Region)
 	var v commerce.Validator
 	v.Text("name", in.Name, 200, false)
-	if err := in.Zone.Validate(); err != nil {
-		if e, ok := err.(*commerce.Error); ok {
-			for _, f := range e.Fields {
-				v.Add(f.Field, f.Message)
-			}
-		}
+	if err := addFields(&v, in.Zone.Validate()); err != nil {
+		return TaxZone{}, err
 	}
 	if err := v.Err(); err != nil {
 		return TaxZone{}, err
@@ -358,11 +358,8 @@ func (s *Service) SaveTaxZone(ctx context.Context, id string, in TaxZone, ifMatc
 		if id == "" {
 			in.ID, in.Version, in.CreatedAt = commerce.NewID(), 1, now
 		} else {
-			old, err := tx.TaxZone(id)
+			old, err := current(tx.TaxZone, id, ifMatch)
 			if err != nil {
-				return err
-			}
-			if err := checkVersion(ifMatch, old.Version); err != nil {
 				return err
 			}
 			in.ID, in.Version, in.CreatedAt = id, old.Version+1, old.CreatedAt
@@ -389,11 +386,7 @@ func (s *Service) SaveTaxZone(ctx context.Context, id string, in TaxZone, ifMatc
 func (s *Service) DeleteTaxZone(ctx context.Context, id string, ifMatch int64) error {
 	now := s.clock.Now()
 	return s.store.Update(ctx, func(tx Tx) error {
-		old, err := tx.TaxZone(id)
-		if err != nil {
-			return err
-		}
-		if err := checkVersion(ifMatch, old.Version); err != nil {
+		if _, err := current(tx.TaxZone, id, ifMatch); err != nil {
 			return err
 		}
 		if err := tx.DeleteTaxZone(id); err != nil {
