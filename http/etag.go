@@ -15,6 +15,12 @@ func etag(version int64) string { return `"` + strconv.FormatInt(version, 10) + 
 // setETag sets the response's ETag to the entity's version.
 func setETag(c echo.Context, version int64) { c.Response().Header().Set("ETag", etag(version)) }
 
+// jsonETag answers body with status and the entity's version as ETag.
+func jsonETag(c echo.Context, status int, version int64, body any) error {
+	setETag(c, version)
+	return c.JSON(status, body)
+}
+
 // ifMatch returns the version named by the request's If-Match header (an ETag from etag,
 // weak or strong), or 0 when the header is absent or "*" (no precondition). A header that
 // names no version of ours is a 400: a client that sends one must learn it is wrong.

@@ -58,10 +58,6 @@ func (s *Server) inventoryRoutes() {
 	}
 	const base = "/api/v1/admin/inventory"
 	perm := auth.PermInventoryManage
-	warehouseReply := func(c echo.Context, status int, w inventory.Warehouse) error {
-		setETag(c, w.Version)
-		return c.JSON(status, w)
-	}
 
 	s.handle(Route{Method: "GET", Path: base + "/warehouses", Tag: "inventory", Summary: "Warehouses in allocation order",
 		Description: "Every warehouse, active or not, in the order checkout allocates from (priority ascending, then code). " +
@@ -85,7 +81,7 @@ func (s *Server) inventoryRoutes() {
 				return err
 			}
 			c.Response().Header().Set(echo.HeaderLocation, base+"/warehouses/"+w.Code)
-			return warehouseReply(c, stdhttp.StatusCreated, w)
+			return jsonETag(c, stdhttp.StatusCreated, w.Version, w)
 		})})
 	s.handle(Route{Method: "GET", Path: base + "/warehouses/:code", Tag: "inventory", Summary: "A warehouse",
 		Description: "The ETag is the warehouse's version.", Perm: perm, Response: inventory.Warehouse{},
@@ -95,7 +91,7 @@ func (s *Server) inventoryRoutes() {
 			if err != nil {
 				return err
 			}
-			return warehouseReply(c, stdhttp.StatusOK, w)
+			return jsonETag(c, stdhttp.StatusOK, w.Version, w)
 		})})
 	s.handle(Route{Method: "PUT", Path: base + "/warehouses/:code", Tag: "inventory", Summary: "Update a warehouse",
 		Description: "Replaces name and address; priority and active change when given. If-Match with the ETag makes it " +
@@ -113,7 +109,7 @@ func (s *Server) inventoryRoutes() {
 			if err != nil {
 				return err
 			}
-			return warehouseReply(c, stdhttp.StatusOK, w)
+			return jsonETag(c, stdhttp.StatusOK, w.Version, w)
 		})})
 	s.handle(Route{Method: "POST", Path: base + "/warehouses/:code/deactivate", Tag: "inventory", Summary: "Deactivate a warehouse",
 		Description: "Checkout stops allocating from it. It must hold no stock (409 warehouse_not_empty naming a variant: " +
@@ -130,7 +126,7 @@ func (s *Server) inventoryRoutes() {
 			if err != nil {
 				return err
 			}
-			return warehouseReply(c, stdhttp.StatusOK, w)
+			return jsonETag(c, stdhttp.StatusOK, w.Version, w)
 		})})
 	s.handle(Route{Method: "GET", Path: base + "/warehouses/:code/levels", Tag: "inventory", Summary: "Stock levels in a warehouse",
 		Description: "Every variant with a level in the warehouse, by variant ID: on_hand, reserved, available.",
@@ -183,8 +179,7 @@ func (s *Server) inventoryRoutes() {
 			if err != nil {
 				return err
 			}
-			setETag(c, it.Version)
-			return c.JSON(stdhttp.StatusOK, it)
+			return jsonETag(c, stdhttp.StatusOK, it.Version, it)
 		})})
 	s.handle(Route{Method: "PUT", Path: base + "/variants/:id/settings", Tag: "inventory", Summary: "Set a SKU's stock settings",
 		Description: "backorder allow lets checkout reserve beyond stock (down to -backorder_limit available units when a " +
@@ -202,8 +197,7 @@ func (s *Server) inventoryRoutes() {
 			if err != nil {
 				return err
 			}
-			setETag(c, it.Version)
-			return c.JSON(stdhttp.StatusOK, it)
+			return jsonETag(c, stdhttp.StatusOK, it.Version, it)
 		})})
 
 	s.handle(Route{Method: "POST", Path: base + "/adjustments", Tag: "inventory", Summary: "Adjust on-hand stock with a reason",

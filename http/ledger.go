@@ -226,8 +226,7 @@ func (s *Server) ledgerRoutes() {
 			out := giftCardOut(v)
 			tl := transactionsOut(txs)
 			out.Transactions = &tl
-			setETag(c, v.Version)
-			return c.JSON(stdhttp.StatusOK, out)
+			return jsonETag(c, stdhttp.StatusOK, v.Version, out)
 		})})
 	s.handle(Route{Method: "POST", Path: "/api/v1/admin/gift-cards/:id/disable", Tag: "gift cards", Summary: "Disable a gift card",
 		Description: "The card can no longer pay (checkout and the balance check answer 404 gift_card_not_found as for an unknown " +
@@ -239,8 +238,7 @@ func (s *Server) ledgerRoutes() {
 			if err != nil {
 				return err
 			}
-			setETag(c, v.Version)
-			return c.JSON(stdhttp.StatusOK, giftCardOut(v))
+			return jsonETag(c, stdhttp.StatusOK, v.Version, giftCardOut(v))
 		})})
 	s.handle(Route{Method: "POST", Path: "/api/v1/gift-cards/balance", Tag: "gift cards", Summary: "Check a gift card's balance",
 		Description: "Anyone holding a code may read its balance (in any case, with or without dashes). Unknown, disabled and " +
@@ -352,12 +350,6 @@ func (s *Server) fraudRoutes() {
 		}
 		return s.deps.FraudQueue, nil
 	}
-	ordersSvc := func() (*orders.Service, error) {
-		if s.deps.Orders == nil {
-			return nil, unavailable("orders")
-		}
-		return s.deps.Orders, nil
-	}
 	s.handle(Route{Method: "GET", Path: "/api/v1/admin/fraud/reviews", Tag: "fraud", Summary: "The fraud review queue",
 		Description: "Orders the fraud rules ([fraud] in the configuration) held at checkout and nobody decided yet, oldest " +
 			"first, each with review.reasons: the rules that fired (max_orders_per_account, max_orders_per_ip, " +
@@ -396,13 +388,12 @@ func (s *Server) fraudRoutes() {
 				"note is optional (≤ 1000 characters).",
 			Perm: auth.PermFraudReview, Request: reviewNoteRequest{}, Response: heldOrderResponse{},
 			Errors: []int{stdhttp.StatusNotFound, stdhttp.StatusConflict, stdhttp.StatusUnprocessableEntity},
-			Handler: withBody(ordersSvc, func(c echo.Context, os *orders.Service, req reviewNoteRequest) error {
+			Handler: withBody(s.ordersService, func(c echo.Context, os *orders.Service, req reviewNoteRequest) error {
 				o, err := os.DecideReview(c.Request().Context(), actorID(c), c.Param("order_id"), approve, req.Note)
 				if err != nil {
 					return err
 				}
-				setETag(c, o.Version)
-				return c.JSON(stdhttp.StatusOK, heldOrderOut(o))
+				return jsonETag(c, stdhttp.StatusOK, o.Version, heldOrderOut(o))
 			})})
 	}
 }

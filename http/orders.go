@@ -132,13 +132,6 @@ const orderAccess = " Readable by its owner, ADMIN+, or anyone with ?key=<access
 	"anyone else gets 404."
 
 func (s *Server) orderRoutes() {
-	keyParam := Param{Name: "key", Type: "string", Description: "the order's access_key (guests)"}
-	svc := func() (*orders.Service, error) {
-		if s.deps.Orders == nil {
-			return nil, unavailable("orders")
-		}
-		return s.deps.Orders, nil
-	}
 	s.handle(Route{Method: "POST", Path: "/api/v1/orders", Tag: "orders", Summary: "Check out a cart",
 		Description: "Prices every line from the catalog, checks and takes the stock of all lines, numbers the order and marks " +
 			"the cart checked out, in one atomic write. Not enough stock is 409 out_of_stock with details {variant_id, sku, " +
@@ -170,9 +163,8 @@ func (s *Server) orderRoutes() {
 			out := orderOutFor(res.Order, orderViewer(c))
 			out.AccessKey = res.AccessKey
 			noStore(c)
-			setETag(c, res.Order.Version)
 			c.Response().Header().Set(echo.HeaderLocation, "/api/v1/orders/"+res.Order.ID)
-			return c.JSON(stdhttp.StatusCreated, out)
+			return jsonETag(c, stdhttp.StatusCreated, res.Order.Version, out)
 		}})
 	s.handle(Route{Method: "GET", Path: "/api/v1/orders", Tag: "orders", Summary: "List orders, newest first",
 		Description: "A customer sees their own orders; ADMIN+ see every order. ?status= filters by status.",
@@ -180,7 +172,7 @@ func (s *Server) orderRoutes() {
 		Query: []Param{{Name: "status", Type: "string", Description: strings.Join(orders.Statuses, ", ")},
 			{Name: "limit", Type: "integer", Description: "1-100, default 20"}, {Name: "cursor", Type: "string", Description: "next_cursor of the previous page"}},
 		Handler: func(c echo.Context) error {
-			o, err := svc()
+			o, err := s.ordersService()
 			if err != nil {
 				return err
 			}
@@ -201,11 +193,11 @@ func (s *Server) orderRoutes() {
 		}})
 	s.handle(Route{Method: "GET", Path: "/api/v1/orders/:id", Tag: "orders", Summary: "Read an order",
 		Description:  "Answers with an ETag (the order's version) for PUT /orders/:id/status If-Match." + orderAccess,
-		OptionalAuth: true, Query: []Param{keyParam}, Response: orderResponse{}, Errors: []int{stdhttp.StatusNotFound},
+		OptionalAuth: true, Query: []Param{orderKeyParam}, Response: orderResponse{}, Errors: []int{stdhttp.StatusNotFound},
 		Handler: s.readOrder(func(c echo.Context, o orders.Order) any { return orderOutFor(o, orderViewer(c)) })})
 	s.handle(Route{Method: "GET", Path: "/api/v1/orders/:id/status", Tag: "orders", Summary: "An order's status and history",
 		Description:  "The current status and every change with its time, actor and note." + orderAccess,
-		OptionalAuth: true, Query: []Param{keyParam}, Response: statusResponse{}, Errors: []int{stdhttp.StatusNotFound},
+		OptionalAuth: true, Query: []Param{orderKeyParam}, Response: statusResponse{}, Errors: []int{stdhttp.StatusNotFound},
 		Handler: s.readOrder(func(_ echo.Context, o orders.Order) any { return statusResponse{Status: o.Status, History: o.History} })})
 	s.handle(Route{Method: "PUT", Path: "/api/v1/orders/:id/status", Tag: "orders", Summary: "Move an order to its next status",
 		Description: "Legal transitions: PENDING → CONFIRMED → PROCESSING → SHIPPED → DELIVERED, and CANCELLED from PENDING, " +
@@ -216,29 +208,17 @@ func (s *Server) orderRoutes() {
 		Perm: auth.PermOrdersManage, Request: statusRequest{}, Response: orderResponse{},
 		Errors: []int{stdhttp.StatusNotFound, stdhttp.StatusConflict, stdhttp.StatusPreconditionFailed, stdhttp.StatusUnprocessableEntity},
 		Handler: func(c echo.Context) error {
-			o, err := svc()
-			if err != nil {
-				return err
-			}
 			var req statusRequest
-			if err := bind(c, &req); err != nil {
-				return err
-			}
-			version, err := ifMatch(c)
+			a, err := s.actOnOrder(c, orderIn{body: &req, ifMatch: true, carrier: &req.Carrier})
 			if err != nil {
 				return err
 			}
-			if req.Carrier, err = s.carrierID(req.Carrier); err != nil {
-				return err
-			}
-			p, _ := principalOf(c)
-			out, err := o.SetStatus(c.Request().Context(), p.Actor(), c.Param("id"), orders.StatusInput{
-				Status: req.Status, Note: req.Note, TrackingNumber: req.TrackingNumber, Carrier: req.Carrier, IfVersion: version})
+			o, err := a.svc.SetStatus(a.ctx, a.actor, a.id, orders.StatusInput{
+				Status: req.Status, Note: req.Note, TrackingNumber: req.TrackingNumber, Carrier: req.Carrier, IfVersion: a.version})
 			if err != nil {
 				return err
 			}
-			setETag(c, out.Version)
-			return c.JSON(stdhttp.StatusOK, orderOutFor(out, orderViewer(c)))
+			return jsonETag(c, stdhttp.StatusOK, o.Version, orderOutFor(o, orderViewer(c)))
 		}})
 	s.orderManageRoutes()
 	s.fulfilmentRoutes()

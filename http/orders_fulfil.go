@@ -77,10 +77,9 @@ func (s *Server) tracking(o orders.Order) trackingResponse {
 }
 
 func (s *Server) fulfilmentRoutes() {
-	keyParam := Param{Name: "key", Type: "string", Description: "the order's access_key (guests)"}
 	s.handle(Route{Method: "GET", Path: "/api/v1/orders/:id/tracking", Tag: "orders", Summary: "An order's shipments and tracking",
 		Description:  "Every fulfilment with its carrier's name, tracking number and tracking page (from the shop's carriers)." + orderAccess,
-		OptionalAuth: true, Query: []Param{keyParam}, Response: trackingResponse{}, Errors: []int{stdhttp.StatusNotFound},
+		OptionalAuth: true, Query: []Param{orderKeyParam}, Response: trackingResponse{}, Errors: []int{stdhttp.StatusNotFound},
 		Handler: s.readOrder(func(_ echo.Context, o orders.Order) any { return s.tracking(o) })})
 	s.handle(Route{Method: "POST", Path: "/api/v1/orders/:id/fulfilments", Tag: "orders", Summary: "Ship some or all of an order's units",
 		Description: "lines [{variant_id, quantity}] (default: every unit not yet shipped), carrier (a carrier ID; default the " +
@@ -91,29 +90,17 @@ func (s *Server) fulfilmentRoutes() {
 		Perm: auth.PermOrdersManage, Request: fulfilRequest{}, Response: fulfilmentResponse{}, Status: stdhttp.StatusCreated,
 		Errors: []int{stdhttp.StatusNotFound, stdhttp.StatusConflict, stdhttp.StatusPreconditionFailed, stdhttp.StatusUnprocessableEntity},
 		Handler: func(c echo.Context) error {
-			svc, err := s.ordersService()
-			if err != nil {
-				return err
-			}
 			var req fulfilRequest
-			if err := bindOptional(c, &req); err != nil {
-				return err
-			}
-			version, err := ifMatch(c)
+			a, err := s.actOnOrder(c, orderIn{body: &req, optional: true, ifMatch: true, carrier: &req.Carrier})
 			if err != nil {
 				return err
 			}
-			if req.Carrier, err = s.carrierID(req.Carrier); err != nil {
-				return err
-			}
-			p, _ := principalOf(c)
-			o, f, err := svc.Fulfil(c.Request().Context(), p.Actor(), c.Param("id"), orders.FulfilInput{Lines: req.Lines,
-				Carrier: req.Carrier, TrackingNumber: req.TrackingNumber, Note: req.Note, IfVersion: version})
+			o, f, err := a.svc.Fulfil(a.ctx, a.actor, a.id, orders.FulfilInput{Lines: req.Lines,
+				Carrier: req.Carrier, TrackingNumber: req.TrackingNumber, Note: req.Note, IfVersion: a.version})
 			if err != nil {
 				return err
 			}
-			setETag(c, o.Version)
-			return c.JSON(stdhttp.StatusCreated, fulfilmentResponse{Fulfilment: s.shipment(f), Order: orderOutFor(o, orderViewer(c))})
+			return jsonETag(c, stdhttp.StatusCreated, o.Version, fulfilmentResponse{Fulfilment: s.shipment(f), Order: orderOutFor(o, orderViewer(c))})
 		}})
 	s.handle(Route{Method: "POST", Path: "/api/v1/orders/:id/fulfilments/:fid/delivered", Tag: "orders", Summary: "Mark a shipment delivered",
 		Description: "The order is DELIVERED once every unit shipped and every shipment is delivered. Marking a delivered " +
@@ -121,16 +108,11 @@ func (s *Server) fulfilmentRoutes() {
 		Perm: auth.PermOrdersManage, Response: orderResponse{},
 		Errors: []int{stdhttp.StatusNotFound, stdhttp.StatusPreconditionFailed},
 		Handler: func(c echo.Context) error {
-			svc, err := s.ordersService()
+			a, err := s.actOnOrder(c, orderIn{ifMatch: true})
 			if err != nil {
 				return err
 			}
-			version, err := ifMatch(c)
-			if err != nil {
-				return err
-			}
-			p, _ := principalOf(c)
-			o, err := svc.Deliver(c.Request().Context(), p.Actor(), c.Param("id"), c.Param("fid"), version)
+			o, err := a.svc.Deliver(a.ctx, a.actor, a.id, c.Param("fid"), a.version)
 			if err != nil {
 				return err
 			}

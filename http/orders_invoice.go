@@ -34,12 +34,11 @@ func (s *Server) orderDocumentRoutes() {
 		Perm: auth.PermOrdersManage, Response: invoiceResponse{}, Status: stdhttp.StatusCreated,
 		Errors: []int{stdhttp.StatusNotFound, stdhttp.StatusConflict},
 		Handler: func(c echo.Context) error {
-			svc, err := s.ordersService()
+			a, err := s.actOnOrder(c, orderIn{})
 			if err != nil {
 				return err
 			}
-			p, _ := principalOf(c)
-			o, issued, err := svc.IssueInvoice(c.Request().Context(), p.Actor(), c.Param("id"))
+			o, issued, err := a.svc.IssueInvoice(a.ctx, a.actor, a.id)
 			if err != nil {
 				return err
 			}
@@ -47,21 +46,16 @@ func (s *Server) orderDocumentRoutes() {
 			if issued {
 				status = stdhttp.StatusCreated
 			}
-			setETag(c, o.Version)
-			return c.JSON(status, invoiceResponse{OrderID: o.ID, Number: o.Invoice.Number, Year: o.Invoice.Year,
+			return jsonETag(c, status, o.Version, invoiceResponse{OrderID: o.ID, Number: o.Invoice.Number, Year: o.Invoice.Year,
 				IssuedAt: o.Invoice.IssuedAt, PDFURL: "/api/v1/orders/" + o.ID + "/invoice.pdf"})
 		}})
 	s.handle(Route{Method: "GET", Path: "/api/v1/orders/:id/invoice.pdf", Tag: "orders", Summary: "An order's invoice as PDF",
 		Description: "The issued invoice (POST /orders/:id/invoice): seller, buyer, lines with unit price, discount and tax, " +
 			"shipping, totals, number and date. 404 invoice_not_issued before it is issued." + orderAccess,
-		OptionalAuth: true, Query: []Param{{Name: "key", Type: "string", Description: "the order's access_key (guests)"}},
+		OptionalAuth: true, Query: []Param{orderKeyParam},
 		RawResponse: "application/pdf", Errors: []int{stdhttp.StatusNotFound},
 		Handler: func(c echo.Context) error {
-			svc, err := s.ordersService()
-			if err != nil {
-				return err
-			}
-			o, err := svc.Get(c.Request().Context(), orderViewer(c), c.Param("id"))
+			o, err := s.viewOrder(c)
 			if err != nil {
 				return err
 			}

@@ -85,6 +85,11 @@ func paymentOut(p payments.Payment) paymentResponse {
 	return out
 }
 
+// paymentJSON answers p with its version as ETag.
+func paymentJSON(c echo.Context, p payments.Payment) error {
+	return jsonETag(c, stdhttp.StatusOK, p.Version, paymentOut(p))
+}
+
 // paymentViewer is who the request acts as for an order's payments: staff manage payments.
 func paymentViewer(c echo.Context, key string) orders.Viewer {
 	p, _ := principalOf(c)
@@ -114,7 +119,6 @@ func (s *Server) paymentRoutes() {
 		}
 		return p, nil
 	}
-	keyParam := Param{Name: "key", Type: "string", Description: "the order's access_key (guests)"}
 
 	s.handle(Route{Method: "GET", Path: "/api/v1/payments/methods", Tag: "payments", Summary: "Payment methods on offer",
 		Description: "The enabled methods (cash, manual card terminal, wallet store credit, gift card and every configured gateway) " +
@@ -156,24 +160,22 @@ func (s *Server) paymentRoutes() {
 				return err
 			}
 			noStore(c)
-			setETag(c, p.Version)
-			return c.JSON(stdhttp.StatusOK, paymentOut(p))
+			return paymentJSON(c, p)
 		})})
 	s.handle(Route{Method: "GET", Path: "/api/v1/payments/:id", Tag: "payments", Summary: "Read a payment",
 		Description:  "Status, amounts, the gateway action while pending, and refunds." + paymentAccess,
-		OptionalAuth: true, Query: []Param{keyParam}, Response: paymentResponse{}, Errors: []int{stdhttp.StatusNotFound},
+		OptionalAuth: true, Query: []Param{orderKeyParam}, Response: paymentResponse{}, Errors: []int{stdhttp.StatusNotFound},
 		Handler: withService(svc, func(c echo.Context, ps *payments.Service) error {
 			p, err := visible(c, ps, c.Param("id"), c.QueryParam("key"))
 			if err != nil {
 				return err
 			}
 			noStore(c)
-			setETag(c, p.Version)
-			return c.JSON(stdhttp.StatusOK, paymentOut(p))
+			return paymentJSON(c, p)
 		})})
 	s.handle(Route{Method: "GET", Path: "/api/v1/orders/:id/payments", Tag: "payments", Summary: "An order's payments",
 		Description:  "Every payment attempt of the order, oldest first." + paymentAccess,
-		OptionalAuth: true, Query: []Param{keyParam}, Response: paymentListResponse{}, Errors: []int{stdhttp.StatusNotFound},
+		OptionalAuth: true, Query: []Param{orderKeyParam}, Response: paymentListResponse{}, Errors: []int{stdhttp.StatusNotFound},
 		Handler: withService(svc, func(c echo.Context, ps *payments.Service) error {
 			ctx := c.Request().Context()
 			o, err := s.deps.Orders.Get(ctx, paymentViewer(c, c.QueryParam("key")), c.Param("id"))
@@ -197,13 +199,11 @@ func (s *Server) paymentRoutes() {
 			"payment is 409 capture_not_supported; a cancelled or failed one 409 illegal_transition.",
 		Perm: auth.PermPaymentsManage, Response: paymentResponse{}, Errors: []int{stdhttp.StatusNotFound, stdhttp.StatusConflict},
 		Handler: withService(svc, func(c echo.Context, ps *payments.Service) error {
-			pr, _ := principalOf(c)
-			p, err := ps.Capture(c.Request().Context(), pr.Actor(), c.Param("id"))
+			p, err := ps.Capture(c.Request().Context(), actorID(c), c.Param("id"))
 			if err != nil {
 				return err
 			}
-			setETag(c, p.Version)
-			return c.JSON(stdhttp.StatusOK, paymentOut(p))
+			return paymentJSON(c, p)
 		})})
 	s.handle(Route{Method: "POST", Path: "/api/v1/payments/:id/refund", Tag: "payments", Summary: "Refund a payment",
 		Description: "Returns amount of a captured payment: to \"original\" (default: back to the card through the gateway, to the gift " +
@@ -214,13 +214,11 @@ func (s *Server) paymentRoutes() {
 		Perm: auth.PermPaymentsManage, Request: paymentRefundRequest{}, Response: paymentResponse{},
 		Errors: []int{stdhttp.StatusNotFound, stdhttp.StatusConflict, stdhttp.StatusUnprocessableEntity, stdhttp.StatusServiceUnavailable},
 		Handler: withBody(svc, func(c echo.Context, ps *payments.Service, req paymentRefundRequest) error {
-			pr, _ := principalOf(c)
-			p, err := ps.Refund(c.Request().Context(), pr.Actor(), c.Param("id"), payments.RefundInput{Amount: req.Amount, Reason: req.Reason, To: req.To})
+			p, err := ps.Refund(c.Request().Context(), actorID(c), c.Param("id"), payments.RefundInput{Amount: req.Amount, Reason: req.Reason, To: req.To})
 			if err != nil {
 				return err
 			}
-			setETag(c, p.Version)
-			return c.JSON(stdhttp.StatusOK, paymentOut(p))
+			return paymentJSON(c, p)
 		})})
 	for _, g := range payments.GatewayIDs {
 		s.handle(Route{Method: "POST", Path: "/api/v1/payments/webhooks/" + g, Tag: "payments", Summary: "Gateway webhook: " + g,

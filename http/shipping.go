@@ -103,9 +103,8 @@ func (s *Server) shippingRoutes() {
 			if err != nil {
 				return err
 			}
-			setETag(c, z.Version)
 			c.Response().Header().Set(echo.HeaderLocation, zonesPath+"/"+z.ID)
-			return c.JSON(stdhttp.StatusCreated, z)
+			return jsonETag(c, stdhttp.StatusCreated, z.Version, z)
 		})})
 	s.handle(Route{Method: "GET", Path: zonesPath + "/:id", Tag: "shipping", Summary: "Get a shipping zone",
 		Perm: auth.PermShippingManage, Response: shipping.Zone{}, Errors: []int{stdhttp.StatusNotFound},
@@ -114,8 +113,7 @@ func (s *Server) shippingRoutes() {
 			if err != nil {
 				return err
 			}
-			setETag(c, z.Version)
-			return c.JSON(stdhttp.StatusOK, z)
+			return jsonETag(c, stdhttp.StatusOK, z.Version, z)
 		})})
 	s.handle(Route{Method: "PUT", Path: zonesPath + "/:id", Tag: "shipping", Summary: "Replace a shipping zone",
 		Description: "Replaces the zone's name and areas. If-Match (the zone's ETag) makes it conditional: a stale one is 412 " +
@@ -131,8 +129,7 @@ func (s *Server) shippingRoutes() {
 			if err != nil {
 				return err
 			}
-			setETag(c, z.Version)
-			return c.JSON(stdhttp.StatusOK, z)
+			return jsonETag(c, stdhttp.StatusOK, z.Version, z)
 		})})
 	s.handle(Route{Method: "DELETE", Path: zonesPath + "/:id", Tag: "shipping", Summary: "Delete a shipping zone",
 		Description: "Deletes a zone without methods (409 zone_has_methods names them otherwise). If-Match is honoured. " +
@@ -175,9 +172,8 @@ func (s *Server) shippingRoutes() {
 			if err != nil {
 				return err
 			}
-			setETag(c, m.Version)
 			c.Response().Header().Set(echo.HeaderLocation, methodsPath+"/"+m.ID)
-			return c.JSON(stdhttp.StatusCreated, m)
+			return jsonETag(c, stdhttp.StatusCreated, m.Version, m)
 		})})
 	s.handle(Route{Method: "GET", Path: methodsPath + "/:id", Tag: "shipping", Summary: "Get a shipping method",
 		Perm: auth.PermShippingManage, Response: shipping.Method{}, Errors: []int{stdhttp.StatusNotFound},
@@ -186,8 +182,7 @@ func (s *Server) shippingRoutes() {
 			if err != nil {
 				return err
 			}
-			setETag(c, m.Version)
-			return c.JSON(stdhttp.StatusOK, m)
+			return jsonETag(c, stdhttp.StatusOK, m.Version, m)
 		})})
 	s.handle(Route{Method: "PUT", Path: methodsPath + "/:id", Tag: "shipping", Summary: "Replace a shipping method",
 		Description: methodDoc + " If-Match (the method's ETag) makes it conditional: a stale one is 412 version_mismatch. " +
@@ -203,8 +198,7 @@ func (s *Server) shippingRoutes() {
 			if err != nil {
 				return err
 			}
-			setETag(c, m.Version)
-			return c.JSON(stdhttp.StatusOK, m)
+			return jsonETag(c, stdhttp.StatusOK, m.Version, m)
 		})})
 	s.handle(Route{Method: "DELETE", Path: methodsPath + "/:id", Tag: "shipping", Summary: "Delete a shipping method",
 		Description: "Orders placed with it keep their copy. If-Match is honoured. Emits shipping.method_deleted.",
