@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ultramarket/ultramarket/commerce/payments"
 	"github.com/ultramarket/ultramarket/config"
 	"github.com/ultramarket/ultramarket/gateways/click"
 	"github.com/ultramarket/ultramarket/gateways/click/clicktest"
@@ -51,16 +50,7 @@ func TestClickEndToEnd(t *testing.T) {
 	if a := do(complete); a.Error != click.ErrAlreadyPaid {
 		t.Fatalf("duplicate Complete: %+v", a)
 	}
-	got := s.payment(t, p.ID)
-	if got.Status != payments.StatusCaptured || got.Captured != o.Total {
-		t.Fatalf("payment after Complete = %+v", got)
-	}
-	if ord := s.readOrder(t, o.ID); ord.Status != "CONFIRMED" || ord.PaymentStatus != "paid" {
-		t.Fatalf("order after Complete = %+v", ord)
-	}
-	if n := countEvents(t, s.App, payments.EventCaptured); n != 1 {
-		t.Fatalf("%d %s events, want 1", n, payments.EventCaptured)
-	}
+	s.wantCaptured(t, p.ID, o, "Complete")
 	// A full refund through the API reverses the Click payment.
 	r := s.Do(t, "POST", "/api/v1/payments/"+p.ID+"/refund", map[string]any{"amount": o.Total, "reason": "asked"}, s.admin.Bearer())
 	if r.Status != 200 || !api.Reversed("doc-1") {

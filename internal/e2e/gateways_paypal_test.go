@@ -43,13 +43,7 @@ func TestPayPalEndToEnd(t *testing.T) {
 	if st, body, _ := fake.Send(approved); st != 200 {
 		t.Fatalf("approval webhook: %d %s", st, body)
 	}
-	got := s.payment(t, p.ID)
-	if got.Status != payments.StatusCaptured || got.Captured != o.Total {
-		t.Fatalf("payment after approval = %+v", got)
-	}
-	if ord := s.readOrder(t, o.ID); ord.Status != "CONFIRMED" || ord.PaymentStatus != "paid" {
-		t.Fatalf("order after approval = %+v", ord)
-	}
+	s.wantCaptured(t, p.ID, o, "approval")
 	completed := fake.CaptureCompleted(p.ExternalID)
 	for _, ev := range [][]byte{completed, completed, approved} {
 		if st, body, _ := fake.Send(ev); st != 200 {

@@ -43,16 +43,7 @@ func TestUzCardEndToEnd(t *testing.T) {
 	if st, _ := center.Callback(ctx, body, "uzcard", "cb-pass"); st != http.StatusOK {
 		t.Fatalf("replayed callback: %d", st)
 	}
-	got := s.payment(t, p.ID)
-	if got.Status != payments.StatusCaptured || got.Captured != o.Total {
-		t.Fatalf("payment after the callback = %+v", got)
-	}
-	if ord := s.readOrder(t, o.ID); ord.Status != "CONFIRMED" || ord.PaymentStatus != "paid" {
-		t.Fatalf("order = %+v", ord)
-	}
-	if n := countEvents(t, s.App, payments.EventCaptured); n != 1 {
-		t.Fatalf("%d %s events, want 1", n, payments.EventCaptured)
-	}
+	s.wantCaptured(t, p.ID, o, "the callback")
 	r := s.Do(t, "POST", "/api/v1/payments/"+p.ID+"/refund", map[string]any{"amount": map[string]any{"amount": 10_000, "currency": "UZS"}, "reason": "asked"}, s.admin.Bearer())
 	if tx, _ := center.Transaction(p.ExternalID); r.Status != 200 || tx.ReversedAmount != 10_000 {
 		t.Fatalf("refund: %d %s, reversed %d", r.Status, r.Body, tx.ReversedAmount)
