@@ -8,6 +8,7 @@ package paypal
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -69,19 +70,12 @@ func New(cfg Config, n payments.Notifier) (*Gateway, error) {
 	if n == nil {
 		return nil, fmt.Errorf("paypal: a notifier is required")
 	}
-	if cfg.BaseURL == "" {
-		cfg.BaseURL = DefaultBaseURL
-	}
-	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = DefaultTimeout
-	}
+	cfg.BaseURL = strings.TrimRight(cmp.Or(cfg.BaseURL, DefaultBaseURL), "/")
+	cfg.Timeout = gwhttp.Duration(cfg.Timeout, DefaultTimeout)
 	if cfg.Clock == nil {
 		cfg.Clock = commerce.SystemClock{}
 	}
-	if cfg.Name == "" {
-		cfg.Name = "PayPal"
-	}
+	cfg.Name = cmp.Or(cfg.Name, "PayPal")
 	return &Gateway{cfg: cfg, client: gwhttp.NewClient("paypal", cfg.Timeout, cfg.HTTPClient), notifier: n}, nil
 }
 
@@ -313,21 +307,11 @@ func (g *Gateway) do(ctx context.Context, method, path, requestID string, in, ou
 		if requestID != "" {
 			req.Header.Set("PayPal-Request-Id", requestID)
 		}
-		status, body, err := g.client.Do(ctx, req)
-		if err != nil {
+		var e apiError
+		status, ok, err := g.client.DoJSON(ctx, req, out, &e)
+		if err != nil || ok {
 			return err
 		}
-		if status >= 200 && status < 300 {
-			if out == nil {
-				return nil
-			}
-			if err := json.Unmarshal(body, out); err != nil {
-				return &commerce.Error{Kind: commerce.EUnavailable, Code: "gateway_unavailable", Message: "paypal: unreadable answer", Err: err}
-			}
-			return nil
-		}
-		var e apiError
-		_ = json.Unmarshal(body, &e)
 		if status == http.StatusUnauthorized && attempt == 0 {
 			continue // the token expired or was revoked early: get a new one, once
 		}

@@ -6,8 +6,8 @@
 package stripe
 
 import (
+	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -63,22 +63,13 @@ func New(cfg Config, n payments.Notifier) (*Gateway, error) {
 	if n == nil {
 		return nil, fmt.Errorf("stripe: a notifier is required")
 	}
-	if cfg.BaseURL == "" {
-		cfg.BaseURL = DefaultBaseURL
-	}
-	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = DefaultTimeout
-	}
-	if cfg.Tolerance <= 0 {
-		cfg.Tolerance = DefaultTolerance
-	}
+	cfg.BaseURL = strings.TrimRight(cmp.Or(cfg.BaseURL, DefaultBaseURL), "/")
+	cfg.Timeout = gwhttp.Duration(cfg.Timeout, DefaultTimeout)
+	cfg.Tolerance = gwhttp.Duration(cfg.Tolerance, DefaultTolerance)
 	if cfg.Clock == nil {
 		cfg.Clock = commerce.SystemClock{}
 	}
-	if cfg.Name == "" {
-		cfg.Name = "Card (Stripe)"
-	}
+	cfg.Name = cmp.Or(cfg.Name, "Card (Stripe)")
 	return &Gateway{cfg: cfg, client: gwhttp.NewClient("stripe", cfg.Timeout, cfg.HTTPClient), notifier: n}, nil
 }
 
@@ -209,18 +200,11 @@ func (g *Gateway) get(ctx context.Context, path string, out any) error {
 
 func (g *Gateway) call(ctx context.Context, req *http.Request, out any) error {
 	req.Header.Set("Authorization", "Bearer "+g.cfg.SecretKey)
-	status, body, err := g.client.Do(ctx, req)
-	if err != nil {
+	var e apiError
+	status, ok, err := g.client.DoJSON(ctx, req, out, &e)
+	if err != nil || ok {
 		return err
 	}
-	if status >= 200 && status < 300 {
-		if err := json.Unmarshal(body, out); err != nil {
-			return &commerce.Error{Kind: commerce.EUnavailable, Code: "gateway_unavailable", Message: "stripe: unreadable answer", Err: err}
-		}
-		return nil
-	}
-	var e apiError
-	_ = json.Unmarshal(body, &e)
 	msg := e.Error.Message
 	if msg == "" {
 		msg = fmt.Sprintf("answered %d", status)

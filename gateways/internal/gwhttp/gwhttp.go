@@ -1,7 +1,8 @@
-// Package gwhttp holds what the HTTP payment gateway adapters (gateways/stripe,
-// gateways/paypal) share: calling a gateway with a bounded time and turning transport
-// failures and 5xx answers into retryable commerce errors, and answering a gateway's webhook
-// delivery with a status that tells it whether to retry.
+// Package gwhttp holds what the payment gateway adapters share: calling a gateway with a
+// bounded time, turning transport failures and 5xx answers into retryable commerce errors
+// and decoding JSON answers (stripe, paypal), answering a gateway's webhook delivery with a
+// status that tells it whether to retry, their configs' defaults, and the amount check of
+// the adapters that settle one currency (payme, click, uzcard).
 package gwhttp
 
 import (
@@ -64,6 +65,47 @@ func (c *Client) Do(ctx context.Context, req *http.Request) (int, []byte, error)
 			Message: fmt.Sprintf("%s: gateway answered %d", c.Provider, resp.StatusCode)}
 	}
 	return resp.StatusCode, body, nil
+}
+
+// DoJSON sends req like Do and decodes a 2xx answer into out (nil: not read); an answer it
+// cannot decode is EUnavailable. Any other answer comes back as its status with ok false and
+// its body decoded into apiErr as far as it goes, for the caller to map.
+func (c *Client) DoJSON(ctx context.Context, req *http.Request, out, apiErr any) (status int, ok bool, err error) {
+	status, body, err := c.Do(ctx, req)
+	if err != nil {
+		return status, false, err
+	}
+	if status < 200 || status >= 300 {
+		_ = json.Unmarshal(body, apiErr)
+		return status, false, nil
+	}
+	if out != nil {
+		if err := json.Unmarshal(body, out); err != nil {
+			return status, false, &commerce.Error{Kind: commerce.EUnavailable, Code: "gateway_unavailable",
+				Message: c.Provider + ": unreadable answer", Err: err}
+		}
+	}
+	return status, true, nil
+}
+
+// Duration is a config's duration (a timeout, a tolerance): d, or def when d is not positive.
+func Duration(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+// SettlesOnly refuses to start a payment of m unless it is a positive amount of currency,
+// the only one provider settles.
+func SettlesOnly(provider, currency string, m commerce.Money) error {
+	if m.Currency != currency {
+		return commerce.Errorf(commerce.EInvalid, "currency_not_supported", "%s: settles only %s, not %s", provider, currency, m.Currency)
+	}
+	if m.Amount <= 0 {
+		return commerce.Errorf(commerce.EInvalid, "invalid_amount", "%s: amount must be positive", provider)
+	}
+	return nil
 }
 
 // Unauthorized is the error for a gateway that refuses our credentials: the shop is
