@@ -11,6 +11,7 @@
 package click
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
@@ -27,6 +28,7 @@ import (
 
 	"github.com/ultramarket/ultramarket/commerce"
 	"github.com/ultramarket/ultramarket/commerce/payments"
+	"github.com/ultramarket/ultramarket/gateways/internal/gwhttp"
 )
 
 // MethodID is the payment method this adapter serves.
@@ -70,18 +72,10 @@ var (
 
 // New returns a Click adapter.
 func New(cfg Config) (*Gateway, error) {
-	if cfg.CheckoutURL == "" {
-		cfg.CheckoutURL = "https://my.click.uz/services/pay"
-	}
-	if cfg.APIURL == "" {
-		cfg.APIURL = "https://api.click.uz/v2/merchant"
-	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = 15 * time.Second
-	}
-	if cfg.HTTP == nil {
-		cfg.HTTP = &http.Client{}
-	}
+	cfg.CheckoutURL = cmp.Or(cfg.CheckoutURL, "https://my.click.uz/services/pay")
+	cfg.APIURL = cmp.Or(cfg.APIURL, "https://api.click.uz/v2/merchant")
+	cfg.Timeout = gwhttp.Duration(cfg.Timeout, 15*time.Second)
+	cfg.HTTP = cmp.Or(cfg.HTTP, &http.Client{})
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -123,11 +117,8 @@ func ParseAmount(s string) (int64, bool) {
 // Start implements payments.Gateway: the Click payment page with service_id, merchant_id,
 // amount, transaction_param (our payment ID) and return_url.
 func (g *Gateway) Start(_ context.Context, p payments.Payment, in payments.StartInput) (payments.Action, error) {
-	if p.Amount.Currency != Currency {
-		return payments.Action{}, commerce.Errorf(commerce.EInvalid, "currency_not_supported", "click: settles only %s, not %s", Currency, p.Amount.Currency)
-	}
-	if p.Amount.Amount <= 0 {
-		return payments.Action{}, commerce.Errorf(commerce.EInvalid, "invalid_amount", "click: amount must be positive")
+	if err := gwhttp.SettlesOnly("click", Currency, p.Amount); err != nil {
+		return payments.Action{}, err
 	}
 	q := url.Values{}
 	q.Set("service_id", g.cfg.ServiceID)

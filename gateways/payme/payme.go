@@ -13,6 +13,7 @@
 package payme
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/ultramarket/ultramarket/commerce"
 	"github.com/ultramarket/ultramarket/commerce/payments"
+	"github.com/ultramarket/ultramarket/gateways/internal/gwhttp"
 )
 
 // MethodID is the payment method this adapter serves.
@@ -80,9 +82,7 @@ var (
 
 // New returns a Payme adapter.
 func New(cfg Config) (*Gateway, error) {
-	if cfg.CheckoutURL == "" {
-		cfg.CheckoutURL = "https://checkout.paycom.uz"
-	}
+	cfg.CheckoutURL = cmp.Or(cfg.CheckoutURL, "https://checkout.paycom.uz")
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -109,11 +109,8 @@ func (g *Gateway) Method() payments.Method {
 // <checkout_url>/<base64("m=<merchant>;ac.payment_id=<id>;a=<tiyin>;c=<return_url>")>.
 // Payme then calls the merchant API; the payment is captured by PerformTransaction.
 func (g *Gateway) Start(_ context.Context, p payments.Payment, in payments.StartInput) (payments.Action, error) {
-	if p.Amount.Currency != Currency {
-		return payments.Action{}, commerce.Errorf(commerce.EInvalid, "currency_not_supported", "payme: settles only %s, not %s", Currency, p.Amount.Currency)
-	}
-	if p.Amount.Amount <= 0 {
-		return payments.Action{}, commerce.Errorf(commerce.EInvalid, "invalid_amount", "payme: amount must be positive")
+	if err := gwhttp.SettlesOnly("payme", Currency, p.Amount); err != nil {
+		return payments.Action{}, err
 	}
 	params := fmt.Sprintf("m=%s;ac.payment_id=%s;a=%d", g.cfg.MerchantID, p.ID, p.Amount.Amount)
 	if in.ReturnURL != "" {

@@ -32,6 +32,7 @@ package uzcard
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -45,6 +46,7 @@ import (
 
 	"github.com/ultramarket/ultramarket/commerce"
 	"github.com/ultramarket/ultramarket/commerce/payments"
+	"github.com/ultramarket/ultramarket/gateways/internal/gwhttp"
 )
 
 // MethodID is the payment method this adapter serves.
@@ -85,12 +87,8 @@ var (
 
 // New returns a UzCard adapter.
 func New(cfg Config) (*Gateway, error) {
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = 15 * time.Second
-	}
-	if cfg.HTTP == nil {
-		cfg.HTTP = &http.Client{}
-	}
+	cfg.Timeout = gwhttp.Duration(cfg.Timeout, 15*time.Second)
+	cfg.HTTP = cmp.Or(cfg.HTTP, &http.Client{})
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -203,11 +201,8 @@ func refusal(err error) error {
 // Start implements payments.Gateway: it registers the payment and answers the hosted card
 // page, where the shopper enters the card and the SMS code.
 func (g *Gateway) Start(ctx context.Context, p payments.Payment, in payments.StartInput) (payments.Action, error) {
-	if p.Amount.Currency != Currency {
-		return payments.Action{}, commerce.Errorf(commerce.EInvalid, "currency_not_supported", "uzcard: settles only %s, not %s", Currency, p.Amount.Currency)
-	}
-	if p.Amount.Amount <= 0 {
-		return payments.Action{}, commerce.Errorf(commerce.EInvalid, "invalid_amount", "uzcard: amount must be positive")
+	if err := gwhttp.SettlesOnly("uzcard", Currency, p.Amount); err != nil {
+		return payments.Action{}, err
 	}
 	var t Transaction
 	err := g.call(ctx, http.MethodPost, "/payment/create", map[string]any{
