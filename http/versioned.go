@@ -44,7 +44,7 @@ func (v versioned[S, T, Req]) read() echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		return v.answer(c, stdhttp.StatusOK, x)
+		return jsonETag(c, stdhttp.StatusOK, v.version(x), x)
 	})
 }
 
@@ -69,7 +69,7 @@ func (v versioned[S, T, Req]) write(status int, id func(echo.Context) string) ec
 		if err != nil {
 			return err
 		}
-		return v.answer(c, status, x)
+		return jsonETag(c, status, v.version(x), x)
 	})
 }
 
@@ -85,9 +85,4 @@ func (v versioned[S, T, Req]) remove() echo.HandlerFunc {
 		}
 		return c.NoContent(stdhttp.StatusNoContent)
 	})
-}
-
-func (v versioned[S, T, Req]) answer(c echo.Context, status int, x T) error {
-	setETag(c, v.version(x))
-	return c.JSON(status, x)
 }
