@@ -41,21 +41,18 @@ func (c checkoutTx) Emit(ev commerce.Event)    { c.tx.Emit(ev) }
 
 // NextOrderNumber increments the order number counter inside the update, so a checkout that
 // fails leaves no gap.
-func (c checkoutTx) NextOrderNumber() (int64, error) {
-	var n uint64
-	b, err := c.tx.Get([]byte(keyOrderNumberSeq))
-	switch {
-	case errors.Is(err, ErrNotFound):
-	case err != nil:
+func (c checkoutTx) NextOrderNumber() (int64, error) { return nextSeq(c.tx, []byte(keyOrderNumberSeq)) }
+
+// nextSeq increments the counter at key (a missing one is 0) inside the update and returns
+// its new value: an update that fails takes no number.
+func nextSeq(tx *Tx, key []byte) (int64, error) {
+	n, err := counterOf(tx, key)
+	if err != nil {
 		return 0, err
-	default:
-		if n, err = decodeUint64(b); err != nil {
-			return 0, err
-		}
 	}
 	n++
-	c.tx.Set([]byte(keyOrderNumberSeq), encodeUint64(n))
-	return int64(n), nil
+	tx.Set(key, encodeUint64(uint64(n)))
+	return n, nil
 }
 
 // Receipt returns the receipt kept under an Idempotency-Key, expired or not.

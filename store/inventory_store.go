@@ -343,120 +343,91 @@ func dropVariantStock(tx *Tx, variantID string) error {
 // Lists.
 
 func (s *Inventory) WarehouseLevels(ctx context.Context, warehouse string, page commerce.Page) (commerce.List[inventory.Level], error) {
-	page = page.Normalize()
-	prefix := Key(prefixWarehouseLevel, warehouse, "")
-	lower := prefix
-	if page.Cursor != "" {
-		last, err := base64.RawURLEncoding.DecodeString(page.Cursor)
-		if err != nil || len(last) == 0 {
-			return commerce.List[inventory.Level]{}, inventory.ErrInvalidCursor
-		}
-		lower = append(append(append([]byte(nil), prefix...), last...), 0) // strictly after
-	}
-	list := commerce.List[inventory.Level]{Items: []inventory.Level{}}
-	more := false
-	err := s.db.View(ctx, func(r *Reader) error {
-		return r.Scan(lower, PrefixEnd(prefix), func(k, _ []byte) error {
-			if len(list.Items) == page.Limit {
-				more = true
-				return ErrStop
+	return pageRows(ctx, s.db, Key(prefixWarehouseLevel, warehouse, ""), page, false,
+		func(last []byte) bool { return len(last) > 0 },
+		func(r *Reader, vid, _ []byte) (inventory.Level, bool, error) {
+			l := inventory.Level{VariantID: string(vid), Warehouse: warehouse}
+			if err := getJSON(r, levelKey(string(vid), warehouse), &l); err != nil && !errors.Is(err, ErrNotFound) {
+				return l, false, err
 			}
-			vid := string(k[len(prefix):])
-			l := inventory.Level{VariantID: vid, Warehouse: warehouse}
-			if err := getJSON(r, levelKey(vid, warehouse), &l); err != nil && !errors.Is(err, ErrNotFound) {
-				return err
-			}
-			list.Items = append(list.Items, l)
-			return nil
+			return l, true, nil
 		})
-	})
-	if err != nil {
-		return commerce.List[inventory.Level]{}, err
-	}
-	if more {
-		list.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(list.Items[len(list.Items)-1].VariantID))
-	}
-	return list, nil
 }
 
 func (s *Inventory) Movements(ctx context.Context, f inventory.MovementFilter, page commerce.Page) (commerce.List[inventory.Movement], error) {
-	page = page.Normalize()
 	prefix := Key(prefixMoveByVariant, f.VariantID, "")
 	if f.Warehouse != "" {
 		prefix = Key(prefixMoveByWarehouse, f.Warehouse, "")
 	}
-	upper := PrefixEnd(prefix)
-	if page.Cursor != "" {
-		last, err := base64.RawURLEncoding.DecodeString(page.Cursor)
-		if err != nil || !commerce.ValidID(string(last)) {
-			return commerce.List[inventory.Movement]{}, inventory.ErrInvalidCursor
-		}
-		upper = append(append([]byte(nil), prefix...), last...) // exclusive: strictly older
-	}
-	list := commerce.List[inventory.Movement]{Items: []inventory.Movement{}}
-	more := false
-	err := s.db.View(ctx, func(r *Reader) error {
-		return r.ScanReverse(prefix, upper, func(k, v []byte) error {
-			if len(list.Items) == page.Limit {
-				more = true
-				return ErrStop
-			}
+	return pageRows(ctx, s.db, prefix, page, true,
+		func(last []byte) bool { return commerce.ValidID(string(last)) },
+		func(r *Reader, id, v []byte) (inventory.Movement, bool, error) {
+			var m inventory.Movement
 			if f.Warehouse != "" { // the row names the variant whose row holds the movement
 				var err error
-				if v, err = r.Get(moveByVariantKey(string(v), string(k[len(prefix):]))); err != nil {
-					return fmt.Errorf("store: movement %s: %w", k, err)
+				if v, err = r.Get(moveByVariantKey(string(v), string(id))); err != nil {
+					return m, false, fmt.Errorf("store: movement %s%s: %w", prefix, id, err)
 				}
 			}
-			var m inventory.Movement
 			if err := decode(v, &m); err != nil {
-				return fmt.Errorf("store: movement %s: %w", k, err)
+				return m, false, fmt.Errorf("store: movement %s%s: %w", prefix, id, err)
 			}
-			list.Items = append(list.Items, m)
-			return nil
+			return m, true, nil
 		})
-	})
-	if err != nil {
-		return commerce.List[inventory.Movement]{}, err
-	}
-	if more {
-		list.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(list.Items[len(list.Items)-1].ID))
-	}
-	return list, nil
 }
 
 func (s *Inventory) ActiveReservations(ctx context.Context, page commerce.Page) (commerce.List[inventory.Reservation], error) {
+	return pageRows(ctx, s.db, []byte(prefixReservationActive), page, false,
+		func(last []byte) bool { return len(last) >= 10 },
+		func(r *Reader, k, _ []byte) (inventory.Reservation, bool, error) { // <expiry BE>/<order ID>
+			return invReader{r: r, db: s.db}.Reservation(string(k[9:]))
+		})
+}
+
+// pageRows reads a page of the rows under prefix in one snapshot: forward from after the
+// cursor, or with reverse backward from before it. The cursor is the base64 of the page's
+// last item's key after prefix; valid vets a decoded one (inventory.ErrInvalidCursor
+// otherwise). row makes a row (its key after prefix, its value) an item, or skips it.
+func pageRows[T any](ctx context.Context, db *DB, prefix []byte, page commerce.Page, reverse bool,
+	valid func(last []byte) bool, row func(r *Reader, key, v []byte) (T, bool, error)) (commerce.List[T], error) {
 	page = page.Normalize()
-	prefix := []byte(prefixReservationActive)
-	lower := prefix
+	lower, upper := prefix, PrefixEnd(prefix)
 	if page.Cursor != "" {
 		last, err := base64.RawURLEncoding.DecodeString(page.Cursor)
-		if err != nil || len(last) < 10 {
-			return commerce.List[inventory.Reservation]{}, inventory.ErrInvalidCursor
+		if err != nil || !valid(last) {
+			return commerce.List[T]{}, inventory.ErrInvalidCursor
 		}
-		lower = append(append(append([]byte(nil), prefix...), last...), 0)
+		at := append(append([]byte(nil), prefix...), last...)
+		if reverse {
+			upper = at // exclusive: strictly before
+		} else {
+			lower = append(at, 0) // strictly after
+		}
 	}
-	list := commerce.List[inventory.Reservation]{Items: []inventory.Reservation{}}
+	list := commerce.List[T]{Items: []T{}}
 	var lastKey []byte
 	more := false
-	err := s.db.View(ctx, func(r *Reader) error {
-		return r.Scan(lower, PrefixEnd(prefix), func(k, _ []byte) error {
+	err := db.View(ctx, func(r *Reader) error {
+		scan := r.Scan
+		if reverse {
+			scan = r.ScanReverse
+		}
+		return scan(lower, upper, func(k, v []byte) error {
 			if len(list.Items) == page.Limit {
 				more = true
 				return ErrStop
 			}
-			res, ok, err := invReader{r: r, db: s.db}.Reservation(string(k[len(prefix)+9:]))
-			if err != nil {
+			item, ok, err := row(r, k[len(prefix):], v)
+			if err != nil || !ok {
 				return err
 			}
-			if ok {
-				list.Items = append(list.Items, res)
-				lastKey = append(lastKey[:0], k[len(prefix):]...)
-			}
+			list.Items = append(list.Items, item)
+			lastKey = append(lastKey[:0], k[len(prefix):]...)
 			return nil
 		})
 	})
 	if err != nil {
-		return commerce.List[inventory.Reservation]{}, err
+		return commerce.List[T]{}, err
 	}
 	if more {
 		list.NextCursor = base64.RawURLEncoding.EncodeToString(lastKey)

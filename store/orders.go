@@ -135,22 +135,12 @@ func (o orderTx) NextInvoiceNumber(year int, orderID string) (int64, error) {
 	if year < 0 {
 		return 0, fmt.Errorf("store: invoice year %d", year)
 	}
-	k := Uint64Key(prefixInvoiceSeq, uint64(year))
-	var n uint64
-	b, err := o.tx.Get(k)
-	switch {
-	case errors.Is(err, ErrNotFound):
-	case err != nil:
+	n, err := nextSeq(o.tx, Uint64Key(prefixInvoiceSeq, uint64(year)))
+	if err != nil {
 		return 0, err
-	default:
-		if n, err = decodeUint64(b); err != nil {
-			return 0, err
-		}
 	}
-	n++
-	o.tx.Set(k, encodeUint64(n))
-	o.tx.Set(invoiceKey(year, n), []byte(orderID))
-	return int64(n), nil
+	o.tx.Set(invoiceKey(year, uint64(n)), []byte(orderID))
+	return n, nil
 }
 
 // invoiceKey is orders/invoice/<year BE><seq BE>.
