@@ -9,3 +9,12 @@ type Clock interface{ Now() time.Time }
 type SystemClock struct{}
 
 func (SystemClock) Now() time.Time { return time.Now().UTC() }
+
+// OrSystemClock returns c, or the system clock when c is nil: what a constructor taking an
+// optional clock keeps.
+func OrSystemClock(c Clock) Clock {
+	if c == nil {
+		return SystemClock{}
+	}
+	return c
+}

@@ -40,10 +40,7 @@ type Service struct {
 
 // NewService returns the inventory service; a nil clock means the system clock.
 func NewService(store Store, clock commerce.Clock) *Service {
-	if clock == nil {
-		clock = commerce.SystemClock{}
-	}
-	return &Service{store: store, clock: clock}
+	return &Service{store: store, clock: commerce.OrSystemClock(clock)}
 }
 
 func actorOf(ctx context.Context) string {

@@ -39,10 +39,7 @@ type Service struct {
 
 // NewService returns the ledger service; a nil clock means the system clock.
 func NewService(store Store, clock commerce.Clock) *Service {
-	if clock == nil {
-		clock = commerce.SystemClock{}
-	}
-	return &Service{store: store, clock: clock}
+	return &Service{store: store, clock: commerce.OrSystemClock(clock)}
 }
 
 // maxValue bounds one issue, credit or debit (minor units): a typo, not a limit on business.

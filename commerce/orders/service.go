@@ -16,10 +16,7 @@ type Service struct {
 
 // NewService returns the order service on store; a nil clock means the system clock.
 func NewService(store Store, clock commerce.Clock) *Service {
-	if clock == nil {
-		clock = commerce.SystemClock{}
-	}
-	return &Service{store: store, clock: clock}
+	return &Service{store: store, clock: commerce.OrSystemClock(clock)}
 }
 
 // Get returns an order v may see; any other is not found (its existence is not revealed).

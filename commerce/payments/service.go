@@ -62,9 +62,7 @@ type Service struct {
 
 // New returns the payments service.
 func New(cfg Config) (*Service, error) {
-	if cfg.Clock == nil {
-		cfg.Clock = commerce.SystemClock{}
-	}
+	cfg.Clock = commerce.OrSystemClock(cfg.Clock)
 	names := cfg.Methods
 	if names == nil {
 		names = DefaultMethods

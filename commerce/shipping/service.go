@@ -68,13 +68,10 @@ type Service struct {
 // NewService returns the shipping service on repo with the shop's carriers. A nil clock
 // means the system clock; nil carriers mean the built-in ones.
 func NewService(repo Repository, carriers *Carriers, clock commerce.Clock) *Service {
-	if clock == nil {
-		clock = commerce.SystemClock{}
-	}
 	if carriers == nil {
 		carriers = NewCarriers(Builtin()...)
 	}
-	return &Service{repo: repo, carriers: carriers, clock: clock}
+	return &Service{repo: repo, carriers: carriers, clock: commerce.OrSystemClock(clock)}
 }
 
 // Carriers returns the shop's carriers.
