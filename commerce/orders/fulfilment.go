@@ -46,21 +46,16 @@ func (o Order) ordered() map[string]int64 {
 }
 
 // Fulfilled returns the units shipped per variant (delivered or not).
-func (o Order) Fulfilled() map[string]int64 {
-	m := map[string]int64{}
-	for _, f := range o.Fulfilments {
-		for _, q := range f.Lines {
-			m[q.VariantID] += q.Quantity
-		}
-	}
-	return m
-}
+func (o Order) Fulfilled() map[string]int64 { return o.shippedUnits("") }
 
 // Delivered returns the units delivered per variant.
-func (o Order) Delivered() map[string]int64 {
+func (o Order) Delivered() map[string]int64 { return o.shippedUnits(FulfilmentDelivered) }
+
+// shippedUnits returns the units of the fulfilments in status ("": any) per variant.
+func (o Order) shippedUnits(status string) map[string]int64 {
 	m := map[string]int64{}
 	for _, f := range o.Fulfilments {
-		if f.Status == FulfilmentDelivered {
+		if status == "" || f.Status == status {
 			for _, q := range f.Lines {
 				m[q.VariantID] += q.Quantity
 			}
