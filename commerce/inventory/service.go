@@ -480,16 +480,19 @@ func (s *Service) Movements(ctx context.Context, f MovementFilter, page commerce
 		if _, err := s.Warehouse(ctx, f.Warehouse); err != nil {
 			return commerce.List[Movement]{}, err
 		}
-	} else if err := s.store.View(ctx, func(r Reader) error {
-		ok, err := r.VariantExists(f.VariantID)
-		if err == nil && !ok {
-			return ErrVariantNotFound
-		}
-		return err
-	}); err != nil {
+	} else if err := s.store.View(ctx, func(r Reader) error { return variantFound(r, f.VariantID) }); err != nil {
 		return commerce.List[Movement]{}, err
 	}
 	return s.store.Movements(ctx, f, page)
+}
+
+// variantFound returns ErrVariantNotFound for a variant the catalog does not have.
+func variantFound(r Reader, variantID string) error {
+	ok, err := r.VariantExists(variantID)
+	if err == nil && !ok {
+		return ErrVariantNotFound
+	}
+	return err
 }
 
 // Item settings.
@@ -505,10 +508,8 @@ type ItemInput struct {
 func (s *Service) Item(ctx context.Context, variantID string) (Item, error) {
 	var it Item
 	err := s.store.View(ctx, func(r Reader) error {
-		if ok, err := r.VariantExists(variantID); err != nil {
+		if err := variantFound(r, variantID); err != nil {
 			return err
-		} else if !ok {
-			return ErrVariantNotFound
 		}
 		var err error
 		it, _, err = r.Item(variantID)
@@ -531,10 +532,8 @@ func (s *Service) PutItem(ctx context.Context, variantID string, in ItemInput, i
 	}
 	var out Item
 	err := s.store.Update(ctx, func(tx Tx) error {
-		if ok, err := tx.VariantExists(variantID); err != nil {
+		if err := variantFound(tx, variantID); err != nil {
 			return err
-		} else if !ok {
-			return ErrVariantNotFound
 		}
 		prev, _, err := tx.Item(variantID)
 		if err != nil {
