@@ -9,7 +9,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -19,6 +18,7 @@ import (
 	"testing"
 
 	"github.com/ultramarket/ultramarket/gateways/click"
+	"github.com/ultramarket/ultramarket/gateways/internal/fakehttp"
 )
 
 // Client calls a SHOP API endpoint as Click.
@@ -91,23 +91,12 @@ func (cl *Client) Do(ctx context.Context, c Call) (Answer, error) {
 
 // Post posts a raw form body and decodes the answer.
 func (cl *Client) Post(ctx context.Context, body string) (Answer, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cl.URL, strings.NewReader(body))
+	status, b, err := fakehttp.Post(ctx, cl.HTTP, cl.URL, []byte(body), http.Header{"Content-Type": {"application/x-www-form-urlencoded"}})
 	if err != nil {
 		return Answer{}, err
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	hc := cl.HTTP
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	res, err := hc.Do(req)
-	if err != nil {
-		return Answer{}, err
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	if res.StatusCode != http.StatusOK {
-		return Answer{}, fmt.Errorf("click SHOP API answered %d: %s", res.StatusCode, b)
+	if status != http.StatusOK {
+		return Answer{}, fmt.Errorf("click SHOP API answered %d: %s", status, b)
 	}
 	var a Answer
 	err = json.Unmarshal(b, &a)

@@ -7,6 +7,7 @@ package fakehttp
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -130,17 +131,20 @@ func (s *Server[C, F]) TakeFailure(match func(F) bool) (F, bool) {
 	return zero, false
 }
 
-// Post sends body to url with header as a gateway delivers a webhook and returns the
-// answer's status and body.
-func Post(url string, body []byte, header http.Header) (int, []byte, error) {
-	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+// Post sends body to url with header through hc (nil: http.DefaultClient), as a gateway
+// delivers a webhook or calls the shop's API, and returns the answer's status and body.
+func Post(ctx context.Context, hc *http.Client, url string, body []byte, header http.Header) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return 0, nil, err
 	}
 	for k, v := range header {
 		req.Header[k] = v
 	}
-	resp, err := http.DefaultClient.Do(req)
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
 	if err != nil {
 		return 0, nil, err
 	}

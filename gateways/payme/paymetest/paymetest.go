@@ -3,12 +3,10 @@
 package paymetest
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"sync/atomic"
 	"testing"
@@ -74,29 +72,19 @@ func (c *Client) Call(ctx context.Context, method string, params any) (Response,
 
 // Raw posts body with the Authorization header auth (empty: none) and decodes the answer.
 func (c *Client) Raw(ctx context.Context, body []byte, auth string) (Response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.URL, bytes.NewReader(body))
-	if err != nil {
-		return Response{}, err
-	}
-	req.Header.Set("Content-Type", "application/json")
+	h := http.Header{"Content-Type": {"application/json"}}
 	if auth != "" {
-		req.Header.Set("Authorization", auth)
+		h.Set("Authorization", auth)
 	}
-	hc := c.HTTP
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	res, err := hc.Do(req)
+	status, b, err := fakehttp.Post(ctx, c.HTTP, c.URL, body, h)
 	if err != nil {
 		return Response{}, err
 	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(res.Body)
-		return Response{}, fmt.Errorf("payme merchant API answered %d: %s", res.StatusCode, b)
+	if status != http.StatusOK {
+		return Response{}, fmt.Errorf("payme merchant API answered %d: %s", status, b)
 	}
 	var r Response
-	if err := json.NewDecoder(res.Body).Decode(&r); err != nil {
+	if err := json.Unmarshal(b, &r); err != nil {
 		return Response{}, err
 	}
 	return r, nil

@@ -8,6 +8,7 @@ package paypaltest
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
@@ -487,5 +488,5 @@ func (s *Server) SendWith(event []byte, h Headers) (int, []byte, error) {
 	for k, v := range h {
 		header.Set(k, v)
 	}
-	return fakehttp.Post(s.WebhookURL, event, header)
+	return fakehttp.Post(context.Background(), nil, s.WebhookURL, event, header)
 }

@@ -6,6 +6,7 @@
 package stripetest
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -330,5 +331,5 @@ func (s *Server) SendSigned(event []byte, signature string) (int, []byte, error)
 	if signature != "" {
 		h.Set(stripe.SignatureHeader, signature)
 	}
-	return fakehttp.Post(s.WebhookURL, event, h)
+	return fakehttp.Post(context.Background(), nil, s.WebhookURL, event, h)
 }

@@ -5,8 +5,8 @@
 package uzcardtest
 
 import (
-	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -15,6 +15,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/ultramarket/ultramarket/gateways/internal/fakehttp"
 	"github.com/ultramarket/ultramarket/gateways/uzcard"
 )
 
@@ -191,16 +192,7 @@ func (c *Center) Pay(ctx context.Context, transactionID, otp string) (int, error
 
 // Callback posts body to CallbackURL with the given credentials and returns the status.
 func (c *Center) Callback(ctx context.Context, body []byte, login, password string) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.CallbackURL, bytes.NewReader(body))
-	if err != nil {
-		return 0, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.SetBasicAuth(login, password)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	res.Body.Close()
-	return res.StatusCode, nil
+	status, _, err := fakehttp.Post(ctx, nil, c.CallbackURL, body, http.Header{"Content-Type": {"application/json"},
+		"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte(login+":"+password))}})
+	return status, err
 }
