@@ -175,11 +175,8 @@ func (g *Gateway) prepare(ctx context.Context, a answer, paydoc string, amount i
 		if t.PaymentID != a.MerchantTransID {
 			return g.reply(a, ErrRequest)
 		}
-		switch t.State {
-		case stateCompleted:
-			return g.reply(a, ErrAlreadyPaid)
-		case stateCancelled:
-			return g.reply(a, ErrTxCancelled)
+		if code := t.finished(); code != OK {
+			return g.reply(a, code)
 		}
 		if t.Amount != amount {
 			return g.reply(a, ErrAmount)
@@ -199,6 +196,17 @@ func (g *Gateway) prepare(ctx context.Context, a answer, paydoc string, amount i
 	return g.reply(a, OK)
 }
 
+// finished is Click's error for a transaction already completed or cancelled, OK otherwise.
+func (t transaction) finished() int {
+	switch t.State {
+	case stateCompleted:
+		return ErrAlreadyPaid
+	case stateCancelled:
+		return ErrTxCancelled
+	}
+	return OK
+}
+
 // newPrepareID is a random positive 52-bit ID (an integer JSON number every client reads
 // exactly); a Complete must echo it with its click_trans_id.
 func newPrepareID() int64 {
@@ -215,11 +223,8 @@ func (g *Gateway) complete(ctx context.Context, a answer, prepareID, amount int6
 	if !found || t.PrepareID != prepareID || t.PaymentID != a.MerchantTransID {
 		return g.reply(a, ErrTxNotFound)
 	}
-	switch t.State {
-	case stateCompleted:
-		return g.reply(a, ErrAlreadyPaid)
-	case stateCancelled:
-		return g.reply(a, ErrTxCancelled)
+	if code := t.finished(); code != OK {
+		return g.reply(a, code)
 	}
 	if clickErr < 0 {
 		// Click could not take the money: the transaction is cancelled; the payment stays

@@ -259,10 +259,7 @@ func jsonAnswer(status int, v any) (int, []byte) {
 func (s *Server) Succeed(piID string) []byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	pi := s.intents[piID]
-	if pi == nil {
-		panic("stripetest: no PaymentIntent " + piID)
-	}
+	pi := s.mustIntent(piID)
 	pi.Status, pi.AmountReceived = "succeeded", pi.Amount
 	if pi.LatestCharge == "" {
 		pi.LatestCharge = s.nextID("ch")
@@ -275,10 +272,7 @@ func (s *Server) Succeed(piID string) []byte {
 func (s *Server) Fail(piID, message string) []byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	pi := s.intents[piID]
-	if pi == nil {
-		panic("stripetest: no PaymentIntent " + piID)
-	}
+	pi := s.mustIntent(piID)
 	pi.Status = "requires_payment_method"
 	obj := map[string]any{}
 	b, _ := json.Marshal(pi)
@@ -299,12 +293,17 @@ func (s *Server) Event(typ string, object any) []byte {
 func (s *Server) ChargeRefunded(piID string) []byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	pi := s.intents[piID]
-	if pi == nil {
-		panic("stripetest: no PaymentIntent " + piID)
-	}
+	pi := s.mustIntent(piID)
 	return s.eventLocked("charge.refunded", map[string]any{"id": pi.LatestCharge, "object": "charge", "payment_intent": pi.ID,
 		"amount": pi.AmountReceived, "amount_refunded": s.refunded(pi.ID), "currency": pi.Currency, "refunded": s.refunded(pi.ID) == pi.AmountReceived})
+}
+
+func (s *Server) mustIntent(id string) *PaymentIntent {
+	pi := s.intents[id]
+	if pi == nil {
+		panic("stripetest: no PaymentIntent " + id)
+	}
+	return pi
 }
 
 func (s *Server) eventLocked(typ string, object any) []byte {
