@@ -222,6 +222,15 @@ func (g *Gateway) load(ctx context.Context, id string) (transaction, bool, *rpcE
 	return t, true, nil
 }
 
+// loadExisting is load of a transaction that must exist (errTxNotFound otherwise).
+func (g *Gateway) loadExisting(ctx context.Context, id string) (transaction, *rpcError) {
+	t, found, rerr := g.load(ctx, id)
+	if rerr == nil && !found {
+		rerr = errTxNotFound()
+	}
+	return t, rerr
+}
+
 func (g *Gateway) save(ctx context.Context, t transaction, aliases ...string) *rpcError {
 	b, err := json.Marshal(t)
 	if err == nil {
@@ -310,12 +319,9 @@ func notifyError(err error, otherwise *rpcError) *rpcError {
 }
 
 func (g *Gateway) perform(ctx context.Context, p params) (any, *rpcError) {
-	t, found, rerr := g.load(ctx, p.ID)
+	t, rerr := g.loadExisting(ctx, p.ID)
 	if rerr != nil {
 		return nil, rerr
-	}
-	if !found {
-		return nil, errTxNotFound()
 	}
 	switch t.State {
 	case StatePerformed:
@@ -344,12 +350,9 @@ func (g *Gateway) perform(ctx context.Context, p params) (any, *rpcError) {
 }
 
 func (g *Gateway) cancel(ctx context.Context, p params) (any, *rpcError) {
-	t, found, rerr := g.load(ctx, p.ID)
+	t, rerr := g.loadExisting(ctx, p.ID)
 	if rerr != nil {
 		return nil, rerr
-	}
-	if !found {
-		return nil, errTxNotFound()
 	}
 	cancelled := func() any {
 		return map[string]any{"transaction": t.ID, "cancel_time": t.CancelTime, "state": t.State}
@@ -384,12 +387,9 @@ func (g *Gateway) cancel(ctx context.Context, p params) (any, *rpcError) {
 }
 
 func (g *Gateway) check(ctx context.Context, p params) (any, *rpcError) {
-	t, found, rerr := g.load(ctx, p.ID)
+	t, rerr := g.loadExisting(ctx, p.ID)
 	if rerr != nil {
 		return nil, rerr
-	}
-	if !found {
-		return nil, errTxNotFound()
 	}
 	return map[string]any{"create_time": t.CreateTime, "perform_time": t.PerformTime, "cancel_time": t.CancelTime,
 		"transaction": t.ID, "state": t.State, "reason": t.Reason}, nil
