@@ -58,11 +58,17 @@ func nextSeq(tx *Tx, key []byte) (int64, error) {
 // Receipt returns the receipt kept under an Idempotency-Key, expired or not.
 func (c checkoutTx) Receipt(idem checkout.Idempotency) (checkout.Receipt, bool, error) {
 	var r checkout.Receipt
-	err := getJSON(c.tx, idemRowKey(prefixIdemCheckout, idem.Scope, idem.Key), &r)
+	ok, err := findJSON(c.tx, idemRowKey(prefixIdemCheckout, idem.Scope, idem.Key), &r)
+	return r, ok, err
+}
+
+// findJSON decodes the value at key into v and reports whether there is one.
+func findJSON(r getter, key []byte, v any) (bool, error) {
+	err := getJSON(r, key, v)
 	if errors.Is(err, ErrNotFound) {
-		return r, false, nil
+		return false, nil
 	}
-	return r, err == nil, err
+	return err == nil, err
 }
 
 // PutReceipt keeps r under the key until r.ExpiresAt.

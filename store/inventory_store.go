@@ -198,11 +198,8 @@ func (r invReader) Levels(variantID string, ws []inventory.Warehouse) ([]invento
 
 func (r invReader) Item(variantID string) (inventory.Item, bool, error) {
 	it := inventory.Item{VariantID: variantID, Backorder: inventory.BackorderDeny}
-	err := getJSON(r.r, invItemKey(variantID), &it)
-	if errors.Is(err, ErrNotFound) {
-		return it, false, nil
-	}
-	return it, err == nil, err
+	ok, err := findJSON(r.r, invItemKey(variantID), &it)
+	return it, ok, err
 }
 
 func (r invReader) Variant(variantID string) (inventory.VariantInfo, error) {
@@ -230,11 +227,8 @@ func (r invReader) Sellable(variantID string) (int64, error) { return stockOf(r.
 
 func (r invReader) Reservation(orderID string) (inventory.Reservation, bool, error) {
 	var res inventory.Reservation
-	err := getJSON(r.r, reservationKey(orderID), &res)
-	if errors.Is(err, ErrNotFound) {
-		return res, false, nil
-	}
-	return res, err == nil, err
+	ok, err := findJSON(r.r, reservationKey(orderID), &res)
+	return res, ok, err
 }
 
 func (r invReader) NonEmptyLevel(warehouse string) (inventory.Level, bool, error) {
