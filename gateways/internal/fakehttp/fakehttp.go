@@ -131,6 +131,17 @@ func (s *Server[C, F]) TakeFailure(match func(F) bool) (F, bool) {
 	return zero, false
 }
 
+// Copy returns a copy of *m[k], read under mu (a fake's objects by ID).
+func Copy[K comparable, V any](mu *sync.Mutex, m map[K]*V, k K) (V, bool) {
+	mu.Lock()
+	defer mu.Unlock()
+	if v, ok := m[k]; ok {
+		return *v, true
+	}
+	var zero V
+	return zero, false
+}
+
 // Post sends body to url with header through hc (nil: http.DefaultClient), as a gateway
 // delivers a webhook or calls the shop's API, and returns the answer's status and body.
 func Post(ctx context.Context, hc *http.Client, url string, body []byte, header http.Header) (int, []byte, error) {

@@ -131,15 +131,7 @@ func (s *Server) ExpireTokens() {
 }
 
 // Order returns a copy of an order.
-func (s *Server) Order(id string) (Order, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	o, ok := s.orders[id]
-	if !ok {
-		return Order{}, false
-	}
-	return *o, true
-}
+func (s *Server) Order(id string) (Order, bool) { return fakehttp.Copy(&s.mu, s.orders, id) }
 
 // Refunds returns the refunds made, oldest first.
 func (s *Server) Refunds() []Refund {

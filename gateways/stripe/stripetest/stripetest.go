@@ -100,15 +100,7 @@ func (s *Server) FailNext(status int, errType, message string) {
 }
 
 // Intent returns a copy of a PaymentIntent.
-func (s *Server) Intent(id string) (PaymentIntent, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	pi, ok := s.intents[id]
-	if !ok {
-		return PaymentIntent{}, false
-	}
-	return *pi, true
-}
+func (s *Server) Intent(id string) (PaymentIntent, bool) { return fakehttp.Copy(&s.mu, s.intents, id) }
 
 // Refunds returns the refunds made, oldest first.
 func (s *Server) Refunds() []Refund {

@@ -66,13 +66,7 @@ func (c *Center) Block(on bool) {
 
 // Transaction returns a copy of a transaction.
 func (c *Center) Transaction(id string) (uzcard.Transaction, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	t, ok := c.txs[id]
-	if !ok {
-		return uzcard.Transaction{}, false
-	}
-	return *t, true
+	return fakehttp.Copy(&c.mu, c.txs, id)
 }
 
 // SetAmount changes what the center says a transaction's amount is (a tampered or buggy
