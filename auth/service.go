@@ -34,9 +34,7 @@ func NewService(users Users, hasher *Hasher, clock commerce.Clock) *Service {
 	if users == nil || hasher == nil {
 		panic("auth: NewService needs users and a hasher")
 	}
-	if clock == nil {
-		clock = commerce.SystemClock{}
-	}
+	clock = commerce.OrSystemClock(clock)
 	return &Service{users: users, hasher: hasher, clock: clock}
 }
 

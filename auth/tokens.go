@@ -55,9 +55,7 @@ func (c *TokensConfig) ensureDefaults() {
 	if c.KeyID == "" {
 		c.KeyID = DefaultKeyID
 	}
-	if c.Clock == nil {
-		c.Clock = commerce.SystemClock{}
-	}
+	c.Clock = commerce.OrSystemClock(c.Clock)
 }
 
 // Validate reports every bad setting after applying the defaults.

@@ -94,9 +94,7 @@ func (c Config) withDefaults() Config {
 		c.LockTimeout = DefaultLockTimeout
 	}
 	c.Watermark = c.Watermark.withDefaults()
-	if c.Clock == nil {
-		c.Clock = commerce.SystemClock{}
-	}
+	c.Clock = commerce.OrSystemClock(c.Clock)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}

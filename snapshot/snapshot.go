@@ -129,9 +129,7 @@ func (c Config) withDefaults() Config {
 	if c.Keep == 0 {
 		c.Keep = DefaultKeep
 	}
-	if c.Clock == nil {
-		c.Clock = commerce.SystemClock{}
-	}
+	c.Clock = commerce.OrSystemClock(c.Clock)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}

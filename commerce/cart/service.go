@@ -18,9 +18,7 @@ type Service struct {
 
 // NewService returns the cart service on store; a nil clock means the system clock.
 func NewService(store Store, clock commerce.Clock) *Service {
-	if clock == nil {
-		clock = commerce.SystemClock{}
-	}
+	clock = commerce.OrSystemClock(clock)
 	return &Service{store: store, clock: clock, cfg: Config{TTL: TTL, AbandonedAfter: 4 * time.Hour}}
 }
 

@@ -159,9 +159,7 @@ type Service struct {
 
 // NewService returns the catalog service on repo. A nil clock means the system clock.
 func NewService(repo Repository, clock commerce.Clock) *Service {
-	if clock == nil {
-		clock = commerce.SystemClock{}
-	}
+	clock = commerce.OrSystemClock(clock)
 	return &Service{repo: repo, clock: clock}
 }
 

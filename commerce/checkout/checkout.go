@@ -128,9 +128,7 @@ type Service struct {
 
 // NewService returns the checkout service; a nil clock means the system clock.
 func NewService(store Store, accounts Accounts, clock commerce.Clock, cfg Config) *Service {
-	if clock == nil {
-		clock = commerce.SystemClock{}
-	}
+	clock = commerce.OrSystemClock(clock)
 	return &Service{store: store, accounts: accounts, clock: clock, cfg: cfg}
 }
 

@@ -24,9 +24,7 @@ func NewService(store Store, accounts Accounts, clock commerce.Clock) *Service {
 	if store == nil || accounts == nil {
 		panic("customers: NewService needs a store and accounts")
 	}
-	if clock == nil {
-		clock = commerce.SystemClock{}
-	}
+	clock = commerce.OrSystemClock(clock)
 	return &Service{store: store, accounts: accounts, clock: clock}
 }
 

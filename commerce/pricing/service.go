@@ -119,9 +119,7 @@ type Service struct {
 
 // NewService returns the pricing service; a nil clock means the system clock.
 func NewService(store Store, clock commerce.Clock) *Service {
-	if clock == nil {
-		clock = commerce.SystemClock{}
-	}
+	clock = commerce.OrSystemClock(clock)
 	return &Service{store: store, clock: clock}
 }
 

@@ -63,9 +63,7 @@ type Service struct {
 // passes catalog.Slugify so vendor and product slugs look alike); a nil clock means the
 // system clock.
 func NewService(repo Repository, blobs Blobs, clock commerce.Clock, slugify func(string) string) *Service {
-	if clock == nil {
-		clock = commerce.SystemClock{}
-	}
+	clock = commerce.OrSystemClock(clock)
 	return &Service{repo: repo, blobs: blobs, clock: clock, slugify: slugify}
 }
 

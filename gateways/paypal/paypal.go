@@ -72,9 +72,7 @@ func New(cfg Config, n payments.Notifier) (*Gateway, error) {
 	}
 	cfg.BaseURL = strings.TrimRight(cmp.Or(cfg.BaseURL, DefaultBaseURL), "/")
 	cfg.Timeout = gwhttp.Duration(cfg.Timeout, DefaultTimeout)
-	if cfg.Clock == nil {
-		cfg.Clock = commerce.SystemClock{}
-	}
+	cfg.Clock = commerce.OrSystemClock(cfg.Clock)
 	cfg.Name = cmp.Or(cfg.Name, "PayPal")
 	return &Gateway{cfg: cfg, client: gwhttp.NewClient("paypal", cfg.Timeout, cfg.HTTPClient), notifier: n}, nil
 }

@@ -66,9 +66,7 @@ func New(cfg Config, n payments.Notifier) (*Gateway, error) {
 	cfg.BaseURL = strings.TrimRight(cmp.Or(cfg.BaseURL, DefaultBaseURL), "/")
 	cfg.Timeout = gwhttp.Duration(cfg.Timeout, DefaultTimeout)
 	cfg.Tolerance = gwhttp.Duration(cfg.Tolerance, DefaultTolerance)
-	if cfg.Clock == nil {
-		cfg.Clock = commerce.SystemClock{}
-	}
+	cfg.Clock = commerce.OrSystemClock(cfg.Clock)
 	cfg.Name = cmp.Or(cfg.Name, "Card (Stripe)")
 	return &Gateway{cfg: cfg, client: gwhttp.NewClient("stripe", cfg.Timeout, cfg.HTTPClient), notifier: n}, nil
 }
