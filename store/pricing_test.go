@@ -35,7 +35,8 @@ func TestCheckoutPricing(t *testing.T) {
 	svc := pricing.NewService(NewPricing(db), nil)
 	v := s.product(t, 100) // price 1000 USD
 	if _, err := svc.SavePriceList(ctx, "", pricing.PriceList{Name: "base", Currency: "USD",
-		Prices: map[string]pricing.VariantPrice{v[0]: {Amount: 900, Tiers: []pricing.Tier{{MinQuantity: 3, Amount: 800}}}}}, 0); err != nil {
+		Prices: map[string]pricing.VariantPrice{v[0]: {Amount: 900, CompareAt: 1200,
+			Tiers: []pricing.Tier{{MinQuantity: 3, Amount: 800}}}}}, 0); err != nil {
 		t.Fatal(err)
 	}
 	promo := mustPromo(t, svc, pricing.PromotionInput{Promotion: pricing.Promotion{Kind: pricing.KindPercentage, Percent: 1000}})
@@ -51,6 +52,9 @@ func TestCheckoutPricing(t *testing.T) {
 	// 3 × 800 = 2400; 10% off = 240; tax inclusive 12% of 2160 = 2160 − 1929 (1928.57) = 231.
 	if o.Lines[0].UnitPrice.Amount != 800 || o.Subtotal.Amount != 2400 || o.DiscountTotal.Amount != 240 || o.Lines[0].Discount.Amount != 240 {
 		t.Fatalf("priced %+v", o)
+	}
+	if ca := o.Lines[0].CompareAt; ca == nil || ca.Amount != 1200 {
+		t.Fatalf("compare-at on the order line: %v, want the list's 1200", ca)
 	}
 	if !o.TaxInclusive || o.TaxTotal.Amount != 231 || o.Lines[0].Tax.Amount != 231 || o.Total.Amount != 2160 {
 		t.Fatalf("taxed: inclusive %v tax %v total %v", o.TaxInclusive, o.TaxTotal, o.Total)

@@ -59,6 +59,9 @@ func (s *Service) price(tx Tx, p *Placement) error {
 			VendorID: it.Ref.VendorID, WeightGrams: v.WeightGrams,
 			Discount: commerce.Money{Currency: p.Cart.Currency}, Tax: commerce.Money{Currency: p.Cart.Currency},
 		})
+		if ca := units[i].CompareAt; ca.Amount > unit.Amount && ca.Currency == unit.Currency {
+			o.Lines[i].CompareAt = &ca
+		}
 	}
 	return nil
 }

@@ -119,6 +119,7 @@ type Line struct {
 	Options   map[string]string `json:"options,omitempty"`
 	Quantity  int64             `json:"quantity"`
 	UnitPrice commerce.Money    `json:"unit_price"`
+	CompareAt *commerce.Money   `json:"compare_at,omitempty"` // the "was" price shown when the order was placed
 	LineTotal commerce.Money    `json:"line_total"`
 	VendorID  string            `json:"vendor_id,omitempty"` // the product's vendor when the order was placed
 	// Discount is this line's share of the order's discounts; Tax the tax on the line.
