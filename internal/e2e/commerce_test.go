@@ -328,6 +328,13 @@ func TestCommerceJourney(t *testing.T) {
 	}
 	wantStock("refused checkout", small, 10, map[string]int64{"main": 7, "east": 3})
 	wantStock("refused checkout", large, 5, map[string]int64{"main": 5})
+	var cartView struct {
+		Status string `json:"status"`
+	}
+	j.must("GET", "/api/v1/carts/"+cart.ID, ann, nil, 200, &cartView)
+	if cartView.Status != "open" {
+		t.Fatalf("after a refused checkout the cart is %q", cartView.Status)
+	}
 
 	// Checkout with cash: subtotal 2×20.00 + 40.00 = 80.00; discounts 5.00 + 10.00; shipping
 	// 10.00; tax 10% of (80.00 − 15.00 + 10.00) = 7.50; total 82.50. A retry with the same
@@ -368,6 +375,18 @@ func TestCommerceJourney(t *testing.T) {
 	orderURL := "/api/v1/orders/" + order.ID
 	j.refused("POST", "/api/v1/payments/"+order.PaymentID+"/capture", ann, nil, 403, "")
 	j.must("POST", "/api/v1/payments/"+order.PaymentID+"/capture", admin, nil, 200, nil)
+	// Taking the same cash twice captures it once.
+	var pay struct {
+		Status   string `json:"status"`
+		Captured money  `json:"captured"`
+	}
+	if r := j.do("POST", "/api/v1/payments/"+order.PaymentID+"/capture", admin, nil); r.status != 200 && r.status != 409 {
+		t.Fatalf("a second capture: %s", r)
+	}
+	j.must("GET", "/api/v1/payments/"+order.PaymentID, ann, nil, 200, &pay)
+	if pay.Status != "captured" || pay.Captured != order.Total {
+		t.Fatalf("payment after two captures = %+v, want captured %v", pay, order.Total)
+	}
 	j.must("GET", orderURL, ann, nil, 200, &order)
 	if order.Status != "CONFIRMED" || order.PaymentStatus != "paid" {
 		t.Fatalf("after the capture the order is %s/%s", order.Status, order.PaymentStatus)
@@ -443,6 +462,13 @@ func TestCommerceJourney(t *testing.T) {
 	if w := walletOf(); w != (money{3575, "USD"}) {
 		t.Fatalf("wallet after the refund = %+v, want 3575 USD", w)
 	}
+	// The same return's refund again is applied once.
+	if r := j.do("POST", retURL+"/refund", admin, map[string]any{"to": "store_credit", "reason": "returned"}); r.status != 200 && r.status != 409 {
+		t.Fatalf("a second refund of the return: %s", r)
+	}
+	if w := walletOf(); w != (money{3575, "USD"}) {
+		t.Fatalf("wallet after refunding the return twice = %+v, want 3575 USD", w)
+	}
 	j.must("GET", orderURL, ann, nil, 200, &order)
 	if order.PaymentStatus != "partially_refunded" || order.Status != "DELIVERED" {
 		t.Fatalf("after refunding one unit the order is %s/%s", order.Status, order.PaymentStatus)
@@ -450,23 +476,42 @@ func TestCommerceJourney(t *testing.T) {
 
 	// A second order, paid with the gift card in the checkout write: 20.00 − 5.00 + 10.00 +
 	// 10% of 25.00 = 27.50, leaving 172.50 on the card.
+	// A card of 10.00 cannot pay it: 409 insufficient_funds, nothing taken from the card or
+	// the shelf.
+	cardBalance := func(code string) money {
+		t.Helper()
+		var b struct {
+			Balance money `json:"balance"`
+		}
+		j.must("POST", "/api/v1/gift-cards/balance", "", map[string]string{"code": code}, 200, &b)
+		return b.Balance
+	}
+	var short struct {
+		Code string `json:"code"`
+	}
+	j.must("POST", "/api/v1/admin/gift-cards", admin, map[string]any{"initial_value": usd(1000)}, 201, &short)
 	var cart2 struct {
 		ID string `json:"id"`
 	}
 	j.must("POST", "/api/v1/carts", ann, nil, 201, &cart2)
 	j.must("POST", "/api/v1/carts/"+cart2.ID+"/items", ann, map[string]any{"variant_id": small, "quantity": 1}, 200, nil)
+	j.refused("POST", "/api/v1/orders", ann, checkout(cart2.ID, map[string]any{"payment_method": "gift_card", "gift_card_code": short.Code}), 409, "insufficient_funds")
+	if b := cardBalance(short.Code); b != (money{1000, "USD"}) {
+		t.Fatalf("a refused checkout took from the card: balance %+v", b)
+	}
+	wantStock("refused gift card", small, 8, map[string]int64{"main": 5, "east": 3})
+	if n := countOrders(ann); n != 1 {
+		t.Fatalf("a refused gift card checkout left an order: %d orders", n)
+	}
 	var order2 journeyOrder
 	j.must("POST", "/api/v1/orders", ann, checkout(cart2.ID, map[string]any{"payment_method": "gift_card", "gift_card_code": card.Code}), 201, &order2)
 	if order2.Total != (money{2750, "USD"}) || order2.Status != "CONFIRMED" || order2.PaymentStatus != "paid" {
 		t.Fatalf("gift card order: %s/%s %s", order2.Status, order2.PaymentStatus, order2.totals())
 	}
-	var balance struct {
-		Balance money `json:"balance"`
+	if b := cardBalance(card.Code); b != (money{17250, "USD"}) {
+		t.Fatalf("gift card balance %+v, want 17250 USD", b)
 	}
-	j.must("POST", "/api/v1/gift-cards/balance", "", map[string]string{"code": card.Code}, 200, &balance)
-	if balance.Balance != (money{17250, "USD"}) {
-		t.Fatalf("gift card balance %+v, want 17250 USD", balance.Balance)
-	}
+	wantStock("gift card order (paid: the unit left on hand)", small, 7, map[string]int64{"main": 4, "east": 3})
 
 	// The first order's invoice: issued once with the year's first number, then its PDF.
 	j.refused("GET", orderURL+"/invoice.pdf", ann, nil, 404, "invoice_not_issued")
@@ -479,6 +524,17 @@ func TestCommerceJourney(t *testing.T) {
 	pdf := j.must("GET", orderURL+"/invoice.pdf", ann, nil, 200, nil)
 	if !bytes.HasPrefix(pdf.body, []byte("%PDF")) {
 		t.Fatalf("the invoice is not a PDF: %.40q", pdf.body)
+	}
+
+	// The ledger balances while serving: the gift cards' and the wallet's movements each have
+	// their counter entry.
+	var check struct {
+		OK      bool   `json:"ok"`
+		Problem string `json:"problem"`
+	}
+	j.must("GET", "/api/v1/admin/ledger/check", admin, nil, 200, &check)
+	if !check.OK {
+		t.Fatalf("ledger check: %+v", check)
 	}
 
 	// Stopped, the data dir passes the ledger check and the audit chain verify.
