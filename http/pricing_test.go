@@ -80,7 +80,8 @@ func TestPricingAPI(t *testing.T) {
 			Discount    struct{ Amount int64 } `json:"discount"`
 		} `json:"lines"`
 		Promotions []struct {
-			Code string `json:"code"`
+			Code  string `json:"code"`
+			Title string `json:"title"`
 		} `json:"promotions"`
 		Totals struct {
 			Subtotal struct{ Amount int64 } `json:"subtotal"`
@@ -91,7 +92,8 @@ func TestPricingAPI(t *testing.T) {
 	r.JSON(t, &view)
 	if r.Status != 200 || len(view.Lines) != 1 || view.Lines[0].UnitPrice.Amount != 800 || view.Lines[0].CompareAt.Amount != 1200 ||
 		view.Lines[0].PriceListID != list.ID || view.Totals.Subtotal.Amount != 2400 || view.Totals.Discount.Amount != 240 ||
-		view.Totals.Total.Amount != 2160 || len(view.Promotions) != 1 || view.Promotions[0].Code != "SAVE10" {
+		view.Totals.Total.Amount != 2160 || len(view.Promotions) != 1 || view.Promotions[0].Code != "SAVE10" ||
+		view.Promotions[0].Title != "ten off" {
 		t.Fatalf("cart view: %d %s", r.Status, r.Body)
 	}
 	if r := a.Do(t, "DELETE", "/api/v1/carts/"+c.ID+"/coupons/NOPE", nil, nil); r.Status != 404 {

@@ -78,7 +78,8 @@ func (q *CartQuoter) Quote(r cart.Reader, c cart.Cart, items []cart.Item) (cart.
 		customer = pricing.CustomerKey(c.UserID, "")
 	}
 	country := q.opts.Country
-	quote, err := pricing.QuoteCart(pricing.Book{Lists: b.lists, Promotions: b.promotionsFor(c.Coupons), Zones: b.zones},
+	promos := b.promotionsFor(c.Coupons)
+	quote, err := pricing.QuoteCart(pricing.Book{Lists: b.lists, Promotions: promos, Zones: b.zones},
 		pricing.QuoteInput{Currency: cur, CustomerID: customer, Group: group, Codes: c.Coupons, Now: commerce.SystemClock{}.Now(), Items: in,
 			Country: country, Region: q.opts.Region, PricesIncludeTax: q.opts.PricesIncludeTax, TaxShipping: q.opts.TaxShipping},
 		func(p *pricing.Promotion) (int64, int64, error) { return usageOf(sc, p, customer) })
@@ -97,7 +98,14 @@ func (q *CartQuoter) Quote(r cart.Reader, c cart.Cart, items []cart.Item) (cart.
 			Discount: res.Lines[k].Discount, Tax: quote.Tax.Lines[k]}
 	}
 	for _, a := range res.Applied {
-		out.Applied = append(out.Applied, cart.AppliedPromotion{PromotionID: a.PromotionID, Code: a.Code, Kind: string(a.Kind), Amount: a.Amount})
+		ap := cart.AppliedPromotion{PromotionID: a.PromotionID, Code: a.Code, Kind: string(a.Kind), Amount: a.Amount}
+		for i := range promos {
+			if promos[i].ID == a.PromotionID {
+				ap.Title = promos[i].Title()
+				break
+			}
+		}
+		out.Applied = append(out.Applied, ap)
 	}
 	for _, r := range res.Rejected {
 		out.Rejected = append(out.Rejected, cart.RejectedCoupon{Code: r.Code, Reason: string(r.Reason)})

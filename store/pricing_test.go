@@ -39,7 +39,7 @@ func TestCheckoutPricing(t *testing.T) {
 			Tiers: []pricing.Tier{{MinQuantity: 3, Amount: 800}}}}}, 0); err != nil {
 		t.Fatal(err)
 	}
-	promo := mustPromo(t, svc, pricing.PromotionInput{Promotion: pricing.Promotion{Kind: pricing.KindPercentage, Percent: 1000}})
+	promo := mustPromo(t, svc, pricing.PromotionInput{Promotion: pricing.Promotion{Name: "Spring sale", Kind: pricing.KindPercentage, Percent: 1000}})
 	if _, err := svc.SaveTaxZone(ctx, "", pricing.TaxZone{Zone: pricing.Zone{Country: "UZ", Rate: 1200, Inclusive: true}}, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func TestCheckoutPricing(t *testing.T) {
 	if !o.TaxInclusive || o.TaxTotal.Amount != 231 || o.Lines[0].Tax.Amount != 231 || o.Total.Amount != 2160 {
 		t.Fatalf("taxed: inclusive %v tax %v total %v", o.TaxInclusive, o.TaxTotal, o.Total)
 	}
-	if len(o.Discounts) != 1 || o.Discounts[0].PromotionID != promo.ID {
+	if len(o.Discounts) != 1 || o.Discounts[0].PromotionID != promo.ID || o.Discounts[0].Title != "Spring sale" {
 		t.Fatalf("discounts %+v", o.Discounts)
 	}
 	// The promotion ends: the next checkout (same cached book until the epoch moves) has none.

@@ -51,6 +51,7 @@ type PricedLine struct {
 type AppliedPromotion struct {
 	PromotionID string         `json:"promotion_id"`
 	Code        string         `json:"code,omitempty"`
+	Title       string         `json:"title"` // the promotion's name, else its code, else its kind
 	Kind        string         `json:"kind"`
 	Amount      commerce.Money `json:"amount"`
 }

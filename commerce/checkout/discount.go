@@ -100,12 +100,9 @@ func (s *Service) discount(tx Tx, p *Placement) error {
 		byID[promos[i].ID] = &promos[i]
 	}
 	for _, a := range res.Applied {
-		title := a.Code
-		if title == "" {
-			title = string(a.Kind)
-		}
-		o.Discounts = append(o.Discounts, orders.Discount{PromotionID: a.PromotionID, Code: a.Code, Title: title, Amount: a.Amount})
-		if pr := byID[a.PromotionID]; pr != nil {
+		pr := byID[a.PromotionID]
+		o.Discounts = append(o.Discounts, orders.Discount{PromotionID: a.PromotionID, Code: a.Code, Title: pr.Title(), Amount: a.Amount})
+		if pr != nil {
 			if err := tx.RedeemPromotion(pr, customer); err != nil {
 				return err
 			}

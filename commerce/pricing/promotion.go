@@ -53,6 +53,9 @@ func (t Target) Matches(productID string, categoryIDs []string) bool {
 type Promotion struct {
 	ID   string `json:"id"`
 	Code string `json:"code,omitempty"`
+	// Name is what shoppers see on the cart, the order and the invoice; without one they
+	// see the code, or the kind of an automatic promotion.
+	Name string `json:"name"`
 	Kind Kind   `json:"kind"`
 	// Percent is the discount in basis points (1500 = 15%) for KindPercentage.
 	Percent int64 `json:"percent,omitempty"`
@@ -78,6 +81,19 @@ type Promotion struct {
 	// Priority orders stackable promotions (higher first) and breaks ties between equal
 	// discounts (higher wins, then the lower ID).
 	Priority int `json:"priority"`
+}
+
+// Title is what shoppers see of the promotion: its name, else its code, else its kind.
+func (p *Promotion) Title() string {
+	switch {
+	case p == nil:
+		return ""
+	case p.Name != "":
+		return p.Name
+	case p.Code != "":
+		return p.Code
+	}
+	return string(p.Kind)
 }
 
 // NormalizeCode is how coupon codes are compared: trimmed and upper-cased.

@@ -15,7 +15,6 @@ import (
 // version (ETag) and times.
 type PromotionRecord struct {
 	Promotion
-	Name      string    `json:"name"`
 	Version   int64     `json:"version"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
@@ -229,7 +228,6 @@ func (s *Service) DeletePriceList(ctx context.Context, id string, ifMatch int64)
 // PromotionInput is what staff send for a promotion (the ID is the route's).
 type PromotionInput struct {
 	Promotion
-	Name string `json:"name"`
 }
 
 // Promotion returns one promotion.
@@ -250,7 +248,8 @@ func (s *Service) Promotions(ctx context.Context, page commerce.Page) (commerce.
 
 // SavePromotion creates (id "") or replaces a promotion. Codes are unique (normalized).
 func (s *Service) SavePromotion(ctx context.Context, id string, in PromotionInput, ifMatch int64) (PromotionRecord, error) {
-	rec := PromotionRecord{Promotion: in.Promotion, Name: strings.TrimSpace(in.Name)}
+	rec := PromotionRecord{Promotion: in.Promotion}
+	rec.Name = strings.TrimSpace(rec.Name)
 	rec.Code = NormalizeCode(rec.Code)
 	rec.ID = "-" // validated below with the real ID
 	var v commerce.Validator

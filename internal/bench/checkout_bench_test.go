@@ -75,7 +75,8 @@ func runCheckoutEngine(b *testing.B) {
 		default:
 			p = pricing.Promotion{Kind: pricing.KindFreeShipping, Stackable: true, MinSubtotal: commerce.Money{Amount: 1000, Currency: "USD"}}
 		}
-		if _, err := a.Pricing.SavePromotion(ctx, "", pricing.PromotionInput{Promotion: p, Name: fmt.Sprintf("Promotion %d", i)}, 0); err != nil {
+		p.Name = fmt.Sprintf("Promotion %d", i)
+		if _, err := a.Pricing.SavePromotion(ctx, "", pricing.PromotionInput{Promotion: p}, 0); err != nil {
 			b.Fatal(err)
 		}
 	}
