@@ -380,6 +380,21 @@ func usageOf(r getter, p *pricing.Promotion, customer string) (total, byCustomer
 	return total, byCustomer, err
 }
 
+// unredeem gives back one redemption of a promotion by customer (a cancelled order's): the
+// total and, when counted, the customer's count, never below zero.
+func unredeem(tx *Tx, promotionID, customer string) error {
+	for _, k := range [][]byte{promoUsageKey(promotionID), promoCustomerUsageKey(promotionID, customer)} {
+		n, err := counterOf(tx, k)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			tx.Set(k, encodeUint64(uint64(n-1)))
+		}
+	}
+	return nil
+}
+
 // redeem counts one redemption of a promotion by customer: the total always, the
 // customer's count when the promotion has a per-customer limit.
 func redeem(tx *Tx, p *pricing.Promotion, customer string) error {

@@ -14,6 +14,7 @@ import (
 	"github.com/ultramarket/ultramarket/commerce"
 	"github.com/ultramarket/ultramarket/commerce/cart"
 	"github.com/ultramarket/ultramarket/commerce/checkout"
+	"github.com/ultramarket/ultramarket/commerce/orders"
 	"github.com/ultramarket/ultramarket/commerce/pricing"
 )
 
@@ -251,5 +252,42 @@ func TestCartMergeAndAbandoned(t *testing.T) {
 	clock.add(49 * time.Hour)
 	if _, err := carts.Recover(ctx, token); !errors.Is(err, cart.ErrNotFound) {
 		t.Fatalf("expired token: %v", err)
+	}
+}
+
+// TestCancelledOrderGivesBackCoupon: a cancelled order did not use its coupon up — its
+// redemption (total and the customer's) is given back in the cancellation's update.
+func TestCancelledOrderGivesBackCoupon(t *testing.T) {
+	ctx := context.Background()
+	db := openMem(t, vfs.NewMem())
+	s := newShop(t, db)
+	svc := pricing.NewService(NewPricing(db), nil)
+	v := s.product(t, 10)
+	promo := mustPromo(t, svc, pricing.PromotionInput{Promotion: pricing.Promotion{Code: "once", Kind: pricing.KindPercentage, Percent: 500,
+		UsageLimit: 1, PerCustomerLimit: 1}})
+	place := func() (checkout.Result, error) {
+		in := input(s.cartWith(t, "", map[string]int64{v[0]: 1}))
+		in.Coupons = []string{"once"}
+		return s.checkout.PlaceOrder(ctx, checkout.Buyer{}, in, checkout.Idempotency{})
+	}
+	first, err := place()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := place(); err == nil {
+		t.Fatal("a second use of a limit-1 coupon was accepted")
+	}
+	if _, err := s.orders.SetStatus(ctx, "admin:test", first.Order.ID, orders.StatusInput{Status: orders.StatusCancelled}); err != nil {
+		t.Fatal(err)
+	}
+	usage, _, err := svc.Usage(ctx, promo.ID, commerce.Page{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if usage.Total != 0 {
+		t.Fatalf("usage after the cancellation: %d, want 0", usage.Total)
+	}
+	if _, err := place(); err != nil {
+		t.Fatalf("the coupon given back by the cancellation cannot be used again: %v", err)
 	}
 }

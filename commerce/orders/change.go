@@ -215,6 +215,9 @@ func (c *change) cancel(note string) error {
 	if err := c.tx.ReleaseStock(c.o, "order cancelled"); err != nil {
 		return err
 	}
+	if err := c.tx.ReleasePromotions(c.o); err != nil {
+		return err
+	}
 	ev, err := commerce.NewEvent(EventCancelled, c.o.ID, c.now, EventDataOf(c.o))
 	if err != nil {
 		return err

@@ -92,6 +92,7 @@ func (t *memTx) ReleaseStock(o Order, _ string) error {
 	return nil
 }
 func (t *memTx) Restock(_ Order, v string, n int64, _ string) error { t.stock[v] += n; return nil }
+func (t *memTx) ReleasePromotions(Order) error                      { return nil }
 func (t *memTx) CommitStock(Order) error                            { t.commits++; return nil }
 func (t *memTx) NextInvoiceNumber(year int, _ string) (int64, error) {
 	n, ok := t.invoices[year]

@@ -282,6 +282,9 @@ type Tx interface {
 	// ReleaseStock gives back the stock the order holds: an open reservation is released,
 	// stock already committed goes back to the warehouses it came from.
 	ReleaseStock(o Order, reason string) error
+	// ReleasePromotions gives back the redemptions of the order's promotions and coupons: a
+	// cancelled order did not use them up.
+	ReleasePromotions(o Order) error
 	// Restock returns n units of one of the order's variants to stock (a received return).
 	Restock(o Order, variantID string, n int64, reason string) error
 	// CommitStock makes the stock the order still holds sold (its units are shipping); it
