@@ -81,6 +81,7 @@ import (
 //	payments/by_order/   order ID / payment ID     empty (raw)             same batch as the payment: an order's payments, oldest first
 //	payments/by_external/  method / gateway payment ID   payment ID (raw)   same batch as the payment that got the gateway ID (notifications without our ID)
 //	payments/notified/   provider / event ID       payment ID (raw)        same batch as the notification's effect: each gateway event is applied once
+//	payments/refund_due/  payment ID / refund ID   empty (raw)             same batch as an automatic refund (a capture for a cancelled order): due at its gateway; deleted with the gateway's answer (store/payments.go)
 //	shipping/zone/      zone ID                   shipping.Zone           shipping repository (store/shipping.go): admin zone changes; cached in memory for quotes and checkout
 //	shipping/method/    method ID                 shipping.Method         shipping repository, same cache: admin method changes (a method names its zone)
 //	gateways/state/      gateway / key             {at, value: adapter JSON}   gateway adapters through DB.GatewayState (gateway_state.go): Payme transactions by Payme ID, Click transactions
@@ -292,6 +293,7 @@ const (
 	prefixPaymentByOrder    = "payments/by_order/"
 	prefixPaymentByExternal = "payments/by_external/"
 	prefixPaymentNotified   = "payments/notified/"
+	prefixPaymentRefundDue  = "payments/refund_due/"
 )
 
 // Order lifecycle keyspaces: invoices (store/orders*.go). Fulfilments, returns and notes

@@ -118,8 +118,18 @@ func (s *Orders) Update(ctx context.Context, fn func(orders.Tx) error) error {
 type orderTx struct{ tx *Tx }
 
 func (o orderTx) Order(id string) (orders.Order, error) { return orderOf(o.tx, id) }
-func (o orderTx) PutOrder(v, prev orders.Order) error   { return putOrder(o.tx, v, &prev) }
 func (o orderTx) Emit(ev commerce.Event)                { o.tx.Emit(ev) }
+
+// PutOrder writes an order change; an order cancelled by it cancels its open payments in
+// the same update.
+func (o orderTx) PutOrder(v, prev orders.Order) error {
+	if v.Status == orders.StatusCancelled && prev.Status != orders.StatusCancelled {
+		if err := cancelOrderPayments(o.tx, v); err != nil {
+			return err
+		}
+	}
+	return putOrder(o.tx, v, &prev)
+}
 
 // ReleaseStock gives back every line's units.
 func (o orderTx) ReleaseStock(v orders.Order, reason string) error {

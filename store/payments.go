@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ultramarket/ultramarket/commerce"
@@ -167,5 +169,74 @@ func (t paymentTx) Notified(provider, eventID string) (string, bool, error) {
 // PutNotified records a gateway event as applied.
 func (t paymentTx) PutNotified(provider, eventID, paymentID string) error {
 	t.tx.Set(paymentNotifiedKey(provider, eventID), []byte(paymentID))
+	return nil
+}
+
+func paymentRefundDueKey(paymentID, refundID string) []byte {
+	return Key(prefixPaymentRefundDue, paymentID, refundID)
+}
+
+// SetDueRefund marks an automatic refund due at its gateway, or no longer due.
+func (t paymentTx) SetDueRefund(d payments.DueRefund, due bool) error {
+	if due {
+		t.tx.Set(paymentRefundDueKey(d.PaymentID, d.RefundID), nil)
+	} else {
+		t.tx.Delete(paymentRefundDueKey(d.PaymentID, d.RefundID))
+	}
+	return nil
+}
+
+// DueRefunds lists the automatic refunds due at their gateway: of one payment, or of
+// every payment when paymentID is "".
+func (s *Payments) DueRefunds(ctx context.Context, paymentID string) ([]payments.DueRefund, error) {
+	prefix := []byte(prefixPaymentRefundDue)
+	if paymentID != "" {
+		prefix = Key(prefixPaymentRefundDue, paymentID, "")
+	}
+	var out []payments.DueRefund
+	err := s.db.View(ctx, func(r *Reader) error {
+		return r.Scan(prefix, PrefixEnd(prefix), func(k, _ []byte) error {
+			parts := strings.Split(string(k[len(prefixPaymentRefundDue):]), "/")
+			if len(parts) != 2 {
+				return fmt.Errorf("store: due refund key %q", k)
+			}
+			out = append(out, payments.DueRefund{PaymentID: parts[0], RefundID: parts[1]})
+			return nil
+		})
+	})
+	return out, err
+}
+
+// cancelOrderPayments cancels the open payments (pending or authorized, any method) of
+// order o, which the update cancels: payments.cancelled for each, by the update's actor.
+// A payment whose money arrives later is refunded (payments.Service.Notify).
+func cancelOrderPayments(tx *Tx, o orders.Order) error {
+	prefix := Key(prefixPaymentByOrder, o.ID, "")
+	var ids []string
+	if err := tx.Scan(prefix, PrefixEnd(prefix), func(k, _ []byte) error {
+		ids = append(ids, string(k[len(prefix):]))
+		return nil
+	}); err != nil {
+		return err
+	}
+	now, actor := time.Now().UTC(), txActor(tx)
+	for _, id := range ids {
+		p, err := paymentOf(tx, id)
+		if err != nil {
+			return err
+		}
+		prev := p
+		ev, ok, err := payments.CancelOpen(&p, now, actor)
+		if err != nil || !ok {
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		if err := putPayment(tx, p, &prev); err != nil {
+			return err
+		}
+		tx.Emit(ev)
+	}
 	return nil
 }

@@ -124,6 +124,7 @@ var verifyKeyspaces = []verifyKeyspace{
 	{prefix: prefixPaymentByOrder, kind: kindRaw},
 	{prefix: prefixPaymentByExternal, kind: kindRaw},
 	{prefix: prefixPaymentNotified, kind: kindRaw},
+	{prefix: prefixPaymentRefundDue, kind: kindRaw},
 	{prefix: prefixGatewayState, kind: kindCodec},
 	{prefix: prefixGatewayByTime, kind: kindRaw},
 	{prefix: prefixGatewayAlias, kind: kindRaw},

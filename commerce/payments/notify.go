@@ -32,7 +32,8 @@ var notifyEvent = map[string]string{
 // amount other than the payment's (for refunds: more than is refundable) is EInvalid
 // amount_mismatch and changes nothing; an unknown payment is ENotFound payment_not_found.
 // A refund notification may name the gateway's refund in Gateway["refund_id"] to confirm a
-// pending refund.
+// pending refund. A capture that comes too late — for a cancelled payment, or one whose order
+// is cancelled — is recorded and refunded in full at once (see lateCapture and settleDue).
 func (s *Service) Notify(ctx context.Context, n Notification) (Payment, error) {
 	var v commerce.Validator
 	v.Check(n.Provider != "", "provider", "is required")
@@ -45,7 +46,9 @@ func (s *Service) Notify(ctx context.Context, n Notification) (Payment, error) {
 	}
 	actor := "gateway:" + n.Provider
 	var p Payment
+	var due *DueRefund
 	err := s.store.Update(ctx, func(tx Tx) error {
+		due = nil
 		if id, ok, err := tx.Notified(n.Provider, n.EventID); err != nil {
 			return err
 		} else if ok {
@@ -60,9 +63,30 @@ func (s *Service) Notify(ctx context.Context, n Notification) (Payment, error) {
 		if err := tx.PutNotified(n.Provider, n.EventID, p.ID); err != nil {
 			return err
 		}
-		return s.apply(tx, &p, prev, n, actor)
+		isLate, closed, err := late(tx, p, n)
+		if err != nil || !isLate {
+			if err == nil {
+				err = s.apply(tx, &p, prev, n, actor)
+			}
+			return err
+		}
+		if n.Amount != p.Amount {
+			return mismatch(p, n)
+		}
+		d, err := s.lateCapture(tx, &p, prev, n, closed, actor)
+		due = &d
+		return err
 	})
-	return p, err
+	if err != nil || due == nil {
+		return p, err
+	}
+	// The money goes back now; when the gateway cannot take the refund, RetryDueRefunds
+	// asks again. Either way the notification was applied.
+	_ = s.settleDue(ctx, *due)
+	if cur, err := s.store.Payment(ctx, p.ID); err == nil {
+		p = cur
+	}
+	return p, nil
 }
 
 // notified finds the payment a notification is about.

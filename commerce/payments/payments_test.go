@@ -22,18 +22,19 @@ type memState struct {
 	balance  map[string]int64 // "user:<id>" or "card:<code>"
 	events   []commerce.Event
 	recorded []string // order payment statuses recorded, in order
+	due      map[payments.DueRefund]bool
 }
 
 func (s memState) clone() memState {
 	return memState{payments: maps.Clone(s.payments), external: maps.Clone(s.external), notified: maps.Clone(s.notified),
-		orders: maps.Clone(s.orders), balance: maps.Clone(s.balance), events: slices.Clone(s.events), recorded: slices.Clone(s.recorded)}
+		orders: maps.Clone(s.orders), balance: maps.Clone(s.balance), events: slices.Clone(s.events), recorded: slices.Clone(s.recorded), due: maps.Clone(s.due)}
 }
 
 type memStore struct{ st memState }
 
 func newMem() *memStore {
 	return &memStore{st: memState{payments: map[string]payments.Payment{}, external: map[string]string{}, notified: map[string]string{},
-		orders: map[string]payments.OrderRef{}, balance: map[string]int64{}}}
+		orders: map[string]payments.OrderRef{}, balance: map[string]int64{}, due: map[payments.DueRefund]bool{}}}
 }
 
 func (m *memStore) Payment(_ context.Context, id string) (payments.Payment, error) {

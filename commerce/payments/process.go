@@ -125,14 +125,11 @@ func (s *Service) Process(ctx context.Context, actor string, in ProcessInput) (P
 		}
 		if cur != nil && cur.Open() {
 			prev := *cur
-			if err := cur.moveTo(StatusCancelled, now); err != nil {
+			ev, _, err := CancelOpen(cur, now, actor)
+			if err != nil {
 				return err
 			}
 			if err := tx.PutPayment(*cur, &prev); err != nil {
-				return err
-			}
-			ev, err := cur.Event(EventCancelled, actor, nil)
-			if err != nil {
 				return err
 			}
 			tx.Emit(ev)

@@ -3,7 +3,9 @@ package payments
 import (
 	"context"
 	"hash/fnv"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/ultramarket/ultramarket/commerce"
 )
@@ -145,6 +147,20 @@ func (s *Service) Refund(ctx context.Context, actor, paymentID string, in Refund
 func (s *Service) addRefund(tx Tx, p *Payment, prev Payment, r Refund, actor string) error {
 	now := s.clock.Now()
 	r.At = now
+	if err := s.putRefund(tx, p, prev, r, now); err != nil {
+		return err
+	}
+	ev, err := p.Event(EventRefunded, actor, &r)
+	if err != nil {
+		return err
+	}
+	tx.Emit(ev)
+	return tx.RecordOrderPayment(p.OrderID, p.ID, p.OrderPaymentStatus(), now, actor)
+}
+
+// putRefund adds refund r to p (read as prev), counting its amount as refunded, and writes
+// p with its new status.
+func (s *Service) putRefund(tx Tx, p *Payment, prev Payment, r Refund, now time.Time) error {
 	refunded, err := p.Refunded.Add(r.Amount)
 	if err != nil {
 		return err
@@ -157,14 +173,6 @@ func (s *Service) addRefund(tx Tx, p *Payment, prev Payment, r Refund, actor str
 		return err
 	}
 	p.Refunded = refunded
-	p.Refunds = append(append([]Refund(nil), prev.Refunds...), r)
-	if err := tx.PutPayment(*p, &prev); err != nil {
-		return err
-	}
-	ev, err := p.Event(EventRefunded, actor, &r)
-	if err != nil {
-		return err
-	}
-	tx.Emit(ev)
-	return tx.RecordOrderPayment(p.OrderID, p.ID, p.OrderPaymentStatus(), now, actor)
+	p.Refunds = append(slices.Clone(p.Refunds), r)
+	return tx.PutPayment(*p, &prev)
 }

@@ -33,6 +33,9 @@ type Store interface {
 	Payment(ctx context.Context, id string) (Payment, error)              // ErrNotFound when missing
 	OrderPayments(ctx context.Context, orderID string) ([]Payment, error) // oldest first
 	Update(ctx context.Context, fn func(Tx) error) error                  // one atomic, durable update
+	// DueRefunds lists the automatic refunds recorded but not yet accepted by their gateway
+	// (of one payment, or of every payment when paymentID is "").
+	DueRefunds(ctx context.Context, paymentID string) ([]DueRefund, error)
 }
 
 // Tx is one atomic payments change. Ledger moves stored value in the same update.
@@ -52,5 +55,8 @@ type Tx interface {
 	Notified(provider, eventID string) (paymentID string, ok bool, err error)
 	// PutNotified records that a notification was applied, in the update that applies it.
 	PutNotified(provider, eventID, paymentID string) error
+	// SetDueRefund marks an automatic refund as due at its gateway (due) or no longer due,
+	// in the update that records it or its gateway's answer.
+	SetDueRefund(d DueRefund, due bool) error
 	Emit(ev commerce.Event)
 }
