@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"time"
 
 	"github.com/ultramarket/ultramarket/commerce"
 	"github.com/ultramarket/ultramarket/commerce/checkout"
@@ -37,7 +38,27 @@ func (a *App) openPayment(context.Context) error {
 		}
 	}
 	a.Payments = svc
+	if !a.opts.Offline {
+		a.every("payment refund retry", refundRetryInterval, a.retryDueRefunds)
+	}
 	return nil
+}
+
+// refundRetryInterval is how often automatic refunds a gateway could not take are asked
+// again.
+const refundRetryInterval = time.Minute
+
+// retryDueRefunds asks the gateways again for the automatic refunds still due (money that
+// arrived for a cancelled order; see payments.Service.RetryDueRefunds).
+func (a *App) retryDueRefunds(ctx context.Context, _ time.Time) {
+	ctx = commerce.WithActor(ctx, commerce.Actor{ID: payments.AutoRefundActor})
+	n, err := a.Payments.RetryDueRefunds(ctx)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		a.log.Warn("retrying automatic refunds", "settled", n, "err", err)
+	case n > 0:
+		a.log.Info("automatic refunds settled", "refunds", n)
+	}
 }
 
 // paymentDeps are the HTTP routes' payments components.
