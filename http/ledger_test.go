@@ -8,6 +8,7 @@ import (
 	"github.com/ultramarket/ultramarket/commerce/catalog"
 	"github.com/ultramarket/ultramarket/commerce/ledger"
 	"github.com/ultramarket/ultramarket/commerce/orders"
+	"github.com/ultramarket/ultramarket/commerce/payments"
 	"github.com/ultramarket/ultramarket/config"
 	"github.com/ultramarket/ultramarket/internal/apptest"
 )
@@ -159,7 +160,7 @@ func TestFraudReviewAPI(t *testing.T) {
 			ExpectedStatus: 409, ExpectedContent: []string{"review_decided"}, ExpectedEvents: none},
 		{Name: "reject", Method: "POST", URL: reviews + "/" + big2.ID + "/reject", Headers: staff.Bearer(), Body: map[string]any{"note": "fraud"},
 			ExpectedStatus: 200, ExpectedContent: []string{`"status":"CANCELLED"`, `"status":"rejected"`},
-			ExpectedEvents: map[string]int{orders.EventReviewRejected: 1, orders.EventCancelled: 1, orders.EventStatusChanged: 1}},
+			ExpectedEvents: map[string]int{orders.EventReviewRejected: 1, orders.EventCancelled: 1, orders.EventStatusChanged: 1, payments.EventCancelled: 1}},
 		{Name: "queue emptied", Method: "GET", URL: reviews, Headers: staff.Bearer(), ExpectedStatus: 200, ExpectedContent: []string{`"items":[]`}},
 	})
 }

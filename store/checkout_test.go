@@ -17,6 +17,7 @@ import (
 	"github.com/ultramarket/ultramarket/commerce/catalog"
 	"github.com/ultramarket/ultramarket/commerce/checkout"
 	"github.com/ultramarket/ultramarket/commerce/orders"
+	"github.com/ultramarket/ultramarket/commerce/payments"
 )
 
 // shop is a store with the cart, checkout and order services on it.
@@ -281,7 +282,13 @@ func TestCancelReturnsStockAndMovesIndexes(t *testing.T) {
 		t.Errorf("stock after cancel %d %d, want 10 4", s.stock(t, v[0]), s.stock(t, v[1]))
 	}
 	evs, _ := s.db.Outbox(ctx, seq, 10)
-	if len(evs) != 2 || evs[0].Type != orders.EventStatusChanged || evs[1].Type != orders.EventCancelled {
+	types := map[string]string{}
+	for _, ev := range evs {
+		types[ev.Type] = ev.Actor
+	}
+	// The order's cash payment is cancelled with it, by the same actor.
+	if len(evs) != 3 || types[orders.EventStatusChanged] != "user:admin" || types[orders.EventCancelled] != "user:admin" ||
+		types[payments.EventCancelled] != "user:admin" {
 		t.Errorf("events %+v", evs)
 	}
 	for status, want := range map[string]int{"PENDING": 0, "CONFIRMED": 0, "CANCELLED": 1} {

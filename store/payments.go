@@ -219,7 +219,11 @@ func cancelOrderPayments(tx *Tx, o orders.Order) error {
 	}); err != nil {
 		return err
 	}
+	// The payments are cancelled by whoever cancelled the order, when it did.
 	now, actor := time.Now().UTC(), txActor(tx)
+	if n := len(o.History); n > 0 {
+		now, actor = o.History[n-1].At, o.History[n-1].Actor
+	}
 	for _, id := range ids {
 		p, err := paymentOf(tx, id)
 		if err != nil {
