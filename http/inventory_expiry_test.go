@@ -46,29 +46,8 @@ func TestReservationExpiryCancelsUnpaidGatewayOrders(t *testing.T) {
 	staff := a.NewUser(t, auth.RoleAdmin).Bearer()
 	customer := a.NewUser(t, auth.RoleCustomer).Bearer()
 
-	var p struct {
-		Variants []struct {
-			ID string `json:"id"`
-		} `json:"variants"`
-	}
-	r := a.Do(t, "POST", "/api/v1/products", map[string]any{"title": "Expiring tea", "status": "active",
-		"variants": []map[string]any{{"sku": "EXP-1", "price": map[string]any{"amount": 700, "currency": "USD"}, "stock": 10}}}, staff)
-	if r.Status != 201 {
-		t.Fatalf("create product: %d %s", r.Status, r.Body)
-	}
-	r.JSON(t, &p)
-	vid := p.Variants[0].ID
-
-	stock := func(t testing.TB) variantStockBody {
-		t.Helper()
-		var v variantStockBody
-		r := a.Do(t, "GET", "/api/v1/admin/inventory/variants/"+vid, nil, staff)
-		if r.Status != 200 {
-			t.Fatalf("variant stock: %d %s", r.Status, r.Body)
-		}
-		r.JSON(t, &v)
-		return v
-	}
+	vid := stockedVariant(t, a, staff, "Expiring tea", "EXP-1", 700, 10)
+	stock := func(t testing.TB) variantStockBody { t.Helper(); return variantStock(t, a, staff, vid) }
 	mainLevel := func(t testing.TB) (onHand, reserved int64, sellable int64) {
 		t.Helper()
 		v := stock(t)

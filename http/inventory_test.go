@@ -18,6 +18,36 @@ type variantStockBody struct {
 	} `json:"levels"`
 }
 
+// stockedVariant creates an active one-variant product (price in USD cents, stock units in
+// the main warehouse) as staff and returns the variant's ID.
+func stockedVariant(t testing.TB, a *apptest.App, staff map[string]string, title, sku string, price, stock int64) string {
+	t.Helper()
+	var p struct {
+		Variants []struct {
+			ID string `json:"id"`
+		} `json:"variants"`
+	}
+	r := a.Do(t, "POST", "/api/v1/products", map[string]any{"title": title, "status": "active",
+		"variants": []map[string]any{{"sku": sku, "price": map[string]any{"amount": price, "currency": "USD"}, "stock": stock}}}, staff)
+	if r.Status != 201 {
+		t.Fatalf("create product: %d %s", r.Status, r.Body)
+	}
+	r.JSON(t, &p)
+	return p.Variants[0].ID
+}
+
+// variantStock reads a variant in every warehouse through the admin inventory route.
+func variantStock(t testing.TB, a *apptest.App, staff map[string]string, variantID string) variantStockBody {
+	t.Helper()
+	r := a.Do(t, "GET", "/api/v1/admin/inventory/variants/"+variantID, nil, staff)
+	if r.Status != 200 {
+		t.Fatalf("variant stock: %d %s", r.Status, r.Body)
+	}
+	var v variantStockBody
+	r.JSON(t, &v)
+	return v
+}
+
 // TestInventoryScenarios runs every inventory route against the app: warehouses, levels,
 // adjustments, transfers, movements, SKU settings and reservations, with the refusals
 // (401/403/404/409/412/422) changing nothing and emitting nothing.
@@ -32,28 +62,8 @@ func TestInventoryScenarios(t *testing.T) {
 		}
 		return out
 	}
-	var p struct {
-		Variants []struct {
-			ID string `json:"id"`
-		} `json:"variants"`
-	}
-	r := a.Do(t, "POST", "/api/v1/products", map[string]any{"title": "Inventory tea", "status": "active",
-		"variants": []map[string]any{{"sku": "INV-1", "price": map[string]any{"amount": 500, "currency": "USD"}, "stock": 10}}}, staff)
-	if r.Status != 201 {
-		t.Fatalf("create product: %d %s", r.Status, r.Body)
-	}
-	r.JSON(t, &p)
-	vid := p.Variants[0].ID
-	stockOf := func(t testing.TB) variantStockBody {
-		t.Helper()
-		var v variantStockBody
-		r := a.Do(t, "GET", "/api/v1/admin/inventory/variants/"+vid, nil, staff)
-		if r.Status != 200 {
-			t.Fatalf("variant stock: %d %s", r.Status, r.Body)
-		}
-		r.JSON(t, &v)
-		return v
-	}
+	vid := stockedVariant(t, a, staff, "Inventory tea", "INV-1", 500, 10)
+	stockOf := func(t testing.TB) variantStockBody { t.Helper(); return variantStock(t, a, staff, vid) }
 	level := func(v variantStockBody, w string) int64 {
 		for _, l := range v.Levels {
 			if l.Warehouse == w {
@@ -186,7 +196,7 @@ func TestInventoryScenarios(t *testing.T) {
 	if r := a.Do(t, "POST", "/api/v1/carts/"+c.ID+"/items", map[string]any{"variant_id": vid, "quantity": 2}, nil); r.Status != 200 {
 		t.Fatalf("add to cart: %d %s", r.Status, r.Body)
 	}
-	r = a.Do(t, "POST", "/api/v1/orders", checkoutBody(c.ID), nil)
+	r := a.Do(t, "POST", "/api/v1/orders", checkoutBody(c.ID), nil)
 	if r.Status != 201 {
 		t.Fatalf("checkout: %d %s", r.Status, r.Body)
 	}

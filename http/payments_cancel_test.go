@@ -60,13 +60,7 @@ func (s *cancelShop) order(t testing.TB, id string) expiryOrder {
 
 func (s *cancelShop) stock(t testing.TB) variantStockBody {
 	t.Helper()
-	r := s.a.Do(t, "GET", "/api/v1/admin/inventory/variants/"+s.variant, nil, s.staff)
-	if r.Status != 200 {
-		t.Fatalf("variant stock: %d %s", r.Status, r.Body)
-	}
-	var v variantStockBody
-	r.JSON(t, &v)
-	return v
+	return variantStock(t, s.a, s.staff, s.variant)
 }
 
 // process starts the Stripe payment of an order: our payment ID and the PaymentIntent.
