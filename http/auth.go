@@ -77,7 +77,11 @@ type profileRequest struct {
 // middleware skips them: their answers carry tokens (which are never stored in clear), their
 // bodies passwords (whose fast hash it would keep), and a replayed refresh answer would hand
 // out a live pair again without the reuse check.
-func isAuthRoute(c echo.Context) bool { return strings.HasPrefix(c.Path(), "/api/v1/auth/") }
+// authPrefix starts the sign-in and account routes, which ignore Idempotency-Key (their
+// answers carry tokens, which are never stored).
+const authPrefix = "/api/v1/auth/"
+
+func isAuthRoute(c echo.Context) bool { return strings.HasPrefix(c.Path(), authPrefix) }
 
 // noStore keeps responses that carry tokens or personal data out of caches.
 func noStore(c echo.Context) {

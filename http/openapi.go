@@ -34,6 +34,9 @@ func buildOpenAPI(routes []Route, version string) ([]byte, error) {
 	}
 	errSchema := schemaOf(errorBody{})
 	paths := map[string]map[string]any{}
+	idempotencyParam := map[string]any{"name": headerIdempotencyKey, "in": "header", "required": false,
+		"description": "Retries with the same key, body and If-Match replay the first answer (24 h) with Idempotent-Replayed: true; another body is 422 idempotency_key_reused.",
+		"schema": map[string]any{"type": "string", "minLength": 1, "maxLength": maxIdempotencyKey}}
 	for _, r := range routes {
 		op := map[string]any{
 			"summary":     r.Summary,
@@ -50,6 +53,9 @@ func buildOpenAPI(routes []Route, version string) ([]byte, error) {
 		for _, q := range r.Query {
 			params = append(params, map[string]any{"name": q.Name, "in": "query", "required": q.Required,
 				"description": q.Description, "schema": map[string]any{"type": q.Type}})
+		}
+		if mutating(r.Method) && !strings.HasPrefix(r.Path, authPrefix) {
+			params = append(params, idempotencyParam)
 		}
 		if len(params) > 0 {
 			op["parameters"] = params

@@ -244,6 +244,16 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 			t.Errorf("documented but not registered: %s", k)
 		}
 	}
+	// Mutating routes outside /auth/ document Idempotency-Key; reads and /auth/ do not.
+	for p, ops := range doc.Paths {
+		for m, raw := range ops {
+			has := strings.Contains(string(raw), `"name":"Idempotency-Key","required":false`)
+			want := m != "get" && !strings.HasPrefix(p, "/api/v1/auth/")
+			if has != want {
+				t.Errorf("%s %s documents Idempotency-Key: %v, want %v", strings.ToUpper(m), p, has, want)
+			}
+		}
+	}
 	// Every $ref must resolve to a component schema.
 	for _, m := range refRE.FindAllStringSubmatch(rec.Body.String(), -1) {
 		if _, ok := doc.Components.Schemas[m[1]]; !ok {
