@@ -36,7 +36,7 @@ func buildOpenAPI(routes []Route, version string) ([]byte, error) {
 	paths := map[string]map[string]any{}
 	idempotencyParam := map[string]any{"name": headerIdempotencyKey, "in": "header", "required": false,
 		"description": "Retries with the same key, body and If-Match replay the first answer (24 h) with Idempotent-Replayed: true; another body is 422 idempotency_key_reused.",
-		"schema": map[string]any{"type": "string", "minLength": 1, "maxLength": maxIdempotencyKey}}
+		"schema":      map[string]any{"type": "string", "minLength": 1, "maxLength": maxIdempotencyKey}}
 	for _, r := range routes {
 		op := map[string]any{
 			"summary":     r.Summary,
