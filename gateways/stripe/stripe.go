@@ -8,6 +8,7 @@ package stripe
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -86,8 +87,9 @@ type paymentIntent struct {
 	Status         string            `json:"status"`
 	ClientSecret   string            `json:"client_secret"`
 	Metadata       map[string]string `json:"metadata"`
-	LatestCharge   string            `json:"latest_charge"`
-	LastError      *struct {
+	// LatestCharge is the charge's ID or, when Stripe expanded it, the Charge object.
+	LatestCharge json.RawMessage `json:"latest_charge"`
+	LastError    *struct {
 		Message string `json:"message"`
 		Code    string `json:"code"`
 	} `json:"last_payment_error"`

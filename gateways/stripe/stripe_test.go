@@ -111,6 +111,68 @@ func TestWebhookCapture(t *testing.T) {
 	}
 }
 
+// TestWebhookCardFingerprint: a capture carries the paying card's fingerprint, from the
+// expanded charge in the event or from one charge read; when the read fails or is too slow
+// the payment is captured all the same, without a fingerprint.
+func TestWebhookCardFingerprint(t *testing.T) {
+	scenarios := []struct {
+		name        string
+		config      func(*stripe.Config)
+		prepare     func(e *env, piID string)
+		expanded    bool
+		want        string
+		chargeReads int
+	}{
+		{name: "charge read", prepare: func(e *env, pi string) { e.Fake.SetCardFingerprint(pi, "fp_card_1") }, want: "fp_card_1", chargeReads: 1},
+		{name: "expanded charge", prepare: func(e *env, pi string) { e.Fake.SetCardFingerprint(pi, "fp_card_2") }, expanded: true, want: "fp_card_2"},
+		{name: "card without fingerprint", prepare: func(*env, string) {}, chargeReads: 1},
+		{name: "charge read fails", prepare: func(e *env, pi string) {
+			e.Fake.SetCardFingerprint(pi, "fp_card_1")
+			e.Fake.FailChargeReads(500)
+		}, chargeReads: 1},
+		{name: "charge read times out", config: func(c *stripe.Config) { c.Timeout = 150 * time.Millisecond }, prepare: func(e *env, pi string) {
+			e.Fake.SetCardFingerprint(pi, "fp_card_1")
+			e.Fake.Delay(5 * time.Second)
+		}},
+	}
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			var mod []func(*stripe.Config)
+			if sc.config != nil {
+				mod = append(mod, sc.config)
+			}
+			e := setup(t, mod...)
+			p := e.Start(t, startIn)
+			sc.prepare(e, p.ExternalID)
+			ev := e.Fake.Succeed(p.ExternalID)
+			if sc.expanded {
+				ev = e.Fake.SucceedExpanded(p.ExternalID)
+			}
+			began := time.Now()
+			e.Send(t, ev, 200)
+			if time.Since(began) > 3*time.Second {
+				t.Fatalf("the webhook waited %s for the charge", time.Since(began))
+			}
+			e.Fake.Delay(0)
+			got, _ := e.N.Payment(context.Background(), "pay_1")
+			if got.Status != payments.StatusCaptured || e.N.Count() != 1 {
+				t.Fatalf("payment = %+v", got)
+			}
+			pi, _ := e.Fake.Intent(p.ExternalID)
+			applied := e.N.Applied[0]
+			if applied.Gateway["charge_id"] != pi.LatestCharge || applied.Gateway["card_fingerprint"] != sc.want {
+				t.Fatalf("gateway state = %v, want charge %s and fingerprint %q", applied.Gateway, pi.LatestCharge, sc.want)
+			}
+			if _, ok := applied.Gateway["card_fingerprint"]; !ok && sc.want != "" || ok && sc.want == "" {
+				t.Fatalf("gateway state = %v", applied.Gateway)
+			}
+			if n := len(e.Fake.CallsTo("GET", "/v1/charges/"+pi.LatestCharge)); sc.chargeReads > 0 && n != sc.chargeReads || sc.expanded && n != 0 {
+				t.Fatalf("%d charge reads, want %d", n, sc.chargeReads)
+			}
+		})
+	}
+}
+
 func TestWebhookRefused(t *testing.T) {
 	scenarios := []struct {
 		name   string

@@ -1,5 +1,6 @@
 // Package stripetest runs a fake of Stripe's API on a loopback port for tests: it creates
-// PaymentIntents and refunds from form-encoded requests, checks the Bearer secret key and
+// PaymentIntents and refunds from form-encoded requests, serves the charges of succeeded
+// PaymentIntents (with the card fingerprint a test set), checks the Bearer secret key and
 // Idempotency-Key (the same key answers the same object; the same key with other
 // parameters is refused, as Stripe does), records every call, can be told to fail, answer
 // 5xx or stall past a client's timeout, and sends webhooks signed like Stripe's.
@@ -67,8 +68,11 @@ type Server struct {
 	seq     int
 	intents map[string]*PaymentIntent
 	refunds map[string]*Refund
-	idem    map[string]idemEntry
-	now     func() time.Time
+	cards   map[string]string // PaymentIntent ID → card fingerprint of its charge
+	// chargeFail, when not 0, is the status every charge read answers.
+	chargeFail int
+	idem       map[string]idemEntry
+	now        func() time.Time
 }
 
 type idemEntry struct {
@@ -88,7 +92,7 @@ type failure struct {
 func Start(t testing.TB, secretKey, webhookSecret string) *Server {
 	t.Helper()
 	s := &Server{SecretKey: secretKey, WebhookSecret: webhookSecret,
-		intents: map[string]*PaymentIntent{}, refunds: map[string]*Refund{}, idem: map[string]idemEntry{}, now: time.Now}
+		intents: map[string]*PaymentIntent{}, refunds: map[string]*Refund{}, cards: map[string]string{}, idem: map[string]idemEntry{}, now: time.Now}
 	s.Server = fakehttp.Start[Call, failure](t, s.serve)
 	return s
 }
@@ -97,6 +101,32 @@ func Start(t testing.TB, secretKey, webhookSecret string) *Server {
 // ("card_error", "invalid_request_error", "api_error") and message.
 func (s *Server) FailNext(status int, errType, message string) {
 	s.QueueFailure(failure{status, errType, message})
+}
+
+// SetCardFingerprint sets the fingerprint of the card that pays a PaymentIntent: its charge
+// reports it (payment_method_details.card.fingerprint). Without one the charge has none.
+func (s *Server) SetCardFingerprint(piID, fingerprint string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cards[piID] = fingerprint
+}
+
+// FailChargeReads makes every GET /v1/charges/{id} answer status with an api_error until it
+// is called with 0. FailNext failures are not taken by charge reads.
+func (s *Server) FailChargeReads(status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.chargeFail = status
+}
+
+// chargeLocked is the Charge object of a succeeded PaymentIntent.
+func (s *Server) chargeLocked(pi *PaymentIntent) map[string]any {
+	card := map[string]any{"brand": "visa", "last4": "4242"}
+	if fp := s.cards[pi.ID]; fp != "" {
+		card["fingerprint"] = fp
+	}
+	return map[string]any{"id": pi.LatestCharge, "object": "charge", "payment_intent": pi.ID, "amount": pi.AmountReceived,
+		"currency": pi.Currency, "status": "succeeded", "payment_method_details": map[string]any{"type": "card", "card": card}}
 }
 
 // Intent returns a copy of a PaymentIntent.
@@ -138,7 +168,11 @@ func (s *Server) answer(r *http.Request, call Call) (int, []byte) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if f, ok := s.TakeFailure(nil); ok {
+	if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/v1/charges/") {
+		if s.chargeFail != 0 {
+			return s.chargeFail, errorBody("api_error", "charge read failed")
+		}
+	} else if f, ok := s.TakeFailure(nil); ok {
 		return f.status, errorBody(f.errType, f.message)
 	}
 	if r.Method == http.MethodPost && call.IdempotencyKey != "" {
@@ -181,6 +215,14 @@ func (s *Server) route(r *http.Request, call Call) (int, []byte) {
 			return http.StatusNotFound, errorBody("invalid_request_error", "No such payment_intent")
 		}
 		return jsonAnswer(http.StatusOK, pi)
+	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/v1/charges/"):
+		id := strings.TrimPrefix(r.URL.Path, "/v1/charges/")
+		for _, pi := range s.intents {
+			if id != "" && pi.LatestCharge == id {
+				return jsonAnswer(http.StatusOK, s.chargeLocked(pi))
+			}
+		}
+		return http.StatusNotFound, errorBody("invalid_request_error", "No such charge: '"+id+"'")
 	case r.Method == http.MethodPost && r.URL.Path == "/v1/refunds":
 		pi, ok := s.intents[f.Get("payment_intent")]
 		if !ok {
@@ -257,6 +299,23 @@ func (s *Server) Succeed(piID string) []byte {
 		pi.LatestCharge = s.nextID("ch")
 	}
 	return s.eventLocked("payment_intent.succeeded", pi)
+}
+
+// SucceedExpanded is Succeed with the event's latest_charge expanded into the Charge object
+// (as an API answer with expand[]=latest_charge carries it).
+func (s *Server) SucceedExpanded(piID string) []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	pi := s.mustIntent(piID)
+	pi.Status, pi.AmountReceived = "succeeded", pi.Amount
+	if pi.LatestCharge == "" {
+		pi.LatestCharge = s.nextID("ch")
+	}
+	obj := map[string]any{}
+	b, _ := json.Marshal(pi)
+	_ = json.Unmarshal(b, &obj)
+	obj["latest_charge"] = s.chargeLocked(pi)
+	return s.eventLocked("payment_intent.succeeded", obj)
 }
 
 // Fail marks a PaymentIntent's payment failed and returns its payment_intent.payment_failed
