@@ -27,6 +27,7 @@ const velocityPurgeEvery = time.Hour
 func (a *App) openLedger(context.Context) error {
 	a.Ledger = ledger.NewService(store.NewLedger(a.DB), nil)
 	a.Fraud = store.NewFraud(a.DB)
+	a.Fraud.SetRules(a.screenConfig().Rules) // gateway captures count the paying card
 	if a.opts.Offline || !a.Config.Fraud.Enabled {
 		return nil
 	}

@@ -4,14 +4,17 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/ultramarket/ultramarket/commerce"
+	"github.com/ultramarket/ultramarket/commerce/fraud"
 	"github.com/ultramarket/ultramarket/commerce/orders"
 )
 
 // Fraud is the fraud review queue and the velocity counters' upkeep. Checkout writes both
-// (checkout_screen.go); orders.Service.DecideReview takes an order off the queue through
+// (checkout_screen.go), and so does a gateway capture that names the paying card
+// (screenPaidCard, with the rules given to SetRules); orders.Service.DecideReview takes an order off the queue through
 // orderTx.ReleaseHold.
 type Fraud struct{ db *DB }
 
@@ -19,6 +22,59 @@ type Fraud struct{ db *DB }
 func NewFraud(db *DB) *Fraud { return &Fraud{db: db} }
 
 var _ orders.HoldTx = orderTx{}
+
+// SetRules sets the fraud rules the store applies itself: the orders-per-card velocity of
+// a payment captured with a gateway's card fingerprint (screenPaidCard). The zero rules
+// (never set) count and hold nothing.
+func (s *Fraud) SetRules(r fraud.Rules) { s.db.fraudRules.Store(r) }
+
+// screenPaidCard counts order o, which the update marks paid by payment paymentID, for the
+// card that paid it when the gateway reported the card's fingerprint
+// (Payment.Gateway["card_fingerprint"]): the checkout screening step's orders-per-card
+// counter (velocity rows, the same sliding window), which knows gift cards only. When the
+// card paid more orders in the window than the rule allows, o is held for review as checkout
+// holds it (Order.Review pending, the queue row); an order on hold already keeps its one
+// hold with the rule added to its reasons. A cancelled order is counted, not held.
+func screenPaidCard(tx *Tx, o *orders.Order, paymentID string, now time.Time) error {
+	all, _ := tx.db.fraudRules.Load().(fraud.Rules)
+	r := fraud.Rules{Enabled: all.Enabled, Window: all.Window, MaxOrdersPerCard: all.MaxOrdersPerCard}
+	if len(r.Counters(fraud.Signals{CardFingerprint: "?"})) == 0 {
+		return nil // the rule is off: no payment read
+	}
+	p, err := paymentOf(tx, paymentID)
+	if err != nil || p.Gateway["card_fingerprint"] == "" {
+		return err
+	}
+	sig := fraud.Signals{CardFingerprint: p.Method + ":" + p.Gateway["card_fingerprint"], Recent: map[string]int{}}
+	ct := checkoutTx{tx}
+	for _, c := range r.Counters(sig) {
+		times, err := ct.Velocity(c.Rule, c.Value)
+		if err != nil {
+			return err
+		}
+		n, keep := fraud.Slide(times, now, r.Window, c.Limit)
+		sig.Recent[c.Rule] = n
+		if err := ct.PutVelocity(c.Rule, c.Value, keep); err != nil {
+			return err
+		}
+	}
+	d := fraud.Evaluate(r, sig)
+	if !d.Hold || o.Status == orders.StatusCancelled {
+		return nil
+	}
+	if o.Review != nil && o.Review.Status == orders.ReviewPending {
+		rv := *o.Review
+		for _, why := range d.Reasons {
+			if !slices.Contains(rv.Reasons, why) {
+				rv.Reasons = append(slices.Clip(rv.Reasons), why)
+			}
+		}
+		o.Review = &rv
+		return nil // its queue row is there
+	}
+	o.Review = &orders.Review{Status: orders.ReviewPending, Reasons: d.Reasons}
+	return ct.HoldOrder(o.ID)
+}
 
 // ReleaseHold takes the order off the fraud review queue, in the order's update.
 func (o orderTx) ReleaseHold(orderID string) error {

@@ -131,7 +131,8 @@ func orderRefOf(o orders.Order) payments.OrderRef {
 }
 
 // RecordOrderPayment applies a payment to its order (orders.Order.RecordPayment) and, when
-// the order becomes paid, commits the stock it reserved (not for a cancelled order, whose
+// the order becomes paid, counts it for the card that paid (screenPaidCard: it may hold the
+// order for review) and commits the stock it reserved (not for a cancelled order, whose
 // stock went back when it was cancelled).
 func (t paymentTx) RecordOrderPayment(orderID, paymentID, status string, now time.Time, actor string) error {
 	prev, err := orderOf(t.tx, orderID)
@@ -139,6 +140,12 @@ func (t paymentTx) RecordOrderPayment(orderID, paymentID, status string, now tim
 		return err
 	}
 	o := prev
+	paid := status == orders.PaymentPaid && prev.PaymentStatus != orders.PaymentPaid
+	if paid {
+		if err := screenPaidCard(t.tx, &o, paymentID, now); err != nil {
+			return err
+		}
+	}
 	evs, err := o.RecordPayment(paymentID, status, now, actor)
 	if err != nil || o.Version == prev.Version {
 		return err
@@ -149,7 +156,7 @@ func (t paymentTx) RecordOrderPayment(orderID, paymentID, status string, now tim
 	for _, ev := range evs {
 		t.tx.Emit(ev)
 	}
-	if status == orders.PaymentPaid && prev.PaymentStatus != orders.PaymentPaid && o.Status != orders.StatusCancelled {
+	if paid && o.Status != orders.StatusCancelled {
 		return commitOrderStock(t.tx, o)
 	}
 	return nil

@@ -92,6 +92,7 @@ type DB struct {
 	lastSeq      atomic.Uint64 // last durable outbox seq, for readers
 	diskOK       atomic.Bool
 	diskCheck    atomic.Int64 // unix nanos of the last free-space check
+	fraudRules   atomic.Value // fraud.Rules the store applies on a payment's capture (Fraud.SetRules)
 	commitFault  func() error // tests only: an error Pebble's apply of a group is to fail with
 	rows         []kv         // the writer's scratch for Tx.applyTo
 
