@@ -26,11 +26,7 @@ type cardShop struct {
 
 func newCardShop(t *testing.T, rules fraud.Rules) *cardShop {
 	s := &cardShop{shop: newShop(t, openMem(t, vfs.NewMem()))}
-	var err error
-	if s.svc, err = payments.New(payments.Config{Store: NewPayments(s.db), Gateways: []payments.Gateway{&cancelGateway{}}}); err != nil {
-		t.Fatal(err)
-	}
-	s.checkout = checkout.NewService(NewCheckout(s.db), nil, nil, checkout.Config{Pay: checkout.PayConfig{Payments: s.svc}, Screen: checkout.ScreenConfig{Rules: rules}})
+	s.svc = s.withPayments(t, checkout.Config{Screen: checkout.ScreenConfig{Rules: rules}}, &cancelGateway{})
 	s.fraud = NewFraud(s.db)
 	if rules.Enabled {
 		s.fraud.SetRules(rules)

@@ -78,11 +78,7 @@ func TestCancellingAnOrderCancelsItsPayments(t *testing.T) {
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
 			s := newShop(t, openMem(t, vfs.NewMem()))
-			svc, err := payments.New(payments.Config{Store: NewPayments(s.db)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			s.checkout = checkout.NewService(NewCheckout(s.db), nil, nil, checkout.Config{Pay: checkout.PayConfig{Payments: svc}})
+			svc := s.withPayments(t, checkout.Config{})
 			v := s.product(t, 10)
 			res, err := s.checkout.PlaceOrder(ctx, checkout.Buyer{UserID: "u1", Actor: "user:u1"}, input(s.cartWith(t, "u1", map[string]int64{v[0]: 2})), checkout.Idempotency{})
 			if err != nil {
@@ -119,11 +115,7 @@ func TestLateGatewayCaptureOfACancelledOrder(t *testing.T) {
 	ctx := context.Background()
 	s := newShop(t, openMem(t, vfs.NewMem()))
 	gw := &cancelGateway{}
-	svc, err := payments.New(payments.Config{Store: NewPayments(s.db), Gateways: []payments.Gateway{gw}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.checkout = checkout.NewService(NewCheckout(s.db), nil, nil, checkout.Config{Pay: checkout.PayConfig{Payments: svc}})
+	svc := s.withPayments(t, checkout.Config{}, gw)
 	v := s.product(t, 10)
 	in := input(s.cartWith(t, "u1", map[string]int64{v[0]: 2}))
 	in.PaymentMethod = "stripe"

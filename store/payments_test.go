@@ -34,14 +34,23 @@ func TestPaymentRecordKeepsItsSource(t *testing.T) {
 	}
 }
 
-func TestCashCheckoutThenCaptureAndNotify(t *testing.T) {
-	ctx := context.Background()
-	s := newShop(t, openMem(t, vfs.NewMem()))
-	svc, err := payments.New(payments.Config{Store: NewPayments(s.db)})
+// withPayments makes the shop's checkout take payments through a payments service on its
+// store with the gateways given (cfg's other steps as they are) and returns the service.
+func (s *shop) withPayments(t testing.TB, cfg checkout.Config, gateways ...payments.Gateway) *payments.Service {
+	t.Helper()
+	svc, err := payments.New(payments.Config{Store: NewPayments(s.db), Gateways: gateways})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.checkout = checkout.NewService(NewCheckout(s.db), nil, nil, checkout.Config{Pay: checkout.PayConfig{Payments: svc}})
+	cfg.Pay.Payments = svc
+	s.checkout = checkout.NewService(NewCheckout(s.db), nil, nil, cfg)
+	return svc
+}
+
+func TestCashCheckoutThenCaptureAndNotify(t *testing.T) {
+	ctx := context.Background()
+	s := newShop(t, openMem(t, vfs.NewMem()))
+	svc := s.withPayments(t, checkout.Config{})
 	v := s.product(t, 10)
 	res, err := s.checkout.PlaceOrder(ctx, checkout.Buyer{UserID: "u1", Actor: "user:u1"}, input(s.cartWith(t, "u1", map[string]int64{v[0]: 2})), checkout.Idempotency{})
 	if err != nil {
