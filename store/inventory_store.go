@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -337,7 +336,7 @@ func dropVariantStock(tx *Tx, variantID string) error {
 // Lists.
 
 func (s *Inventory) WarehouseLevels(ctx context.Context, warehouse string, page commerce.Page) (commerce.List[inventory.Level], error) {
-	return pageRows(ctx, s.db, Key(prefixWarehouseLevel, warehouse, ""), page, false,
+	return pageRows(ctx, s.db, Key(prefixWarehouseLevel, warehouse, ""), page, false, inventory.ErrInvalidCursor,
 		func(last []byte) bool { return len(last) > 0 },
 		func(r *Reader, vid, _ []byte) (inventory.Level, bool, error) {
 			l := inventory.Level{VariantID: string(vid), Warehouse: warehouse}
@@ -353,7 +352,7 @@ func (s *Inventory) Movements(ctx context.Context, f inventory.MovementFilter, p
 	if f.Warehouse != "" {
 		prefix = Key(prefixMoveByWarehouse, f.Warehouse, "")
 	}
-	return pageRows(ctx, s.db, prefix, page, true,
+	return pageRows(ctx, s.db, prefix, page, true, inventory.ErrInvalidCursor,
 		func(last []byte) bool { return commerce.ValidID(string(last)) },
 		func(r *Reader, id, v []byte) (inventory.Movement, bool, error) {
 			var m inventory.Movement
@@ -371,62 +370,11 @@ func (s *Inventory) Movements(ctx context.Context, f inventory.MovementFilter, p
 }
 
 func (s *Inventory) ActiveReservations(ctx context.Context, page commerce.Page) (commerce.List[inventory.Reservation], error) {
-	return pageRows(ctx, s.db, []byte(prefixReservationActive), page, false,
+	return pageRows(ctx, s.db, []byte(prefixReservationActive), page, false, inventory.ErrInvalidCursor,
 		func(last []byte) bool { return len(last) >= 10 },
 		func(r *Reader, k, _ []byte) (inventory.Reservation, bool, error) { // <expiry BE>/<order ID>
 			return invReader{r: r, db: s.db}.Reservation(string(k[9:]))
 		})
-}
-
-// pageRows reads a page of the rows under prefix in one snapshot: forward from after the
-// cursor, or with reverse backward from before it. The cursor is the base64 of the page's
-// last item's key after prefix; valid vets a decoded one (inventory.ErrInvalidCursor
-// otherwise). row makes a row (its key after prefix, its value) an item, or skips it.
-func pageRows[T any](ctx context.Context, db *DB, prefix []byte, page commerce.Page, reverse bool,
-	valid func(last []byte) bool, row func(r *Reader, key, v []byte) (T, bool, error)) (commerce.List[T], error) {
-	page = page.Normalize()
-	lower, upper := prefix, PrefixEnd(prefix)
-	if page.Cursor != "" {
-		last, err := base64.RawURLEncoding.DecodeString(page.Cursor)
-		if err != nil || !valid(last) {
-			return commerce.List[T]{}, inventory.ErrInvalidCursor
-		}
-		at := append(append([]byte(nil), prefix...), last...)
-		if reverse {
-			upper = at // exclusive: strictly before
-		} else {
-			lower = append(at, 0) // strictly after
-		}
-	}
-	list := commerce.List[T]{Items: []T{}}
-	var lastKey []byte
-	more := false
-	err := db.View(ctx, func(r *Reader) error {
-		scan := r.Scan
-		if reverse {
-			scan = r.ScanReverse
-		}
-		return scan(lower, upper, func(k, v []byte) error {
-			if len(list.Items) == page.Limit {
-				more = true
-				return ErrStop
-			}
-			item, ok, err := row(r, k[len(prefix):], v)
-			if err != nil || !ok {
-				return err
-			}
-			list.Items = append(list.Items, item)
-			lastKey = append(lastKey[:0], k[len(prefix):]...)
-			return nil
-		})
-	})
-	if err != nil {
-		return commerce.List[T]{}, err
-	}
-	if more {
-		list.NextCursor = base64.RawURLEncoding.EncodeToString(lastKey)
-	}
-	return list, nil
 }
 
 func (s *Inventory) DueReservations(ctx context.Context, now time.Time, limit int) ([]string, error) {

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -54,7 +53,6 @@ var errOrderCursor = &commerce.Error{Kind: commerce.EInvalid, Code: "invalid_cur
 // so each list is a reverse scan of one keyspace: the user index, the status index or the
 // orders themselves. The cursor is the last ID of the previous page, base64url-encoded.
 func (s *Orders) ListOrders(ctx context.Context, f orders.Filter, page commerce.Page) (commerce.List[orders.Order], error) {
-	page = page.Normalize()
 	var prefix []byte
 	idOnly := true // index rows: the order ID is the key's last part
 	switch {
@@ -65,49 +63,21 @@ func (s *Orders) ListOrders(ctx context.Context, f orders.Filter, page commerce.
 	default:
 		prefix, idOnly = []byte(prefixOrder), false
 	}
-	upper := PrefixEnd(prefix)
-	if page.Cursor != "" {
-		last, err := base64.RawURLEncoding.DecodeString(page.Cursor)
-		if err != nil || !commerce.ValidID(string(last)) {
-			return commerce.List[orders.Order]{}, errOrderCursor
-		}
-		upper = append(append([]byte(nil), prefix...), last...) // exclusive: strictly older
-	}
-	list := commerce.List[orders.Order]{Items: []orders.Order{}}
-	more := false
-	err := s.db.View(ctx, func(r *Reader) error {
-		return r.ScanReverse(prefix, upper, func(k, v []byte) error {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
+	return pageRows(ctx, s.db, prefix, page, true, errOrderCursor,
+		func(last []byte) bool { return commerce.ValidID(string(last)) },
+		func(r *Reader, id, v []byte) (orders.Order, bool, error) {
 			var o orders.Order
 			if idOnly {
 				var err error
-				if o, err = orderOf(r, string(k[len(prefix):])); err != nil {
-					return err
+				if o, err = orderOf(r, string(id)); err != nil {
+					return o, false, err
 				}
 			} else if err := decode(v, &o); err != nil {
-				return fmt.Errorf("store: order %s: %w", k[len(prefix):], err)
+				return o, false, fmt.Errorf("store: order %s: %w", id, err)
 			}
 			// A customer's status filter runs over their own index.
-			if f.Status != "" && o.Status != f.Status {
-				return nil
-			}
-			if len(list.Items) == page.Limit {
-				more = true
-				return ErrStop
-			}
-			list.Items = append(list.Items, o)
-			return nil
+			return o, f.Status == "" || o.Status == f.Status, nil
 		})
-	})
-	if err != nil {
-		return commerce.List[orders.Order]{}, err
-	}
-	if more {
-		list.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(list.Items[len(list.Items)-1].ID))
-	}
-	return list, nil
 }
 
 // Update runs fn as one atomic update.

@@ -187,38 +187,12 @@ func (s *Reviews) ProductReviews(ctx context.Context, productID string, f review
 // ReviewsByStatus returns one page of the reviews in a status, oldest first. The cursor is
 // the last review ID, base64url.
 func (s *Reviews) ReviewsByStatus(ctx context.Context, status string, page commerce.Page) (commerce.List[reviews.Review], error) {
-	page = page.Normalize()
-	prefix := reviewStatusPrefix(status)
-	lower := prefix
-	if page.Cursor != "" {
-		last, err := base64.RawURLEncoding.DecodeString(page.Cursor)
-		if err != nil || !commerce.ValidID(string(last)) {
-			return commerce.List[reviews.Review]{}, reviews.ErrInvalidCursor
-		}
-		lower = append(append(bytes.Clone(prefix), last...), 0) // exclusive: strictly newer
-	}
-	out := commerce.List[reviews.Review]{Items: []reviews.Review{}}
-	err := s.db.View(ctx, func(r *Reader) error {
-		return r.Scan(lower, PrefixEnd(prefix), func(k, _ []byte) error {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if len(out.Items) == page.Limit {
-				out.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(out.Items[len(out.Items)-1].ID))
-				return ErrStop
-			}
-			x, err := reviewOf(r, string(k[len(prefix):]))
-			if err != nil {
-				return err
-			}
-			out.Items = append(out.Items, x)
-			return nil
+	return pageRows(ctx, s.db, reviewStatusPrefix(status), page, false, reviews.ErrInvalidCursor,
+		func(last []byte) bool { return commerce.ValidID(string(last)) },
+		func(r *Reader, id, _ []byte) (reviews.Review, bool, error) {
+			x, err := reviewOf(r, string(id))
+			return x, err == nil, err
 		})
-	})
-	if err != nil {
-		return commerce.List[reviews.Review]{}, err
-	}
-	return out, nil
 }
 
 // Update runs fn as one atomic write.
