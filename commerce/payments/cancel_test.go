@@ -2,7 +2,6 @@ package payments_test
 
 import (
 	"context"
-	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -10,25 +9,6 @@ import (
 	"github.com/ultramarket/ultramarket/commerce"
 	"github.com/ultramarket/ultramarket/commerce/payments"
 )
-
-func (t *memTx) SetDueRefund(d payments.DueRefund, due bool) error {
-	if due {
-		t.st.due[d] = true
-	} else {
-		delete(t.st.due, d)
-	}
-	return nil
-}
-
-func (m *memStore) DueRefunds(_ context.Context, paymentID string) ([]payments.DueRefund, error) {
-	var out []payments.DueRefund
-	for d := range maps.Keys(m.st.due) {
-		if paymentID == "" || d.PaymentID == paymentID {
-			out = append(out, d)
-		}
-	}
-	return out, nil
-}
 
 // eventTypes are the types of the events emitted since the first n.
 func (f *fixture) eventTypes(n int) []string {

@@ -55,6 +55,25 @@ func (m *memStore) OrderPayments(_ context.Context, orderID string) ([]payments.
 	return out, nil
 }
 
+func (t *memTx) SetDueRefund(d payments.DueRefund, due bool) error {
+	if due {
+		t.st.due[d] = true
+	} else {
+		delete(t.st.due, d)
+	}
+	return nil
+}
+
+func (m *memStore) DueRefunds(_ context.Context, paymentID string) ([]payments.DueRefund, error) {
+	var out []payments.DueRefund
+	for d := range maps.Keys(m.st.due) {
+		if paymentID == "" || d.PaymentID == paymentID {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
 func (m *memStore) Update(_ context.Context, fn func(payments.Tx) error) error {
 	tx := &memTx{st: m.st.clone()}
 	if err := fn(tx); err != nil {
